@@ -1,0 +1,70 @@
+using Baton.Messages;
+using Baton.Sockets;
+
+namespace Baton.Engine;
+
+/// <summary>
+/// One peer as its socket sees it: the outbound queue bounded by the send HWM, the count of this
+/// peer's messages waiting in the socket's inbound queue (bounded by the receive HWM), and what the
+/// routing strategies need to know about the peer (identity, subscriptions).
+/// </summary>
+internal abstract class Pipe
+{
+    private int _inbound;
+
+    protected Pipe(ZmqSocket owner, string endpoint)
+    {
+        Owner = owner;
+        Endpoint = endpoint;
+    }
+
+    public ZmqSocket Owner { get; }
+
+    /// <summary>The endpoint this peer came through, for logs and for unbind/disconnect.</summary>
+    public string Endpoint { get; }
+
+    /// <summary>The peer's socket type, known once the handshake is done.</summary>
+    public SocketType? PeerType { get; set; }
+
+    /// <summary>The Identity the peer announced, if any.</summary>
+    public byte[]? PeerIdentity { get; set; }
+
+    /// <summary>The routing id a ROUTER knows this peer by.</summary>
+    public byte[]? RoutingId { get; set; }
+
+    /// <summary>Prefixes this peer subscribed to (PUB and XPUB only).</summary>
+    public SubscriptionSet Subscriptions { get; } = new();
+
+    /// <summary>True once handshaken and attached, so routing may use it.</summary>
+    public abstract bool IsConnected { get; }
+
+    /// <summary>Queues a message for the peer; false when the HWM is reached or the pipe is gone.</summary>
+    public abstract bool TryWrite(Message message);
+
+    /// <summary>Sends a subscription change ahead of data, ignoring HWM; dropped when not connected.</summary>
+    public abstract void WriteControl(Message message);
+
+    /// <summary>How many inbound messages may wait before this peer is paused; 0 = no limit.</summary>
+    public int ReceiveCapacity { get; set; }
+
+    /// <summary>True when this peer's inbound share of the socket queue is at its HWM.</summary>
+    public bool IsInboundFull => ReceiveCapacity > 0 && Volatile.Read(ref _inbound) >= ReceiveCapacity;
+
+    /// <summary>Counts a message of this peer entering the socket's inbound queue.</summary>
+    public void OnEnqueued() => Interlocked.Increment(ref _inbound);
+
+    /// <summary>Counts a message of this peer leaving the socket's inbound queue.</summary>
+    public void OnDequeued()
+    {
+        if (Interlocked.Decrement(ref _inbound) == ReceiveCapacity - 1)
+        {
+            OnInboundSpace();
+        }
+    }
+
+    /// <summary>Called when the inbound share drops below the HWM, to resume the peer.</summary>
+    protected abstract void OnInboundSpace();
+
+    /// <summary>Ends the pipe: its queued messages are discarded and it leaves the socket.</summary>
+    public abstract void Terminate();
+}

@@ -1,0 +1,17 @@
+using Baton.Messages;
+
+namespace Baton.Sockets;
+
+/// <summary>DEALER: sends round-robin and fair-queues replies, with no envelope handling of its own.</summary>
+public sealed class DealerSocket : ZmqSocket
+{
+    private readonly LoadBalancer _balancer = new();
+
+    /// <summary>Creates a DEALER socket.</summary>
+    public DealerSocket(SocketOptions? options = null, Context? context = null)
+        : base(SocketType.Dealer, options, context)
+    {
+    }
+
+    private protected override bool TrySendCore(Message message) => _balancer.TrySend(Pipes, message, out _);
+}

@@ -1,0 +1,69 @@
+using Baton.Engine;
+using Baton.Messages;
+
+namespace Baton.Sockets;
+
+/// <summary>
+/// PUB's fan-out: every pipe whose subscriptions match the first frame gets the message; a pipe at
+/// HWM drops it. Stream pipes share the message by reference count; inproc peers get their own copy.
+/// </summary>
+internal static class Distributor
+{
+    public static void Send(Pipe[] pipes, Message message, bool filter)
+    {
+        var topic = message.Count > 0 ? message[0].Span : default;
+        Pipe? single = null;
+        var matches = 0;
+        foreach (var pipe in pipes)
+        {
+            if (!filter || pipe.Subscriptions.Matches(topic))
+            {
+                single = pipe;
+                matches++;
+            }
+        }
+
+        if (matches == 0)
+        {
+            message.Release();
+            return;
+        }
+
+        if (matches == 1)
+        {
+            if (!single!.TryWrite(message))
+            {
+                message.Release();
+            }
+
+            return;
+        }
+
+        foreach (var pipe in pipes)
+        {
+            if (filter && !pipe.Subscriptions.Matches(topic))
+            {
+                continue;
+            }
+
+            if (pipe is InprocPipe)
+            {
+                var copy = message.CloneForFanOut();
+                if (!pipe.TryWrite(copy))
+                {
+                    copy.Release();
+                }
+            }
+            else
+            {
+                message.AddReferences(1);
+                if (!pipe.TryWrite(message))
+                {
+                    message.Release();
+                }
+            }
+        }
+
+        message.Release();
+    }
+}

@@ -1,0 +1,31 @@
+using Baton.Engine;
+using Baton.Messages;
+
+namespace Baton.Sockets;
+
+/// <summary>Round-robin over the pipes with room, as PUSH, DEALER and REQ send (libzmq lb_t).</summary>
+internal sealed class LoadBalancer
+{
+    private int _next;
+
+    public bool TrySend(Pipe[] pipes, Message message, out Pipe? chosen)
+    {
+        var count = pipes.Length;
+        if (count > 0)
+        {
+            var start = (int)((uint)Interlocked.Increment(ref _next) % (uint)count);
+            for (var i = 0; i < count; i++)
+            {
+                var pipe = pipes[(start + i) % count];
+                if (pipe.TryWrite(message))
+                {
+                    chosen = pipe;
+                    return true;
+                }
+            }
+        }
+
+        chosen = null;
+        return false;
+    }
+}

@@ -1,0 +1,92 @@
+using Baton.Engine;
+using Baton.Messages;
+
+namespace Baton.Sockets;
+
+/// <summary>
+/// PUB: fans each message out to the subscribers whose subscriptions match its first frame,
+/// filtering here before anything is sent; a subscriber at HWM misses the message. Cannot receive.
+/// </summary>
+public class PubSocket : ZmqSocket
+{
+    private readonly SubscriptionSet _all = new();
+
+    /// <summary>Creates a PUB socket.</summary>
+    public PubSocket(SocketOptions? options = null, Context? context = null)
+        : this(SocketType.Pub, options, context)
+    {
+    }
+
+    private protected PubSocket(SocketType type, SocketOptions? options, Context? context)
+        : base(type, options, context)
+    {
+    }
+
+    private protected override bool CanReceive => false;
+
+    private protected override bool TrySendCore(Message message)
+    {
+        Distributor.Send(Pipes, message, filter: true);
+        return true;
+    }
+
+    private protected override bool OnArrival(Pipe pipe, Message message)
+    {
+        if (!IsSubscriptionChange(message))
+        {
+            return OnUpstreamData(message);
+        }
+
+        var body = message[0].Span;
+        var prefix = body[1..];
+        if (body[0] == 1)
+        {
+            var isNewForPipe = pipe.Subscriptions.Add(prefix) == 1;
+            var isNewForSocket = isNewForPipe && _all.Add(prefix) == 1;
+            OnSubscribe(message, isNewForSocket);
+        }
+        else if (pipe.Subscriptions.RemoveAll(prefix))
+        {
+            OnUnsubscribe(prefix.ToArray(), _all.Remove(prefix) == 0);
+        }
+
+        message.Release();
+        return false;
+    }
+
+    private protected override void OnDisconnected(Pipe pipe)
+    {
+        // The peer resends its subscriptions when it reconnects.
+        foreach (var prefix in pipe.Subscriptions.Prefixes())
+        {
+            if (pipe.Subscriptions.RemoveAll(prefix))
+            {
+                OnUnsubscribe(prefix, _all.Remove(prefix) == 0);
+            }
+        }
+    }
+
+    /// <summary>What to do with a subscriber's data message (PUB drops it).</summary>
+    private protected virtual bool OnUpstreamData(Message message) => false;
+
+    /// <summary>A subscription arrived; <paramref name="isNew"/> when no other peer had it.</summary>
+    private protected virtual void OnSubscribe(Message message, bool isNew)
+    {
+    }
+
+    /// <summary>A subscription went away; <paramref name="isLast"/> when no peer has it any more.</summary>
+    private protected virtual void OnUnsubscribe(byte[] prefix, bool isLast)
+    {
+    }
+
+    private static bool IsSubscriptionChange(Message message)
+    {
+        if (message.Count != 1 || message[0].Length == 0)
+        {
+            return false;
+        }
+
+        var first = message[0].Span[0];
+        return message.Kind == MessageKind.Subscription || first <= 1;
+    }
+}

@@ -1,0 +1,106 @@
+using System.Buffers.Binary;
+using Baton.Engine;
+using Baton.Messages;
+
+namespace Baton.Sockets;
+
+/// <summary>
+/// REQ: sends a request, then must receive its reply before the next request. Requests go
+/// round-robin with an empty delimiter in front; only the reply from the peer that got the request
+/// is accepted. <see cref="SocketOptions.RequestRelaxed"/> allows a new request when a peer vanished,
+/// <see cref="SocketOptions.RequestCorrelate"/> tags requests so stale replies are dropped.
+/// </summary>
+public sealed class ReqSocket : ZmqSocket
+{
+    private readonly LoadBalancer _balancer = new();
+    private readonly Lock _lock = new();
+    private bool _awaitingReply;
+    private Pipe? _replyPipe;
+    private uint _requestId = (uint)Random.Shared.Next();
+
+    /// <summary>Creates a REQ socket.</summary>
+    public ReqSocket(SocketOptions? options = null, Context? context = null)
+        : base(SocketType.Req, options, context)
+    {
+    }
+
+    private protected override bool TrySendCore(Message message)
+    {
+        lock (_lock)
+        {
+            var options = Options;
+            if (_awaitingReply && !options.RequestRelaxed)
+            {
+                throw new InvalidOperationException("A REQ socket must receive the reply to its request before sending another (or set RequestRelaxed).");
+            }
+
+            message.Push(Frame.Empty);
+            var id = _requestId + 1;
+            if (options.RequestCorrelate)
+            {
+                var tag = new byte[4];
+                BinaryPrimitives.WriteUInt32BigEndian(tag, id);
+                message.Push(new Frame(tag));
+            }
+
+            if (!_balancer.TrySend(Pipes, message, out var pipe))
+            {
+                if (options.RequestCorrelate)
+                {
+                    message.Pop();
+                }
+
+                message.Pop();
+                return false;
+            }
+
+            _requestId = id;
+            _replyPipe = pipe;
+            _awaitingReply = true;
+            return true;
+        }
+    }
+
+    private protected override void BeforeReceive()
+    {
+        lock (_lock)
+        {
+            if (!_awaitingReply)
+            {
+                throw new InvalidOperationException("A REQ socket must send a request before it can receive a reply.");
+            }
+        }
+    }
+
+    private protected override bool OnReceive(ref Message message, Pipe? pipe)
+    {
+        lock (_lock)
+        {
+            if (!_awaitingReply || pipe != _replyPipe)
+            {
+                return false;
+            }
+
+            var index = 0;
+            if (Options.RequestCorrelate)
+            {
+                if (message.Count < 1 || message[0].Length != 4 || BinaryPrimitives.ReadUInt32BigEndian(message[0].Span) != _requestId)
+                {
+                    return false;
+                }
+
+                index = 1;
+            }
+
+            if (message.Count <= index || !message[index].IsEmpty)
+            {
+                return false;
+            }
+
+            message.PopEnvelope(index + 1);
+            _awaitingReply = false;
+            _replyPipe = null;
+            return true;
+        }
+    }
+}

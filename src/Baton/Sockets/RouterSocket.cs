@@ -1,0 +1,124 @@
+using System.Buffers.Binary;
+using System.Text;
+using Baton.Engine;
+using Baton.Messages;
+
+namespace Baton.Sockets;
+
+/// <summary>
+/// ROUTER: each received message starts with the identity of the peer it came from; a sent message
+/// starts with the identity of the peer to send it to. Unknown identities are dropped, or raise
+/// <see cref="UnroutableMessageException"/> with <see cref="SocketOptions.RouterMandatory"/>.
+/// </summary>
+public sealed class RouterSocket : ZmqSocket
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, Pipe> _routes = new(StringComparer.Ordinal);
+    private uint _nextId = (uint)Random.Shared.Next();
+
+    /// <summary>Creates a ROUTER socket.</summary>
+    public RouterSocket(SocketOptions? options = null, Context? context = null)
+        : base(SocketType.Router, options, context)
+    {
+    }
+
+    private protected override bool TrySendCore(Message message)
+    {
+        if (message.Count == 0)
+        {
+            throw new ArgumentException("A message sent on a ROUTER socket must start with the identity of its destination.", nameof(message));
+        }
+
+        var key = Key(message[0].Span);
+        Pipe? pipe;
+        lock (_lock)
+        {
+            _routes.TryGetValue(key, out pipe);
+        }
+
+        if (pipe is null)
+        {
+            if (Options.RouterMandatory)
+            {
+                throw new UnroutableMessageException(message[0].Span);
+            }
+
+            message.Release();
+            return true;
+        }
+
+        var identity = message.Pop();
+        if (pipe.TryWrite(message))
+        {
+            return true;
+        }
+
+        if (Options.RouterMandatory)
+        {
+            message.Push(identity);
+            return false;
+        }
+
+        message.Release();
+        return true;
+    }
+
+    private protected override bool OnReceive(ref Message message, Pipe? pipe)
+    {
+        if (pipe?.RoutingId is not { } id)
+        {
+            return false;
+        }
+
+        message.Push(new Frame(id));
+        return true;
+    }
+
+    private protected override bool OnConnected(Pipe pipe, out string? refusal)
+    {
+        lock (_lock)
+        {
+            var id = pipe.PeerIdentity;
+            if (id is null)
+            {
+                id = new byte[5];
+                BinaryPrimitives.WriteUInt32BigEndian(id.AsSpan(1), ++_nextId);
+            }
+
+            var key = Key(id);
+            if (_routes.TryGetValue(key, out var existing) && existing != pipe)
+            {
+                if (!Options.RouterHandover)
+                {
+                    refusal = $"identity '{Encoding.UTF8.GetString(id)}' is already in use by another peer";
+                    return false;
+                }
+
+                existing.RoutingId = null;
+            }
+
+            pipe.RoutingId = id;
+            _routes[key] = pipe;
+        }
+
+        refusal = null;
+        return true;
+    }
+
+    private protected override void OnDisconnected(Pipe pipe)
+    {
+        lock (_lock)
+        {
+            if (pipe.RoutingId is { } id)
+            {
+                var key = Key(id);
+                if (_routes.TryGetValue(key, out var current) && current == pipe)
+                {
+                    _routes.Remove(key);
+                }
+            }
+        }
+    }
+
+    private static string Key(ReadOnlySpan<byte> identity) => Encoding.Latin1.GetString(identity);
+}

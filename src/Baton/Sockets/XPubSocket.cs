@@ -1,0 +1,40 @@
+using Baton.Engine;
+using Baton.Messages;
+
+namespace Baton.Sockets;
+
+/// <summary>
+/// XPUB: a PUB that hands subscription messages (first byte 1 = subscribe, 0 = unsubscribe, then the
+/// prefix) to the application: new subscriptions only, or every one with <see cref="SocketOptions.XPubVerbose"/>.
+/// Other messages from subscribers are received as they are.
+/// </summary>
+public sealed class XPubSocket : PubSocket
+{
+    /// <summary>Creates an XPUB socket.</summary>
+    public XPubSocket(SocketOptions? options = null, Context? context = null)
+        : base(SocketType.XPub, options, context)
+    {
+    }
+
+    private protected override bool CanReceive => true;
+
+    private protected override bool OnUpstreamData(Message message) => true;
+
+    private protected override void OnSubscribe(Message message, bool isNew)
+    {
+        if (isNew || Options.XPubVerbose)
+        {
+            Enqueue(null, new Message(Frame.Copy(message[0].Span)));
+        }
+    }
+
+    private protected override void OnUnsubscribe(byte[] prefix, bool isLast)
+    {
+        if (isLast)
+        {
+            var body = new byte[prefix.Length + 1];
+            prefix.CopyTo(body, 1);
+            Enqueue(null, new Message(new Frame(body)));
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using Baton.Engine;
+using Baton.Messages;
+
+namespace Baton.Sockets;
+
+/// <summary>
+/// XSUB: subscribes by sending messages (first byte 1 = subscribe, 0 = unsubscribe, then the prefix)
+/// and receives everything its publishers send; other sent messages go to every publisher.
+/// </summary>
+public sealed class XSubSocket : SubSocket
+{
+    /// <summary>Creates an XSUB socket.</summary>
+    public XSubSocket(SocketOptions? options = null, Context? context = null)
+        : base(SocketType.XSub, options, context)
+    {
+    }
+
+    private protected override bool CanSend => true;
+
+    private protected override bool OnArrival(Pipe pipe, Message message) => true;
+
+    private protected override bool TrySendCore(Message message)
+    {
+        if (message.Count == 1 && message[0].Length > 0 && message[0].Span[0] <= 1)
+        {
+            var body = message[0].Span;
+            var prefix = body[1..].ToArray();
+            var kind = body[0];
+            WithSubscriptionLock(() =>
+            {
+                if (kind == 1)
+                {
+                    // Forward every subscribe: de-duplicating here would break XPUB_VERBOSE upstream (as in libzmq).
+                    Subscriptions.Add(prefix);
+                    SendUpstream(1, prefix);
+                }
+                else if (Subscriptions.Remove(prefix) == 0)
+                {
+                    SendUpstream(0, prefix);
+                }
+            });
+            message.Release();
+            return true;
+        }
+
+        Distributor.Send(Pipes, message, filter: false);
+        return true;
+    }
+}

@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using Baton.Engine;
+using Baton.Transports;
+
+namespace Baton.Sockets;
+
+public abstract partial class ZmqSocket
+{
+    /// <summary>How long a drained connection waits for the peer to close its side before it is cut.</summary>
+    private static readonly TimeSpan s_closeHandshakeCap = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Closes the socket: stops listening and connecting, gives queued messages up to
+    /// <see cref="SocketOptions.Linger"/> to reach the wire, then drops every peer. Waiting
+    /// receivers and senders get <see cref="ObjectDisposedException"/>.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposeStarted, 1) == 1)
+        {
+            await _disposed.Task.ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await CloseAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            Context.Unregister(this);
+            _disposed.TrySetResult();
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Closes the socket; see <see cref="DisposeAsync"/>.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    private async Task CloseAsync()
+    {
+        _closed = true;
+        PulseWritable();
+        StreamListener[] listeners;
+        StreamConnector[] connectors;
+        (string Name, string Endpoint)[] inprocBinds;
+        (string Name, string Endpoint)[] inprocConnects;
+        lock (_endpointsLock)
+        {
+            listeners = [.. _listeners];
+            connectors = [.. _connectors];
+            inprocBinds = [.. _inprocBinds];
+            inprocConnects = [.. _inprocConnects];
+            _listeners.Clear();
+            _connectors.Clear();
+            _inprocBinds.Clear();
+            _inprocConnects.Clear();
+        }
+
+        foreach (var (name, _) in inprocBinds)
+        {
+            Context.Inproc.Unbind(name, this);
+        }
+
+        foreach (var (name, _) in inprocConnects)
+        {
+            Context.Inproc.CancelConnect(name, this);
+        }
+
+        foreach (var listener in listeners)
+        {
+            listener.StopAccepting();
+        }
+
+        await LingerAsync(listeners, connectors).ConfigureAwait(false);
+
+        var closing = new List<Task>();
+        foreach (var connector in connectors)
+        {
+            closing.Add(connector.StopAsync());
+        }
+
+        foreach (var listener in listeners)
+        {
+            closing.Add(listener.CloseAsync());
+        }
+
+        await Task.WhenAll(closing).ConfigureAwait(false);
+
+        foreach (var pipe in Pipes)
+        {
+            pipe.Terminate();
+        }
+
+        _inbound.Writer.TryComplete();
+        while (_inbound.Reader.TryRead(out var item))
+        {
+            item.Message.Release();
+        }
+    }
+
+    /// <summary>Lets queued messages reach the wire within the linger time, then lets peers close first.</summary>
+    private async Task LingerAsync(StreamListener[] listeners, StreamConnector[] connectors)
+    {
+        var linger = Options.Linger;
+        if (linger == TimeSpan.Zero)
+        {
+            return;
+        }
+
+        var clock = Stopwatch.StartNew();
+        bool Expired() => linger != Timeout.InfiniteTimeSpan && clock.Elapsed >= linger;
+
+        var connections = new List<Connection>();
+        foreach (var listener in listeners)
+        {
+            connections.AddRange(listener.Connections());
+        }
+
+        foreach (var connection in connections)
+        {
+            connection.BeginDrain();
+        }
+
+        foreach (var connector in connectors)
+        {
+            connector.BeginDrain();
+        }
+
+        // Closing is rare and short; polling keeps the many drain conditions simple.
+        while (!Expired())
+        {
+            var drained = true;
+            foreach (var connection in connections)
+            {
+                drained &= !connection.IsReady || connection.Drained.IsCompleted;
+            }
+
+            foreach (var connector in connectors)
+            {
+                drained &= connector.IsDrained;
+            }
+
+            if (drained)
+            {
+                break;
+            }
+
+            await Task.Delay(5).ConfigureAwait(false);
+        }
+
+        // Drained connections half-closed their side; give peers a moment to read the tail and
+        // close theirs, so that no unread data turns our close into a reset that loses it.
+        var runs = new List<Task>();
+        foreach (var connector in connectors)
+        {
+            if (connector.CurrentRun is { IsCompleted: false } run)
+            {
+                runs.Add(run);
+            }
+        }
+
+        foreach (var listener in listeners)
+        {
+            runs.AddRange(listener.Runs());
+        }
+
+        if (runs.Count > 0)
+        {
+            var remaining = linger == Timeout.InfiniteTimeSpan ? s_closeHandshakeCap : linger - clock.Elapsed;
+            if (remaining > s_closeHandshakeCap)
+            {
+                remaining = s_closeHandshakeCap;
+            }
+
+            if (remaining > TimeSpan.Zero)
+            {
+                await Task.WhenAny(Task.WhenAll(runs), Task.Delay(remaining)).ConfigureAwait(false);
+            }
+        }
+    }
+}

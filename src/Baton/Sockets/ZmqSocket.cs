@@ -1,0 +1,618 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Baton.Engine;
+using Baton.Internal;
+using Baton.Messages;
+using Baton.Transports;
+using Microsoft.Extensions.Logging;
+
+namespace Baton.Sockets;
+
+/// <summary>
+/// A ZeroMQ socket. Every member is safe to call from many threads at once; the unit of sending and
+/// receiving is a whole <see cref="Message"/>. Create one with the type's class (for example
+/// <see cref="PushSocket"/>) or <see cref="Create"/>.
+/// </summary>
+public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
+{
+    private readonly Channel<InboundItem> _inbound = Channel.CreateUnbounded<InboundItem>(new UnboundedChannelOptions
+    {
+        SingleReader = false,
+        SingleWriter = false,
+        AllowSynchronousContinuations = false,
+    });
+
+    private readonly AsyncSignal _writable = new();
+    private readonly Lock _pipesLock = new();
+    private readonly Lock _endpointsLock = new();
+    private readonly List<StreamListener> _listeners = [];
+    private readonly List<StreamConnector> _connectors = [];
+    private readonly List<(string Name, string Endpoint)> _inprocBinds = [];
+    private readonly List<(string Name, string Endpoint)> _inprocConnects = [];
+    private Pipe[] _pipes = [];
+    private SocketOptions _options;
+    private volatile bool _closed;
+    private int _disposeStarted;
+    private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private protected ZmqSocket(SocketType type, SocketOptions? options, Context? context)
+    {
+        Type = type;
+        _options = options ?? SocketOptions.Default;
+        Context = context ?? Context.Default;
+        Logger = Context.LoggerFactory.CreateLogger("Baton.Sockets." + SocketTypes.WireName(type));
+        Context.Register(this);
+    }
+
+    /// <summary>Creates a socket of <paramref name="type"/>.</summary>
+    public static ZmqSocket Create(SocketType type, SocketOptions? options = null, Context? context = null) => type switch
+    {
+        SocketType.Pair => new PairSocket(options, context),
+        SocketType.Pub => new PubSocket(options, context),
+        SocketType.Sub => new SubSocket(options, context),
+        SocketType.XPub => new XPubSocket(options, context),
+        SocketType.XSub => new XSubSocket(options, context),
+        SocketType.Req => new ReqSocket(options, context),
+        SocketType.Rep => new RepSocket(options, context),
+        SocketType.Dealer => new DealerSocket(options, context),
+        SocketType.Router => new RouterSocket(options, context),
+        SocketType.Push => new PushSocket(options, context),
+        SocketType.Pull => new PullSocket(options, context),
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Unknown socket type."),
+    };
+
+    /// <summary>Parses a socket type name in any case ("push", "ROUTER").</summary>
+    public static SocketType ParseType(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return SocketTypes.TryParse(name, out var type)
+            ? type
+            : throw new ArgumentException($"Unknown socket type '{name}' (expected PAIR, PUB, SUB, XPUB, XSUB, REQ, REP, DEALER, ROUTER, PUSH or PULL).", nameof(name));
+    }
+
+    /// <summary>The socket's type.</summary>
+    public SocketType Type { get; }
+
+    /// <summary>The context the socket belongs to.</summary>
+    public Context Context { get; }
+
+    /// <summary>The options; a change applies to binds and connects made afterwards.</summary>
+    public SocketOptions Options
+    {
+        get => Volatile.Read(ref _options);
+        set => Volatile.Write(ref _options, value ?? throw new ArgumentNullException(nameof(value)));
+    }
+
+    /// <summary>The endpoint of the last bind, with the port or path resolved (like ZMQ_LAST_ENDPOINT).</summary>
+    public string? LastEndpoint { get; private set; }
+
+    internal ILogger Logger { get; }
+
+    internal Pipe[] Pipes => Volatile.Read(ref _pipes);
+
+    internal bool IsClosed => _closed;
+
+    /// <summary>
+    /// Binds to <paramref name="endpoint"/> and returns the endpoint actually bound: for
+    /// <c>tcp://*:0</c> or <c>tcp://127.0.0.1:*</c> it names the port the system chose.
+    /// </summary>
+    /// <exception cref="InvalidEndpointException">The endpoint is malformed or cannot be bound.</exception>
+    /// <exception cref="EndpointInUseException">Another socket holds the address.</exception>
+    public string Bind(string endpoint)
+    {
+        ThrowIfClosed();
+        var parsed = Endpoint.Parse(endpoint, forBind: true);
+        string bound;
+        if (parsed.Kind == TransportKind.Inproc)
+        {
+            Context.Inproc.Bind(parsed.Address, this, endpoint);
+            lock (_endpointsLock)
+            {
+                _inprocBinds.Add((parsed.Address, endpoint));
+            }
+
+            bound = endpoint;
+        }
+        else
+        {
+            var listener = StreamListener.Bind(this, parsed);
+            lock (_endpointsLock)
+            {
+                _listeners.Add(listener);
+            }
+
+            bound = listener.BoundEndpoint;
+        }
+
+        LastEndpoint = bound;
+        return bound;
+    }
+
+    /// <summary>
+    /// Connects to <paramref name="endpoint"/>. The peer need not exist yet: the socket connects in
+    /// the background and reconnects with backoff whenever the connection drops.
+    /// </summary>
+    /// <exception cref="InvalidEndpointException">The endpoint is malformed.</exception>
+    /// <exception cref="IncompatibleSocketTypeException">An inproc peer of an incompatible type is bound there.</exception>
+    public void Connect(string endpoint)
+    {
+        ThrowIfClosed();
+        var parsed = Endpoint.Parse(endpoint, forBind: false);
+        if (parsed.Kind == TransportKind.Inproc)
+        {
+            Context.Inproc.Connect(parsed.Address, this, endpoint);
+            lock (_endpointsLock)
+            {
+                _inprocConnects.Add((parsed.Address, endpoint));
+            }
+
+            return;
+        }
+
+        var connector = new StreamConnector(this, parsed);
+        lock (_endpointsLock)
+        {
+            _connectors.Add(connector);
+        }
+
+        connector.Start();
+    }
+
+    /// <summary>Stops listening on an endpoint given to <see cref="Bind"/> (as given or as returned) and drops its peers.</summary>
+    /// <exception cref="InvalidEndpointException">The socket is not bound there.</exception>
+    public void Unbind(string endpoint)
+    {
+        ThrowIfClosed();
+        StreamListener? listener = null;
+        (string Name, string Endpoint)? inproc = null;
+        lock (_endpointsLock)
+        {
+            listener = _listeners.Find(l => l.RequestedEndpoint == endpoint || l.BoundEndpoint == endpoint);
+            if (listener is not null)
+            {
+                _listeners.Remove(listener);
+            }
+            else
+            {
+                var index = _inprocBinds.FindIndex(b => b.Endpoint == endpoint);
+                if (index >= 0)
+                {
+                    inproc = _inprocBinds[index];
+                    _inprocBinds.RemoveAt(index);
+                }
+            }
+        }
+
+        if (listener is not null)
+        {
+            listener.CloseAsync().GetAwaiter().GetResult();
+        }
+        else if (inproc is { } bind)
+        {
+            Context.Inproc.Unbind(bind.Name, this);
+            TerminateInprocPipes(bind.Endpoint);
+        }
+        else
+        {
+            throw new InvalidEndpointException(endpoint, "this socket is not bound there");
+        }
+    }
+
+    /// <summary>Stops connecting to an endpoint given to <see cref="Connect"/> and drops that peer.</summary>
+    /// <exception cref="InvalidEndpointException">The socket is not connected there.</exception>
+    public void Disconnect(string endpoint)
+    {
+        ThrowIfClosed();
+        StreamConnector? connector = null;
+        (string Name, string Endpoint)? inproc = null;
+        lock (_endpointsLock)
+        {
+            connector = _connectors.Find(c => c.Endpoint == endpoint);
+            if (connector is not null)
+            {
+                _connectors.Remove(connector);
+            }
+            else
+            {
+                var index = _inprocConnects.FindIndex(c => c.Endpoint == endpoint);
+                if (index >= 0)
+                {
+                    inproc = _inprocConnects[index];
+                    _inprocConnects.RemoveAt(index);
+                }
+            }
+        }
+
+        if (connector is not null)
+        {
+            connector.StopAsync().GetAwaiter().GetResult();
+        }
+        else if (inproc is { } connect)
+        {
+            Context.Inproc.CancelConnect(connect.Name, this);
+            TerminateInprocPipes(connect.Endpoint);
+        }
+        else
+        {
+            throw new InvalidEndpointException(endpoint, "this socket is not connected there");
+        }
+    }
+
+    private void TerminateInprocPipes(string endpoint)
+    {
+        foreach (var pipe in Pipes)
+        {
+            if (pipe is InprocPipe && pipe.Endpoint == endpoint)
+            {
+                pipe.Terminate();
+            }
+        }
+    }
+
+    // ---- sending ----
+
+    /// <summary>
+    /// Sends a message, waiting while the socket's type says to wait (PUSH, DEALER, REQ and PAIR at
+    /// HWM or with no peer). The socket takes ownership of the message and its buffers.
+    /// </summary>
+    /// <exception cref="NotSupportedException">This socket type cannot send.</exception>
+    /// <exception cref="InvalidOperationException">The send breaks the type's state machine (REQ, REP).</exception>
+    /// <exception cref="ObjectDisposedException">The socket is closed.</exception>
+    public ValueTask SendAsync(Message message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ThrowIfClosed();
+        ThrowIfCannotSend();
+        if (TrySendCore(message))
+        {
+            return default;
+        }
+
+        return SendSlowAsync(message, cancellationToken);
+    }
+
+    private async ValueTask SendSlowAsync(Message message, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var signal = _writable.Task;
+            ThrowIfClosed();
+            if (TrySendCore(message))
+            {
+                return;
+            }
+
+            await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Sends a message, blocking the calling thread while the socket must wait.</summary>
+    public void Send(Message message)
+    {
+        var pending = SendAsync(message);
+        if (!pending.IsCompletedSuccessfully)
+        {
+            pending.AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    /// <summary>Sends a message, waiting at most <paramref name="timeout"/>; false when it timed out (the message stays the caller's).</summary>
+    public bool TrySend(Message message, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ThrowIfClosed();
+        ThrowIfCannotSend();
+        if (TrySendCore(message))
+        {
+            return true;
+        }
+
+        if (timeout == TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        using var cancel = timeout == Timeout.InfiniteTimeSpan ? new CancellationTokenSource() : new CancellationTokenSource(timeout);
+        try
+        {
+            SendSlowAsync(message, cancel.Token).AsTask().GetAwaiter().GetResult();
+            return true;
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    // ---- receiving ----
+
+    /// <summary>Receives the next message, waiting until one arrives.</summary>
+    /// <exception cref="NotSupportedException">This socket type cannot receive.</exception>
+    /// <exception cref="ObjectDisposedException">The socket is closed (also while waiting).</exception>
+    public ValueTask<Message> ReceiveAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfClosed();
+        ThrowIfCannotReceive();
+        BeforeReceive();
+        if (TryDequeue(out var message))
+        {
+            return new ValueTask<Message>(message);
+        }
+
+        return ReceiveSlowAsync(cancellationToken);
+    }
+
+    private async ValueTask<Message> ReceiveSlowAsync(CancellationToken cancellationToken)
+    {
+        var reader = _inbound.Reader;
+        while (true)
+        {
+            bool more;
+            try
+            {
+                more = await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (ChannelClosedException)
+            {
+                more = false;
+            }
+
+            if (!more)
+            {
+                throw new ObjectDisposedException(GetType().Name, "The socket was closed while waiting to receive.");
+            }
+
+            if (TryDequeue(out var message))
+            {
+                return message;
+            }
+        }
+    }
+
+    /// <summary>Receives the next message, blocking the calling thread until one arrives.</summary>
+    public Message Receive()
+    {
+        var pending = ReceiveAsync();
+        return pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+    }
+
+    /// <summary>Receives a message if one comes within <paramref name="timeout"/>.</summary>
+    public bool TryReceive([NotNullWhen(true)] out Message? message, TimeSpan timeout)
+    {
+        ThrowIfClosed();
+        ThrowIfCannotReceive();
+        BeforeReceive();
+        if (TryDequeue(out message))
+        {
+            return true;
+        }
+
+        if (timeout == TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        using var cancel = timeout == Timeout.InfiniteTimeSpan ? new CancellationTokenSource() : new CancellationTokenSource(timeout);
+        try
+        {
+            message = ReceiveSlowAsync(cancel.Token).AsTask().GetAwaiter().GetResult();
+            return true;
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            message = null;
+            return false;
+        }
+    }
+
+    /// <summary>Receives messages until cancelled or the socket closes.</summary>
+    public async IAsyncEnumerable<Message> ReceiveAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        while (!_closed)
+        {
+            Message message;
+            try
+            {
+                message = await ReceiveAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                yield break;
+            }
+
+            yield return message;
+        }
+    }
+
+    private bool TryDequeue([NotNullWhen(true)] out Message? message)
+    {
+        var reader = _inbound.Reader;
+        while (reader.TryRead(out var item))
+        {
+            item.Pipe?.OnDequeued();
+            var candidate = item.Message;
+            if (OnReceive(ref candidate, item.Pipe))
+            {
+                message = candidate;
+                return true;
+            }
+
+            candidate.Release();
+        }
+
+        message = null;
+        return false;
+    }
+
+    // ---- engine-facing ----
+
+    /// <summary>A message arrived from <paramref name="pipe"/> (read loop or inproc sender).</summary>
+    internal void Deliver(Pipe pipe, Message message)
+    {
+        if (_closed || !OnArrival(pipe, message))
+        {
+            message.Release();
+            return;
+        }
+
+        Enqueue(pipe, message);
+    }
+
+    /// <summary>Puts a message in the receive queue; <paramref name="pipe"/> is null for messages the socket made itself.</summary>
+    private protected void Enqueue(Pipe? pipe, Message message)
+    {
+        if (_closed)
+        {
+            message.Release();
+            return;
+        }
+
+        if (Options.Conflate)
+        {
+            while (_inbound.Reader.TryRead(out var stale))
+            {
+                stale.Pipe?.OnDequeued();
+                stale.Message.Release();
+            }
+        }
+
+        pipe?.OnEnqueued();
+        if (!_inbound.Writer.TryWrite(new InboundItem(message, pipe)))
+        {
+            pipe?.OnDequeued();
+            message.Release();
+        }
+    }
+
+    internal void PulseWritable() => _writable.Pulse();
+
+    internal void AttachPipe(Pipe pipe)
+    {
+        lock (_pipesLock)
+        {
+            if (Array.IndexOf(_pipes, pipe) >= 0)
+            {
+                return;
+            }
+
+            Volatile.Write(ref _pipes, [.. _pipes, pipe]);
+        }
+
+        PulseWritable();
+    }
+
+    internal void DetachPipe(Pipe pipe)
+    {
+        lock (_pipesLock)
+        {
+            var index = Array.IndexOf(_pipes, pipe);
+            if (index < 0)
+            {
+                return;
+            }
+
+            var list = new List<Pipe>(_pipes);
+            list.RemoveAt(index);
+            Volatile.Write(ref _pipes, list.ToArray());
+        }
+
+        OnDisconnected(pipe);
+        OnDetached(pipe);
+        PulseWritable();
+    }
+
+    /// <summary>A peer finished its handshake on <paramref name="pipe"/>; false refuses it.</summary>
+    internal bool OnPipeConnected(Pipe pipe, out string? refusal)
+    {
+        if (_closed)
+        {
+            refusal = "the socket is closing";
+            return false;
+        }
+
+        if (!OnConnected(pipe, out refusal))
+        {
+            return false;
+        }
+
+        AttachPipe(pipe);
+        return true;
+    }
+
+    /// <summary>The connection under <paramref name="pipe"/> ended; the pipe may live on for a reconnect.</summary>
+    internal void OnPipeDisconnected(Pipe pipe)
+    {
+        OnDisconnected(pipe);
+        PulseWritable();
+    }
+
+    internal void LogRefusedInproc(string endpoint, SocketType peerType)
+        => Log.PeerDropped(Logger, SocketTypes.WireName(Type), endpoint, $"invalid socket pairing: a {SocketTypes.WireName(Type)} socket cannot talk to a {SocketTypes.WireName(peerType)} socket");
+
+    // ---- what each socket type decides ----
+
+    /// <summary>Routes a message; true when it was queued or deliberately dropped, false to wait for room.</summary>
+    private protected abstract bool TrySendCore(Message message);
+
+    /// <summary>Screens an arriving message on the engine's thread; false consumes it (subscriptions, filters).</summary>
+    private protected virtual bool OnArrival(Pipe pipe, Message message) => true;
+
+    /// <summary>Screens a message leaving the receive queue; false drops it (REQ/REP envelopes).</summary>
+    private protected virtual bool OnReceive(ref Message message, Pipe? pipe) => true;
+
+    /// <summary>Checks the receive state before waiting (REQ, REP).</summary>
+    private protected virtual void BeforeReceive()
+    {
+    }
+
+    /// <summary>A peer completed its handshake; false refuses it with a reason.</summary>
+    private protected virtual bool OnConnected(Pipe pipe, out string? refusal)
+    {
+        refusal = null;
+        return true;
+    }
+
+    /// <summary>A peer's connection ended (its pipe may survive for a reconnect).</summary>
+    private protected virtual void OnDisconnected(Pipe pipe)
+    {
+    }
+
+    /// <summary>A pipe left the socket for good.</summary>
+    private protected virtual void OnDetached(Pipe pipe)
+    {
+    }
+
+    private protected virtual bool CanSend => true;
+
+    private protected virtual bool CanReceive => true;
+
+    private void ThrowIfCannotSend()
+    {
+        if (!CanSend)
+        {
+            throw new NotSupportedException($"A {SocketTypes.WireName(Type)} socket cannot send.");
+        }
+    }
+
+    private void ThrowIfCannotReceive()
+    {
+        if (!CanReceive)
+        {
+            throw new NotSupportedException($"A {SocketTypes.WireName(Type)} socket cannot receive.");
+        }
+    }
+
+    private protected void ThrowIfClosed()
+    {
+        if (_closed)
+        {
+            throw new ObjectDisposedException(GetType().Name, "The socket is closed.");
+        }
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{SocketTypes.WireName(Type)} {LastEndpoint}";
+
+    private readonly record struct InboundItem(Message Message, Pipe? Pipe);
+}

@@ -1,0 +1,201 @@
+using System.Net;
+using System.Net.Sockets;
+using Baton.Engine;
+using Baton.Internal;
+using Baton.Sockets;
+using NetSocket = System.Net.Sockets.Socket;
+
+namespace Baton.Transports;
+
+/// <summary>A bound tcp or ipc endpoint: accepts peers and runs a connection for each.</summary>
+internal sealed class StreamListener
+{
+    private readonly NetSocket _listener;
+    private readonly ZmqSocket _owner;
+    private readonly string? _ipcPath;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _lock = new();
+    private readonly Dictionary<Connection, Task> _connections = [];
+    private readonly Task _acceptLoop;
+
+    private StreamListener(NetSocket listener, ZmqSocket owner, string requested, string bound, string? ipcPath)
+    {
+        _listener = listener;
+        _owner = owner;
+        RequestedEndpoint = requested;
+        BoundEndpoint = bound;
+        _ipcPath = ipcPath;
+        _acceptLoop = AcceptLoopAsync();
+    }
+
+    /// <summary>The endpoint as the user gave it.</summary>
+    public string RequestedEndpoint { get; }
+
+    /// <summary>The endpoint actually bound (port and path resolved).</summary>
+    public string BoundEndpoint { get; }
+
+    public static StreamListener Bind(ZmqSocket owner, Endpoint endpoint)
+    {
+        var options = owner.Options;
+        if (endpoint.Kind == TransportKind.Tcp)
+        {
+            var address = endpoint.ResolveAsync(options.IPv6, CancellationToken.None).GetAwaiter().GetResult()[0];
+            var socket = new NetSocket(address.AddressFamily, System.Net.Sockets.SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                if (address.Equals(IPAddress.IPv6Any))
+                {
+                    socket.DualMode = true;
+                }
+
+                socket.Bind(new IPEndPoint(address, endpoint.Port));
+                socket.Listen(512);
+            }
+            catch (SocketException e)
+            {
+                socket.Dispose();
+                throw e.SocketErrorCode == SocketError.AddressAlreadyInUse
+                    ? new EndpointInUseException(endpoint.Text, e)
+                    : new InvalidEndpointException(endpoint.Text, $"cannot bind: {e.SocketErrorCode}", e);
+            }
+
+            var bound = Endpoint.FormatTcp((IPEndPoint)socket.LocalEndPoint!);
+            return new StreamListener(socket, owner, endpoint.Text, bound, null);
+        }
+
+        var path = endpoint.Address == "*"
+            ? Path.Combine(Path.GetTempPath(), $"baton-{Guid.NewGuid():N}.ipc")
+            : endpoint.Address;
+        var ipc = new NetSocket(AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            // A file left by a socket that died without closing would block the bind; libzmq removes it too.
+            if (File.Exists(path))
+            {
+                File.Delete(path);
+            }
+
+            ipc.Bind(new UnixDomainSocketEndPoint(path));
+            ipc.Listen(512);
+        }
+        catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
+        {
+            ipc.Dispose();
+            throw e is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }
+                ? new EndpointInUseException(endpoint.Text, e)
+                : new InvalidEndpointException(endpoint.Text, $"cannot bind: {e.Message}", e);
+        }
+
+        return new StreamListener(ipc, owner, endpoint.Text, "ipc://" + path, path);
+    }
+
+    /// <summary>Stops accepting and removes the ipc file; connections already made stay.</summary>
+    public void StopAccepting()
+    {
+        _stop.Cancel();
+        _listener.Dispose();
+        if (_ipcPath is not null)
+        {
+            try
+            {
+                File.Delete(_ipcPath);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    /// <summary>The live connections and their pipes, for linger.</summary>
+    public List<Connection> Connections()
+    {
+        lock (_lock)
+        {
+            return [.. _connections.Keys];
+        }
+    }
+
+    /// <summary>The tasks running the live connections.</summary>
+    public List<Task> Runs()
+    {
+        lock (_lock)
+        {
+            return [.. _connections.Values];
+        }
+    }
+
+    /// <summary>Closes every connection and waits for them and the accept loop to end.</summary>
+    public async Task CloseAsync()
+    {
+        StopAccepting();
+        Task[] tasks;
+        lock (_lock)
+        {
+            foreach (var connection in _connections.Keys)
+            {
+                connection.Close();
+            }
+
+            tasks = [.. _connections.Values];
+        }
+
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+        await _acceptLoop.ConfigureAwait(false);
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        await Task.Yield();
+        while (!_stop.IsCancellationRequested)
+        {
+            NetSocket peer;
+            try
+            {
+                peer = await _listener.AcceptAsync(_stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException e)
+            {
+                if (_stop.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                Log.AcceptFailed(_owner.Logger, SocketTypes.WireName(_owner.Type), BoundEndpoint, e.SocketErrorCode.ToString());
+
+                // Out of descriptors and the like: give the system a moment instead of spinning.
+                await Task.Delay(10).ConfigureAwait(false);
+                continue;
+            }
+
+            var options = _owner.Options;
+            StreamTuning.Configure(peer, options);
+            var pipe = new StreamPipe(_owner, BoundEndpoint, options);
+            var connection = new Connection(peer, _owner, pipe, options, _owner.Logger);
+            lock (_lock)
+            {
+                if (_stop.IsCancellationRequested)
+                {
+                    peer.Dispose();
+                    return;
+                }
+
+                _connections[connection] = RunAsync(connection, pipe);
+            }
+        }
+    }
+
+    private async Task RunAsync(Connection connection, StreamPipe pipe)
+    {
+        await Task.Yield();
+        await connection.RunAsync().ConfigureAwait(false);
+        pipe.Terminate();
+        lock (_lock)
+        {
+            _connections.Remove(connection);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using Baton.Messages;
+using Baton.Sockets;
+
+namespace Baton.Tests;
+
+/// <summary>Shared helpers: bounded waits instead of sleeps, and unique endpoints per transport.</summary>
+internal static class TestUtil
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    public static string Endpoint(string transport) => transport switch
+    {
+        "tcp" => "tcp://127.0.0.1:0",
+        "ipc" => $"ipc://{Path.Combine(Path.GetTempPath(), $"baton-test-{Guid.NewGuid():N}.ipc")}",
+        "inproc" => $"inproc://test-{Guid.NewGuid():N}",
+        _ => throw new ArgumentOutOfRangeException(nameof(transport)),
+    };
+
+    /// <summary>Receives one message or fails the test after the timeout.</summary>
+    public static async Task<Message> ReceiveOrFail(this ZmqSocket socket, TimeSpan? timeout = null)
+    {
+        using var cancel = new CancellationTokenSource(timeout ?? Timeout);
+        try
+        {
+            return await socket.ReceiveAsync(cancel.Token);
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            throw new TimeoutException($"{socket} received nothing within {(timeout ?? Timeout).TotalSeconds} s");
+        }
+    }
+
+    public static async Task SendOrFail(this ZmqSocket socket, Message message)
+    {
+        using var cancel = new CancellationTokenSource(Timeout);
+        await socket.SendAsync(message, cancel.Token);
+    }
+
+    /// <summary>Sends until the peer receives one (for PUB/SUB, where early messages are lost by design).</summary>
+    public static async Task<Message> SendUntilReceived(ZmqSocket sender, ZmqSocket receiver, Func<Message> make)
+    {
+        using var cancel = new CancellationTokenSource(Timeout);
+        while (true)
+        {
+            await sender.SendAsync(make(), cancel.Token);
+            if (receiver.TryReceive(out var message, TimeSpan.FromMilliseconds(50)))
+            {
+                return message;
+            }
+
+            cancel.Token.ThrowIfCancellationRequested();
+        }
+    }
+
+    public static SocketOptions Quick => new() { Linger = TimeSpan.FromSeconds(5) };
+}
