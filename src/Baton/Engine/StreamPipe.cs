@@ -47,10 +47,23 @@ internal sealed class StreamPipe : Pipe
 
         if (_sendCapacity > 0)
         {
-            if (Interlocked.Increment(ref _outboundCount) > _sendCapacity)
+            // Reserve a slot without ever overshooting the HWM: the write loop's step from full to
+            // full-1 is then always the one that wakes blocked senders, so no wake-up is lost.
+            var count = Volatile.Read(ref _outboundCount);
+            while (true)
             {
-                Interlocked.Decrement(ref _outboundCount);
-                return false;
+                if (count >= _sendCapacity)
+                {
+                    return false;
+                }
+
+                var seen = Interlocked.CompareExchange(ref _outboundCount, count + 1, count);
+                if (seen == count)
+                {
+                    break;
+                }
+
+                count = seen;
             }
         }
         else
