@@ -52,5 +52,21 @@ internal static class TestUtil
         }
     }
 
+    /// <summary>Sends until <paramref name="received"/> (a foreign receiver's poll) reports a message.</summary>
+    public static async Task<bool> SendUntilReceivedBy(ZmqSocket sender, Func<Message> make, Func<bool> received)
+    {
+        using var cancel = new CancellationTokenSource(Timeout);
+        while (true)
+        {
+            await sender.SendAsync(make(), cancel.Token);
+            if (received())
+            {
+                return true;
+            }
+
+            cancel.Token.ThrowIfCancellationRequested();
+        }
+    }
+
     public static SocketOptions Quick => new() { Linger = TimeSpan.FromSeconds(5) };
 }

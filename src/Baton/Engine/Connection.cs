@@ -106,8 +106,11 @@ internal sealed class Connection
             {
             }
 
-            reason = _partial is null ? "the peer closed the connection" : "the peer hung up in the middle of a message";
-            dropped = _partial is not null;
+            // Bytes left undecoded at end of stream are a frame cut short: a drop, not a clean close.
+            reason = _partial is not null ? "the peer hung up in the middle of a message"
+                : _end > _start ? "the peer hung up in the middle of a frame"
+                : "the peer closed the connection";
+            dropped = _partial is not null || _end > _start;
         }
         catch (PeerException e)
         {
@@ -461,6 +464,12 @@ internal sealed class Connection
         }
         else if (name.SequenceEqual(Zmtp.Subscribe) || name.SequenceEqual(Zmtp.Cancel))
         {
+            if (_owner.Type is not (Sockets.SocketType.Pub or Sockets.SocketType.XPub))
+            {
+                // Only publishers take subscriptions; elsewhere the command must not surface as a message.
+                return;
+            }
+
             var subscription = Frame.Rent(data.Length + 1);
             subscription.Array![0] = name.SequenceEqual(Zmtp.Subscribe) ? (byte)1 : (byte)0;
             data.CopyTo(subscription.Array.AsSpan(1));

@@ -525,7 +525,9 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     /// <summary>A peer finished its handshake on <paramref name="pipe"/>; false refuses it.</summary>
     internal bool OnPipeConnected(Pipe pipe, out string? refusal)
     {
-        if (_closed)
+        // A lingering close still lets a connector's pipe with queued messages finish its handshake:
+        // those messages wait for exactly this connection, and refusing it would lose them.
+        if (_closed && pipe is not StreamPipe { IsTerminated: false, OutboundCount: > 0 })
         {
             refusal = "the socket is closing";
             return false;
