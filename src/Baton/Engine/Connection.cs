@@ -24,6 +24,9 @@ internal sealed class Connection
     /// <summary>Frames above this size are written from their own buffer instead of being copied.</summary>
     private const int CopyThreshold = 16 * 1024;
 
+    /// <summary>Frames up to this size get their whole buffer when the header arrives.</summary>
+    private const int EagerFrameLimit = 256 * 1024 * 1024;
+
     private readonly NetSocket _socket;
     private readonly ZmqSocket _owner;
     private readonly StreamPipe _pipe;
@@ -117,6 +120,11 @@ internal sealed class Connection
             reason = e.Message;
             dropped = true;
             PeerRefused = e.Fatal;
+        }
+        catch (OutOfMemoryException)
+        {
+            reason = "out of memory for the peer's message (set MaxMessageSize to bound it)";
+            dropped = true;
         }
         catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException or IOException)
         {
@@ -349,22 +357,45 @@ internal sealed class Connection
             else if (frameSize > ReadBufferSize / 2)
             {
                 // Large frame: read the rest straight into the frame's own buffer, no second copy.
-                frame = Frame.Rent(frameSize);
+                // Beyond EagerFrameLimit the buffer grows with the data that actually arrives, so a
+                // 9-byte header alone cannot make us commit gigabytes.
+                var capacity = Math.Min(frameSize, EagerFrameLimit);
+                var array = capacity > 1 << 20 ? GC.AllocateUninitializedArray<byte>(capacity) : ArrayPool<byte>.Shared.Rent(capacity);
+                var pooled = capacity <= 1 << 20;
                 var have = available - headerSize;
-                buffer.AsSpan(_start + headerSize, have).CopyTo(frame.Array);
+                buffer.AsSpan(_start + headerSize, have).CopyTo(array);
                 _start = _end = 0;
                 while (have < frameSize)
                 {
-                    var read = await _socket.ReceiveAsync(frame.Array.AsMemory(have, frameSize - have), SocketFlags.None, _abort.Token).ConfigureAwait(false);
+                    if (have == array.Length)
+                    {
+                        var grown = GC.AllocateUninitializedArray<byte>((int)Math.Min((long)array.Length * 2, frameSize));
+                        array.AsSpan(0, have).CopyTo(grown);
+                        if (pooled)
+                        {
+                            ArrayPool<byte>.Shared.Return(array);
+                        }
+
+                        array = grown;
+                        pooled = false;
+                    }
+
+                    var read = await _socket.ReceiveAsync(array.AsMemory(have, Math.Min(frameSize, array.Length) - have), SocketFlags.None, _abort.Token).ConfigureAwait(false);
                     if (read == 0)
                     {
-                        frame.ReturnToPool();
+                        if (pooled)
+                        {
+                            ArrayPool<byte>.Shared.Return(array);
+                        }
+
                         throw new PeerException("the peer hung up in the middle of a frame");
                     }
 
                     have += read;
                     Volatile.Write(ref _lastReceived, Environment.TickCount64);
                 }
+
+                frame = new Frame(array, frameSize, pooled);
             }
             else
             {
