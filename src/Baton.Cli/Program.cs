@@ -1,1 +1,29 @@
-class P { static void Main(){} }
+using System.CommandLine;
+using Baton.Cli.Commands;
+
+namespace Baton.Cli;
+
+/// <summary>The <c>baton</c> command: ZeroMQ from the shell.</summary>
+public static class Program
+{
+    /// <summary>Parses the command line and runs the chosen command.</summary>
+    public static async Task<int> Main(string[] args)
+    {
+        var root = new RootCommand("Baton: ZeroMQ sockets from the command line.")
+        {
+            SocketCommands.CreateSend(),
+            SocketCommands.CreateReceive(),
+            DemoCommand.Create(),
+        };
+
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            // The contract: one line on stderr that names the problem, no help dump.
+            await Console.Error.WriteLineAsync($"baton: {parsed.Errors[0].Message}");
+            return 2;
+        }
+
+        return await parsed.InvokeAsync();
+    }
+}

@@ -24,6 +24,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     });
 
     private readonly AsyncSignal _writable = new();
+    private readonly AsyncSignal _peerConnected = new();
     private readonly Lock _pipesLock = new();
     private readonly Lock _endpointsLock = new();
     private readonly List<StreamListener> _listeners = [];
@@ -247,6 +248,41 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
             {
                 pipe.Terminate();
             }
+        }
+    }
+
+    /// <summary>The number of peers whose connection is complete (handshaken, or joined over inproc).</summary>
+    public int ConnectedPeerCount
+    {
+        get
+        {
+            var count = 0;
+            foreach (var pipe in Pipes)
+            {
+                if (pipe.IsConnected && pipe.PeerType is not null)
+                {
+                    count++;
+                }
+            }
+
+            return count;
+        }
+    }
+
+    /// <summary>Completes once at least one peer is connected, such as a sender that bound and must not talk to nobody.</summary>
+    /// <exception cref="ObjectDisposedException">The socket closed first.</exception>
+    public async Task WaitForPeerAsync(CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            var signal = _peerConnected.Task;
+            ThrowIfClosed();
+            if (ConnectedPeerCount > 0)
+            {
+                return;
+            }
+
+            await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -485,7 +521,14 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
         }
     }
 
-    internal void PulseWritable() => _writable.Pulse();
+    internal void PulseWritable()
+    {
+        _writable.Pulse();
+        if (_closed)
+        {
+            _peerConnected.Pulse();
+        }
+    }
 
     internal void AttachPipe(Pipe pipe)
     {
@@ -539,6 +582,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
         }
 
         AttachPipe(pipe);
+        _peerConnected.Pulse();
         return true;
     }
 

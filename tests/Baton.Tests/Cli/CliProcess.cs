@@ -1,0 +1,87 @@
+using System.Diagnostics;
+
+namespace Baton.Tests.Cli;
+
+/// <summary>The built <c>baton</c> CLI run as a child process; killed on dispose.</summary>
+internal sealed class CliProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly Task<string> _stderr;
+
+    private CliProcess(Process process)
+    {
+        _process = process;
+        _stderr = process.StandardError.ReadToEndAsync();
+    }
+
+    public StreamWriter Input => _process.StandardInput;
+
+    public static CliProcess Start(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(CliPath());
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return new CliProcess(Process.Start(info)!);
+    }
+
+    /// <summary>Runs to completion and returns exit code, stdout and stderr.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
+    {
+        await using var cli = Start(args);
+        cli.Input.Close();
+        var stdout = await cli._process.StandardOutput.ReadToEndAsync();
+        var exit = await cli.WaitForExitAsync();
+        return (exit, stdout, await cli._stderr);
+    }
+
+    public Task<string?> ReadLineAsync() => _process.StandardOutput.ReadLineAsync().WaitAsync(TestUtil.Timeout);
+
+    public async Task<int> WaitForExitAsync()
+    {
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _process.WaitForExitAsync(cancel.Token);
+        return _process.ExitCode;
+    }
+
+    public Task<string> StderrAsync() => _stderr;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private static string CliPath()
+    {
+        var here = AppContext.BaseDirectory;
+        var configuration = here.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+        var directory = new DirectoryInfo(here);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Baton.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        if (directory is null)
+        {
+            throw new InvalidOperationException("Cannot find Baton.sln above " + here);
+        }
+
+        var path = Path.Combine(directory.FullName, "src", "Baton.Cli", "bin", configuration, "net10.0", "Baton.Cli.dll");
+        return File.Exists(path) ? path : throw new FileNotFoundException("Build the CLI first", path);
+    }
+}
