@@ -1,0 +1,120 @@
+"""A libzmq peer for Baton's interop tests, driven over stdin/stdout.
+
+Each stdin line is a JSON command; each answer is one JSON line on stdout. Frames travel as hex,
+large ones (over 64 KiB) are answered by length and SHA-256 only. The process exits when stdin
+closes, so a crashed test never leaves it behind.
+"""
+import hashlib
+import json
+import sys
+import threading
+import time
+
+import zmq
+
+ctx = zmq.Context()
+sock = None
+monitor = None
+watcher = None
+events = {}
+events_lock = threading.Lock()
+
+TYPES = {name: getattr(zmq, name) for name in
+         ("PAIR", "PUB", "SUB", "XPUB", "XSUB", "REQ", "REP", "DEALER", "ROUTER", "PUSH", "PULL")}
+
+
+def watch(mon):
+    from zmq.utils.monitor import recv_monitor_message
+    while True:
+        try:
+            event = recv_monitor_message(mon)
+        except zmq.ZMQError:
+            return
+        with events_lock:
+            events[event["event"]] = events.get(event["event"], 0) + 1
+        if event["event"] == zmq.EVENT_MONITOR_STOPPED:
+            return
+
+
+def frame_out(frame):
+    if len(frame) > 65536:
+        return {"len": len(frame), "sha256": hashlib.sha256(frame).hexdigest()}
+    return frame.hex()
+
+
+def frame_in(spec):
+    if isinstance(spec, dict):
+        return bytes([spec["byte"]]) * spec["repeat"]
+    return bytes.fromhex(spec)
+
+
+def handle(cmd):
+    global sock, monitor, watcher
+    op = cmd["op"]
+    if op == "socket":
+        sock = ctx.socket(TYPES[cmd["type"]])
+        sock.linger = 2000
+        for name, value in cmd.get("options", {}).items():
+            sock.setsockopt(getattr(zmq, name), bytes.fromhex(value) if name == "IDENTITY" else value)
+        monitor = sock.get_monitor_socket()
+        watcher = threading.Thread(target=watch, args=(monitor,), daemon=True)
+        watcher.start()
+        return {"ok": True}
+    if op == "bind":
+        sock.bind(cmd["endpoint"])
+        return {"endpoint": sock.getsockopt_string(zmq.LAST_ENDPOINT)}
+    if op == "connect":
+        sock.connect(cmd["endpoint"])
+        return {"ok": True}
+    if op == "send":
+        frames = [frame_in(f) for f in cmd["frames"]]
+        deadline = time.monotonic() + cmd.get("timeout", 10000) / 1000
+        while True:
+            try:
+                sock.send_multipart(frames, flags=zmq.NOBLOCK)
+                return {"ok": True}
+            except zmq.Again:
+                pass
+            except zmq.ZMQError as e:
+                if e.errno != zmq.EHOSTUNREACH:
+                    raise
+            if time.monotonic() > deadline:
+                return {"error": "send timed out"}
+            time.sleep(0.005)
+    if op == "recv":
+        if not sock.poll(cmd.get("timeout", 10000)):
+            return {"error": "timeout"}
+        return {"frames": [frame_out(f) for f in sock.recv_multipart()]}
+    if op == "subscribe":
+        sock.setsockopt(zmq.SUBSCRIBE, bytes.fromhex(cmd["prefix"]))
+        return {"ok": True}
+    if op == "unsubscribe":
+        sock.setsockopt(zmq.UNSUBSCRIBE, bytes.fromhex(cmd["prefix"]))
+        return {"ok": True}
+    if op == "events":
+        with events_lock:
+            return {name: events.get(getattr(zmq, "EVENT_" + name), 0)
+                    for name in ("CONNECTED", "ACCEPTED", "DISCONNECTED", "HANDSHAKE_SUCCEEDED")}
+    raise ValueError("unknown op " + op)
+
+
+def main():
+    print(json.dumps({"ready": zmq.zmq_version()}), flush=True)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            answer = handle(json.loads(line))
+        except Exception as e:  # report, never die silently
+            answer = {"error": "%s: %s" % (type(e).__name__, e)}
+        print(json.dumps(answer), flush=True)
+    if sock is not None:
+        sock.disable_monitor()
+        watcher.join(2)
+        monitor.close()
+        sock.close()
+    ctx.term()
+
+
+if __name__ == "__main__":
+    main()
