@@ -11,6 +11,7 @@ namespace Baton.Engine;
 internal abstract class Pipe
 {
     private int _inbound;
+    private int _ready;
 
     protected Pipe(ZmqSocket owner, string endpoint)
     {
@@ -49,6 +50,20 @@ internal abstract class Pipe
 
     /// <summary>True when this peer's inbound share of the socket queue is at its HWM.</summary>
     public bool IsInboundFull => ReceiveCapacity > 0 && Volatile.Read(ref _inbound) >= ReceiveCapacity;
+
+    /// <summary>This peer's received messages waiting for the application (see FairQueue).</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<Message> Inbound { get; } = new();
+
+    /// <summary>Marks the pipe as being in the fair queue's ready ring; false if it already is.</summary>
+    public bool TryMarkReady() => Interlocked.CompareExchange(ref _ready, 1, 0) == 0;
+
+    /// <summary>Takes the pipe out of the ring; true if a message slipped in meanwhile and the caller must put it back.</summary>
+    public bool ClearReadyAndRecheck()
+    {
+        // A full fence: the enqueuer's message and its failed mark cannot both be missed.
+        Interlocked.Exchange(ref _ready, 0);
+        return !Inbound.IsEmpty && TryMarkReady();
+    }
 
     /// <summary>Counts a message of this peer entering the socket's inbound queue.</summary>
     public void OnEnqueued() => Interlocked.Increment(ref _inbound);

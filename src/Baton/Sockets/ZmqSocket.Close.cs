@@ -93,10 +93,10 @@ public abstract partial class ZmqSocket
             pipe.Terminate();
         }
 
-        _inbound.Writer.TryComplete();
-        while (_inbound.Reader.TryRead(out var item))
+        _inbound.Complete();
+        while (_inbound.TryDequeue(out var message, out _))
         {
-            item.Message.Release();
+            message.Release();
         }
     }
 

@@ -16,12 +16,7 @@ namespace Baton.Sockets;
 /// </summary>
 public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
 {
-    private readonly Channel<InboundItem> _inbound = Channel.CreateUnbounded<InboundItem>(new UnboundedChannelOptions
-    {
-        SingleReader = false,
-        SingleWriter = false,
-        AllowSynchronousContinuations = false,
-    });
+    private readonly FairQueue _inbound = new();
 
     private readonly AsyncSignal _writable = new();
     private readonly AsyncSignal _peerConnected = new();
@@ -32,6 +27,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     private readonly List<(string Name, string Endpoint)> _inprocBinds = [];
     private readonly List<(string Name, string Endpoint)> _inprocConnects = [];
     private Pipe[] _pipes = [];
+    private readonly LocalPipe _local;
     private SocketOptions _options;
     private volatile bool _closed;
     private int _disposeStarted;
@@ -42,6 +38,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
         Type = type;
         _options = options ?? SocketOptions.Default;
         Context = context ?? Context.Default;
+        _local = new LocalPipe(this);
         Logger = Context.LoggerFactory.CreateLogger("Baton.Sockets." + SocketTypes.WireName(type));
         Context.Register(this);
     }
@@ -381,13 +378,12 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
 
     private async ValueTask<Message> ReceiveSlowAsync(CancellationToken cancellationToken)
     {
-        var reader = _inbound.Reader;
         while (true)
         {
             bool more;
             try
             {
-                more = await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
+                more = await _inbound.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (ChannelClosedException)
             {
@@ -463,12 +459,9 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
 
     private bool TryDequeue([NotNullWhen(true)] out Message? message)
     {
-        var reader = _inbound.Reader;
-        while (reader.TryRead(out var item))
+        while (_inbound.TryDequeue(out var candidate, out var pipe))
         {
-            item.Pipe?.OnDequeued();
-            var candidate = item.Message;
-            if (OnReceive(ref candidate, item.Pipe))
+            if (OnReceive(ref candidate, pipe == _local ? null : pipe))
             {
                 message = candidate;
                 return true;
@@ -506,17 +499,14 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
 
         if (Options.Conflate)
         {
-            while (_inbound.Reader.TryRead(out var stale))
+            while (_inbound.TryDequeue(out var stale, out _))
             {
-                stale.Pipe?.OnDequeued();
-                stale.Message.Release();
+                stale.Release();
             }
         }
 
-        pipe?.OnEnqueued();
-        if (!_inbound.Writer.TryWrite(new InboundItem(message, pipe)))
+        if (!_inbound.Enqueue(pipe ?? _local, message))
         {
-            pipe?.OnDequeued();
             message.Release();
         }
     }
@@ -660,5 +650,4 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     /// <inheritdoc />
     public override string ToString() => $"{SocketTypes.WireName(Type)} {LastEndpoint}";
 
-    private readonly record struct InboundItem(Message Message, Pipe? Pipe);
 }

@@ -195,3 +195,45 @@ public class RoutingTests
         _ = Encoding.UTF8;
     }
 }
+
+public class FairQueueTests
+{
+    [Theory]
+    [InlineData("inproc")]
+    [InlineData("tcp")]
+    public async Task Pull_FairQueues_AQuietPeerIsNotStuckBehindAFloodingOne(string transport)
+    {
+        using var context = new Context();
+        await using var pull = new PullSocket(context: context);
+        var endpoint = pull.Bind(TestUtil.Endpoint(transport));
+        await using var loud = new PushSocket(new SocketOptions { Linger = TimeSpan.Zero }, context);
+        await using var quiet = new PushSocket(new SocketOptions { Linger = TimeSpan.Zero }, context);
+        loud.Connect(endpoint);
+        quiet.Connect(endpoint);
+        await loud.SendOrFail(new Message("loud"));
+        await quiet.SendOrFail(new Message("quiet"));
+        var first = new HashSet<string> { (await pull.ReceiveOrFail())[0].ToString(), (await pull.ReceiveOrFail())[0].ToString() };
+        Assert.Equal(new HashSet<string> { "loud", "quiet" }, first);
+
+        for (var i = 0; i < 500; i++)
+        {
+            await loud.SendOrFail(new Message("loud"));
+        }
+
+        // Wait until the flood has fully arrived, then the quiet peer speaks.
+        var marker = new Message("quiet");
+        await quiet.SendOrFail(marker);
+        var position = 0;
+        while (true)
+        {
+            position++;
+            if ((await pull.ReceiveOrFail())[0].ToString() == "quiet")
+            {
+                break;
+            }
+        }
+
+        // Arrival order would put it behind most of the 500; libzmq's fair queue serves it at once.
+        Assert.True(position <= 50, $"the quiet peer's message came {position}th");
+    }
+}

@@ -1,0 +1,24 @@
+using Baton.Messages;
+using Baton.Sockets;
+
+namespace Baton.Engine;
+
+/// <summary>The source of messages a socket makes itself (XPUB's subscription notices): no peer, no HWM.</summary>
+internal sealed class LocalPipe(ZmqSocket owner) : Pipe(owner, "local")
+{
+    public override bool IsConnected => false;
+
+    public override bool TryWrite(Message message) => false;
+
+    public override void WriteControl(Message message)
+    {
+    }
+
+    protected override void OnInboundSpace()
+    {
+    }
+
+    public override void Terminate()
+    {
+    }
+}
