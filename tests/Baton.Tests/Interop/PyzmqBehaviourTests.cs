@@ -41,6 +41,28 @@ public class PyzmqBehaviourTests
         }
     }
 
+    [Theory]
+    [InlineData("tcp")]
+    [InlineData("ipc")]
+    public async Task SenderThatClosesAtOnce_DeliversEveryMessageToLibzmq(string transport)
+    {
+        const int Count = 100_000;
+        await using var pull = await PyzmqPeer.StartAsync("PULL");
+        var endpoint = await pull.BindAsync(transport == "tcp" ? "tcp://127.0.0.1:*" : TestUtil.Endpoint("ipc"));
+        var counting = pull.CountAsync(Count);
+        var push = new PushSocket(new SocketOptions { Linger = Timeout.InfiniteTimeSpan });
+        push.Connect(endpoint);
+        for (var i = 0; i < Count; i++)
+        {
+            await push.SendAsync(new Message(i.ToString()));
+        }
+
+        await push.DisposeAsync();
+        var (received, last) = await counting;
+        Assert.Equal(Count, received);
+        Assert.Equal((Count - 1).ToString(), last);
+    }
+
     [Fact]
     public async Task Unsubscribe_ReachesLibzmqXPub_AndBatonXPubSeesLibzmqUnsubscribe()
     {

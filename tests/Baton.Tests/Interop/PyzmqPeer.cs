@@ -86,6 +86,14 @@ internal sealed class PyzmqPeer : IAsyncDisposable
         return result;
     }
 
+    /// <summary>Receives up to <paramref name="count"/> messages; returns how many came before a quiet spell, and the last.</summary>
+    public async Task<(int Count, string? Last)> CountAsync(int count, int quietMs = 10_000)
+    {
+        var answer = await CallAsync(new JsonObject { ["op"] = "count", ["n"] = count, ["timeout"] = quietMs });
+        var last = (string?)answer["last"];
+        return ((int)answer["count"]!, last is null ? null : System.Text.Encoding.Latin1.GetString(Convert.FromHexString(last)));
+    }
+
     public Task SubscribeAsync(byte[] prefix) => CallAsync(new JsonObject { ["op"] = "subscribe", ["prefix"] = Convert.ToHexString(prefix) });
 
     public Task UnsubscribeAsync(byte[] prefix) => CallAsync(new JsonObject { ["op"] = "unsubscribe", ["prefix"] = Convert.ToHexString(prefix) });

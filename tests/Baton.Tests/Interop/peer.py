@@ -85,6 +85,13 @@ def handle(cmd):
         if not sock.poll(cmd.get("timeout", 10000)):
             return {"error": "timeout"}
         return {"frames": [frame_out(f) for f in sock.recv_multipart()]}
+    if op == "count":
+        # Receive until n messages came or the line goes quiet; report how many and the last.
+        n, last, got = cmd["n"], None, 0
+        while got < n and sock.poll(cmd.get("timeout", 10000)):
+            last = sock.recv()
+            got += 1
+        return {"count": got, "last": last.hex() if last is not None else None}
     if op == "subscribe":
         sock.setsockopt(zmq.SUBSCRIBE, bytes.fromhex(cmd["prefix"]))
         return {"ok": True}
