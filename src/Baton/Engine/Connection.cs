@@ -161,10 +161,12 @@ internal sealed class Connection
         if (dropped)
         {
             Log.PeerDropped(_logger, type, _pipe.Endpoint, reason);
+            _owner.Raise(SocketEventKind.PeerDropped, _pipe.Endpoint, reason);
         }
         else
         {
             Log.PeerDisconnected(_logger, type, _pipe.Endpoint, reason);
+            _owner.Raise(SocketEventKind.Disconnected, _pipe.Endpoint, reason);
         }
     }
 
@@ -554,6 +556,7 @@ internal sealed class Connection
         }
 
         Log.PeerConnected(_logger, SocketTypes.WireName(_owner.Type), _pipe.Endpoint, typeName, _legacy ? 0 : 1);
+        _owner.Raise(SocketEventKind.HandshakeSucceeded, _pipe.Endpoint);
     }
 
     private void SendErrorBestEffort(string reason)

@@ -94,6 +94,7 @@ public abstract partial class ZmqSocket
         }
 
         _inbound.Complete();
+        CompleteMonitors();
         while (_inbound.TryDequeue(out var message, out _))
         {
             message.Release();

@@ -124,6 +124,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
         }
 
         LastEndpoint = bound;
+        Raise(SocketEventKind.Listening, bound);
         return bound;
     }
 
@@ -584,7 +585,11 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     }
 
     internal void LogRefusedInproc(string endpoint, SocketType peerType)
-        => Log.PeerDropped(Logger, SocketTypes.WireName(Type), endpoint, $"invalid socket pairing: a {SocketTypes.WireName(Type)} socket cannot talk to a {SocketTypes.WireName(peerType)} socket");
+    {
+        var reason = $"invalid socket pairing: a {SocketTypes.WireName(Type)} socket cannot talk to a {SocketTypes.WireName(peerType)} socket";
+        Log.PeerDropped(Logger, SocketTypes.WireName(Type), endpoint, reason);
+        Raise(SocketEventKind.PeerDropped, endpoint, reason);
+    }
 
     // ---- what each socket type decides ----
 

@@ -90,6 +90,7 @@ internal sealed class StreamConnector
             {
                 var reason = e is SocketException se ? se.SocketErrorCode.ToString() : e.Message;
                 Log.ConnectFailed(_owner.Logger, SocketTypes.WireName(_owner.Type), _endpoint.Text, reason, (long)delay.TotalMilliseconds);
+                _owner.Raise(SocketEventKind.ConnectRetried, _endpoint.Text, reason);
                 if (!await WaitAsync(delay).ConfigureAwait(false))
                 {
                     break;

@@ -92,6 +92,11 @@ internal sealed class StreamListener
     /// <summary>Stops accepting and removes the ipc file; connections already made stay.</summary>
     public void StopAccepting()
     {
+        if (!_stop.IsCancellationRequested)
+        {
+            _owner.Raise(SocketEventKind.Closed, BoundEndpoint);
+        }
+
         _stop.Cancel();
         _listener.Dispose();
         if (_ipcPath is not null)
@@ -173,6 +178,7 @@ internal sealed class StreamListener
 
             var options = _owner.Options;
             StreamTuning.Configure(peer, options);
+            _owner.Raise(SocketEventKind.Accepted, BoundEndpoint);
             var pipe = new StreamPipe(_owner, BoundEndpoint, options);
             var connection = new Connection(peer, _owner, pipe, options, _owner.Logger);
             lock (_lock)

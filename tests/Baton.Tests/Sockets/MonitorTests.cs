@@ -1,0 +1,68 @@
+using System.Net.Sockets;
+using Baton.Messages;
+using Baton.Sockets;
+using Xunit;
+
+namespace Baton.Tests.Sockets;
+
+public class MonitorTests
+{
+    [Fact]
+    public async Task Monitor_ReportsBindsPeersAndDropsWithTheirReason()
+    {
+        using var context = new Context();
+        var pull = new PullSocket(context: context);
+        using var cancel = new CancellationTokenSource(TestUtil.Timeout);
+        var events = pull.MonitorAsync(cancel.Token).GetAsyncEnumerator(cancel.Token);
+        var endpoint = pull.Bind("tcp://127.0.0.1:0");
+        Assert.Equal(new SocketEvent(SocketEventKind.Listening, endpoint), await Next(events));
+
+        await using (var push = new PushSocket(context: context))
+        {
+            push.Connect(endpoint);
+            Assert.Equal(SocketEventKind.Accepted, (await Next(events)).Kind);
+            Assert.Equal(SocketEventKind.HandshakeSucceeded, (await Next(events)).Kind);
+        }
+
+        Assert.Equal(SocketEventKind.Disconnected, (await Next(events)).Kind);
+
+        var port = int.Parse(endpoint[(endpoint.LastIndexOf(':') + 1)..]);
+        using (var raw = new System.Net.Sockets.Socket(AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, ProtocolType.Tcp))
+        {
+            await raw.ConnectAsync(System.Net.IPAddress.Loopback, port);
+            await raw.SendAsync("GET / HTTP/1.1\r\n\r\n"u8.ToArray());
+            Assert.Equal(SocketEventKind.Accepted, (await Next(events)).Kind);
+            var dropped = await Next(events);
+            Assert.Equal(SocketEventKind.PeerDropped, dropped.Kind);
+            Assert.Contains("not a ZMTP greeting", dropped.Reason);
+        }
+
+        await pull.DisposeAsync();
+        Assert.Equal(new SocketEvent(SocketEventKind.Closed, endpoint), await Next(events));
+        Assert.False(await events.MoveNextAsync());
+    }
+
+    [Fact]
+    public async Task Monitor_ReportsConnectRetries()
+    {
+        using var context = new Context();
+        await using var push = new PushSocket(new SocketOptions { ReconnectInterval = TimeSpan.FromMilliseconds(10), Linger = TimeSpan.Zero }, context);
+        using var cancel = new CancellationTokenSource(TestUtil.Timeout);
+        var events = push.MonitorAsync(cancel.Token).GetAsyncEnumerator(cancel.Token);
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        push.Connect($"tcp://127.0.0.1:{port}");
+        var retried = await Next(events);
+        Assert.Equal(SocketEventKind.ConnectRetried, retried.Kind);
+        Assert.Equal("ConnectionRefused", retried.Reason);
+        _ = new Message();
+    }
+
+    private static async Task<SocketEvent> Next(IAsyncEnumerator<SocketEvent> events)
+    {
+        Assert.True(await events.MoveNextAsync());
+        return events.Current;
+    }
+}
