@@ -53,6 +53,47 @@ public class RoutingTests
         Assert.Equal(["back"], (await dealer.ReceiveOrFail()).ToStrings());
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Router_DuplicateIdentity_IsRefused_UnlessHandover(bool handover)
+    {
+        using var context = new Context();
+        await using var router = new RouterSocket(new SocketOptions { RouterHandover = handover }, context);
+        var endpoint = router.Bind("tcp://127.0.0.1:0");
+        var named = new SocketOptions { Identity = "same"u8.ToArray(), Linger = TimeSpan.Zero };
+        await using var first = new DealerSocket(named, context);
+        first.Connect(endpoint);
+        await first.SendOrFail(new Message("from first"));
+        Assert.Equal(["same", "from first"], (await router.ReceiveOrFail()).ToStrings());
+
+        await using var second = new DealerSocket(named, context);
+        using var cancel = new CancellationTokenSource(TestUtil.Timeout);
+        var events = router.MonitorAsync(cancel.Token).GetAsyncEnumerator(cancel.Token);
+        second.Connect(endpoint);
+        SocketEvent verdict;
+        do
+        {
+            Assert.True(await events.MoveNextAsync());
+            verdict = events.Current;
+        }
+        while (verdict.Kind == SocketEventKind.Accepted);
+
+        if (!handover)
+        {
+            Assert.Equal(SocketEventKind.PeerDropped, verdict.Kind);
+            Assert.Contains("already in use", verdict.Reason);
+            await router.SendOrFail(new Message("same", "still first"));
+            Assert.Equal(["still first"], (await first.ReceiveOrFail()).ToStrings());
+        }
+        else
+        {
+            Assert.Equal(SocketEventKind.HandshakeSucceeded, verdict.Kind);
+            await router.SendOrFail(new Message("same", "now second"));
+            Assert.Equal(["now second"], (await second.ReceiveOrFail()).ToStrings());
+        }
+    }
+
     [Fact]
     public async Task Router_DropsUnknownIdentity_OrThrowsWhenMandatory()
     {
