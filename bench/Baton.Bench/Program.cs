@@ -21,20 +21,23 @@ public static class Program
         };
 
         Console.WriteLine($"PUSH/PULL throughput, {rounds} interleaved rounds, two threads in one process, {Environment.ProcessorCount} cores");
-        Console.WriteLine($"{"transport",-9} {"size",6} {"count",9} {"peer",-7} {"msg/s (median)",15} {"MB/s",8} {"Baton/libzmq",13}");
+        Console.WriteLine($"{"transport",-9} {"size",6} {"count",9} {"peer",-7} {"msg/s (median)",15} {"MB/s",8} {"Baton/libzmq",13} {"B alloc/msg",12}");
         foreach (var (transport, size, count) in cases)
         {
             var baton = new List<double>();
             var libzmq = new List<double>();
+            long allocated = 0;
             for (var round = 0; round < rounds; round++)
             {
+                var before = GC.GetTotalAllocatedBytes(precise: true);
                 baton.Add(RunBaton(transport, size, count));
+                allocated += GC.GetTotalAllocatedBytes(precise: true) - before;
                 libzmq.Add(RunLibzmq(transport, size, count));
             }
 
             var b = Median(baton);
             var l = Median(libzmq);
-            Console.WriteLine($"{transport,-9} {size,6} {count,9} {"baton",-7} {b,15:N0} {b * size / 1e6,8:N1} {b / l,13:F2}");
+            Console.WriteLine($"{transport,-9} {size,6} {count,9} {"baton",-7} {b,15:N0} {b * size / 1e6,8:N1} {b / l,13:F2} {(double)allocated / rounds / count,12:F0}");
             Console.WriteLine($"{transport,-9} {size,6} {count,9} {"libzmq",-7} {l,15:N0} {l * size / 1e6,8:N1}");
         }
     }
