@@ -175,6 +175,7 @@ internal sealed class Connection
     {
         _draining = true;
         _pipe.OutboundSignal.Set();
+        _pipe.InboundSpace.Set();
     }
 
     /// <summary>Ends the connection because the owning socket closed (not logged as a drop).</summary>
@@ -413,7 +414,8 @@ internal sealed class Connection
                 _partial = null;
                 _partialSize = 0;
                 _owner.Deliver(_pipe, message);
-                while (_pipe.IsInboundFull && !_abort.IsCancellationRequested)
+                // While the socket closes nobody will receive: keep reading so the peer's end of stream is seen.
+                while (_pipe.IsInboundFull && !_abort.IsCancellationRequested && !_draining)
                 {
                     await _pipe.InboundSpace.WaitAsync().ConfigureAwait(false);
                 }

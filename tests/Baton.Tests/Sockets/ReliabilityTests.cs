@@ -41,6 +41,30 @@ public class ReliabilityTests
     }
 
     [Fact]
+    public async Task Close_GivesUpAtTheLingerTime_WhenThePeerStopsReading()
+    {
+        using var context = new Context();
+        var pull = new PullSocket(new SocketOptions { ReceiveHighWatermark = 1 }, context);
+        var push = new PushSocket(new SocketOptions { Linger = TimeSpan.FromMilliseconds(300) }, context);
+        push.Connect(pull.Bind("tcp://127.0.0.1:0"));
+        var payload = new byte[64 * 1024];
+
+        // Fill the pipe, both kernels' buffers and the HWM: the application never receives.
+        while (push.TrySend(new Message(new Frame(payload)), TimeSpan.FromMilliseconds(200)))
+        {
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await push.DisposeAsync().AsTask().WaitAsync(TestUtil.Timeout);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"close took {clock.Elapsed}");
+
+        // The paused receiver must not wait for an end of stream it has stopped reading for.
+        clock.Restart();
+        await pull.DisposeAsync().AsTask().WaitAsync(TestUtil.Timeout);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"closing the receiver took {clock.Elapsed}");
+    }
+
+    [Fact]
     public async Task Messages_QueuedWhileThePeerIsAway_ArriveWhenItComes()
     {
         using var context = new Context();
