@@ -64,6 +64,29 @@ public class ReliabilityTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"closing the receiver took {clock.Elapsed}");
     }
 
+    [Theory]
+    [InlineData("tcp")]
+    [InlineData("inproc")]
+    public async Task ConnectDisconnectChurn_LeavesNoPipesBehind(string transport)
+    {
+        using var context = new Context();
+        await using var router = new RouterSocket(context: context);
+        var endpoint = router.Bind(TestUtil.Endpoint(transport));
+        for (var i = 0; i < 200; i++)
+        {
+            await using var dealer = new DealerSocket(context: context);
+            dealer.Connect(endpoint);
+            await dealer.SendOrFail(new Message(i.ToString()));
+            Assert.Equal(i.ToString(), (await router.ReceiveOrFail())[1].ToString());
+        }
+
+        using var cancel = new CancellationTokenSource(TestUtil.Timeout);
+        while (router.Pipes.Length > 0)
+        {
+            await Task.Delay(10, cancel.Token);
+        }
+    }
+
     [Fact]
     public async Task Messages_QueuedWhileThePeerIsAway_ArriveWhenItComes()
     {
