@@ -1,0 +1,61 @@
+using Baton.Wire;
+
+namespace Baton.Engine;
+
+/// <summary>Heartbeats: PING at the interval, drop after the timeout or the peer's TTL.</summary>
+internal sealed partial class Connection
+{
+    private Task StartHeartbeat()
+    {
+        if (Interlocked.Exchange(ref _heartbeatStarted, 1) == 1)
+        {
+            return Task.CompletedTask;
+        }
+
+        return HeartbeatLoopAsync();
+    }
+
+    private async Task HeartbeatLoopAsync()
+    {
+        var interval = (long)_options.HeartbeatInterval.TotalMilliseconds;
+        var timeout = (long)_options.HeartbeatTimeout.TotalMilliseconds;
+        long lastPing = Environment.TickCount64;
+        var awaitingTraffic = false;
+        try
+        {
+            while (!_abort.IsCancellationRequested)
+            {
+                var ttl = Volatile.Read(ref _remoteTtlMs);
+                var tick = interval > 0 ? Math.Min(interval, Math.Max(timeout, 1)) : Math.Max(ttl / 4, 10);
+                await Task.Delay(TimeSpan.FromMilliseconds(tick), _abort.Token).ConfigureAwait(false);
+                var now = Environment.TickCount64;
+                var last = Volatile.Read(ref _lastReceived);
+                if (interval > 0)
+                {
+                    if (awaitingTraffic && last < lastPing && now - lastPing >= timeout)
+                    {
+                        Abort($"no traffic for {timeout} ms after a PING (heartbeat timeout)");
+                        return;
+                    }
+
+                    if (now - lastPing >= interval)
+                    {
+                        EnqueueCommand(Zmtp.EncodePing(_options.HeartbeatTtl, default));
+                        lastPing = now;
+                        awaitingTraffic = true;
+                    }
+                }
+
+                ttl = Volatile.Read(ref _remoteTtlMs);
+                if (ttl > 0 && now - last > ttl)
+                {
+                    Abort($"nothing heard from the peer within its heartbeat TTL of {ttl} ms");
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}
