@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Baton.Cli.Commands;
 
 namespace Baton.Cli;
@@ -24,6 +25,16 @@ public static class Program
             return 2;
         }
 
-        return await parsed.InvokeAsync();
+        // Ctrl+C and SIGTERM end an endless recv cleanly: the socket closes (its ipc file goes) and we exit 0.
+        using var stop = new CancellationTokenSource();
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, stop.Token);
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
     }
 }

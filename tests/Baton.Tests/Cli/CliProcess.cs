@@ -55,6 +55,13 @@ internal sealed class CliProcess : IAsyncDisposable
 
     public Task<string> StderrAsync() => _stderr;
 
+    /// <summary>Sends SIGTERM, as a service manager stopping the command would.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString()]);
+        kill.WaitForExit();
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

@@ -36,6 +36,20 @@ public class CliTests
     }
 
     [Fact]
+    public async Task EndlessRecv_StopsCleanlyOnSigterm_AndRemovesItsIpcFile()
+    {
+        var path = TestUtil.Endpoint("ipc");
+        await using var recv = CliProcess.Start("recv", "--type", "pull", "--bind", path);
+        await using var push = new PushSocket();
+        push.Connect(path);
+        await push.SendOrFail(new Message("one"));
+        Assert.Equal("one", await recv.ReadLineAsync());
+        recv.Terminate();
+        Assert.Equal(0, await recv.WaitForExitAsync());
+        Assert.False(File.Exists(path["ipc://".Length..]));
+    }
+
+    [Fact]
     public async Task SendFromStdin_StreamsEachLine_SplittingFramesAtTabs_BetweenTwoCliProcesses()
     {
         var path = TestUtil.Endpoint("ipc");
