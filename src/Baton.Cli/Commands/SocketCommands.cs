@@ -38,7 +38,12 @@ internal static class SocketCommands
             throw new CliFailure($"a {socket.Type.ToString().ToUpperInvariant()} socket cannot send");
         }
 
-        if (bound)
+        if (socket is PubSocket publisher)
+        {
+            // A publisher drops what nobody subscribed to yet: wait for a subscription, not just a peer.
+            await publisher.WaitForSubscriberAsync(cancellationToken);
+        }
+        else if (bound)
         {
             await socket.WaitForPeerAsync(cancellationToken);
         }

@@ -10,6 +10,7 @@ namespace Baton.Sockets;
 public class PubSocket : ZmqSocket
 {
     private readonly SubscriptionSet _all = new();
+    private readonly Internal.AsyncSignal _subscribed = new();
 
     /// <summary>Creates a PUB socket.</summary>
     public PubSocket(SocketOptions? options = null, Context? context = null)
@@ -23,6 +24,29 @@ public class PubSocket : ZmqSocket
     }
 
     private protected override bool CanReceive => false;
+
+    /// <summary>The number of distinct prefixes subscribed to across all connected subscribers.</summary>
+    public int SubscriptionCount => _all.Count;
+
+    /// <summary>
+    /// Completes once some connected subscriber has a subscription, so that what is published next
+    /// is not dropped for want of a listener (the "slow joiner" of the ZeroMQ guide).
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The socket closed first.</exception>
+    public async Task WaitForSubscriberAsync(CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            var signal = _subscribed.Task;
+            ThrowIfClosed();
+            if (_all.Count > 0)
+            {
+                return;
+            }
+
+            await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     private protected override bool TrySendCore(Message message)
     {
@@ -44,6 +68,7 @@ public class PubSocket : ZmqSocket
             var isNewForPipe = pipe.Subscriptions.Add(prefix) == 1;
             var isNewForSocket = isNewForPipe && _all.Add(prefix) == 1;
             OnSubscribe(message, isNewForSocket);
+            _subscribed.Pulse();
         }
         else if (pipe.Subscriptions.RemoveAll(prefix))
         {
@@ -65,6 +90,8 @@ public class PubSocket : ZmqSocket
             }
         }
     }
+
+    private protected override void OnClosing() => _subscribed.Pulse();
 
     /// <summary>What to do with a subscriber's data message (PUB drops it).</summary>
     private protected virtual bool OnUpstreamData(Message message) => false;

@@ -42,6 +42,7 @@ public abstract partial class ZmqSocket
     {
         _closed = true;
         PulseWritable();
+        OnClosing();
         StreamListener[] listeners;
         StreamConnector[] connectors;
         (string Name, string Endpoint)[] inprocBinds;

@@ -619,6 +619,11 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     {
     }
 
+    /// <summary>The socket starts closing: wake whatever waits on type-specific conditions.</summary>
+    private protected virtual void OnClosing()
+    {
+    }
+
     /// <summary>A pipe left the socket for good.</summary>
     private protected virtual void OnDetached(Pipe pipe)
     {

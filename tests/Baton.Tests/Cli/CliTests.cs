@@ -49,6 +49,22 @@ public class CliTests
         Assert.False(File.Exists(path["ipc://".Length..]));
     }
 
+    [Theory]
+    [InlineData("--bind")]
+    [InlineData("--connect")]
+    public async Task PubSend_WaitsForASubscription_SoTheFirstMessageIsNotLost(string mode)
+    {
+        var path = TestUtil.Endpoint("ipc");
+        var subMode = mode == "--bind" ? "--connect" : "--bind";
+        await using var recv = CliProcess.Start("recv", "--type", "sub", subMode, path, "--count", "1");
+
+        // Either way round, a connecting side retries until the other is there.
+        var (exit, _, stderr) = await CliProcess.RunAsync("send", "--type", "pub", mode, path, "first and only");
+        Assert.True(exit == 0, stderr);
+        Assert.Equal("first and only", await recv.ReadLineAsync());
+        Assert.Equal(0, await recv.WaitForExitAsync());
+    }
+
     [Fact]
     public async Task SendFromStdin_StreamsEachLine_SplittingFramesAtTabs_BetweenTwoCliProcesses()
     {
