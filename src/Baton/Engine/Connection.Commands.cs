@@ -118,6 +118,7 @@ internal sealed partial class Connection
 
         Log.PeerConnected(_logger, SocketTypes.WireName(_owner.Type), _pipe.Endpoint, typeName, _legacy ? 0 : 1);
         _owner.Raise(SocketEventKind.HandshakeSucceeded, _pipe.Endpoint);
+        BatonMetrics.Connections.Add(1, _owner.MetricTag);
     }
 
     private void SendErrorBestEffort(string reason)

@@ -151,6 +151,7 @@ internal sealed partial class Connection
         ArrayPool<byte>.Shared.Return(_readBuffer);
         if (_ready)
         {
+            BatonMetrics.Connections.Add(-1, _owner.MetricTag);
             _pipe.Detach(this);
             _owner.OnPipeDisconnected(_pipe);
         }
@@ -160,6 +161,7 @@ internal sealed partial class Connection
         {
             Log.PeerDropped(_logger, type, _pipe.Endpoint, reason);
             _owner.Raise(SocketEventKind.PeerDropped, _pipe.Endpoint, reason);
+            BatonMetrics.PeersDropped.Add(1, _owner.MetricTag);
         }
         else
         {

@@ -9,7 +9,8 @@ namespace Baton.Sockets;
 /// </summary>
 internal static class Distributor
 {
-    public static void Send(Pipe[] pipes, Message message, bool filter)
+    /// <returns>How many matching peers missed the message because they were at HWM.</returns>
+    public static int Send(Pipe[] pipes, Message message, bool filter)
     {
         var topic = message.Count > 0 ? message[0].Span : default;
         Pipe? single = null;
@@ -26,7 +27,7 @@ internal static class Distributor
         if (matches == 0)
         {
             message.Release();
-            return;
+            return 0;
         }
 
         if (matches == 1)
@@ -34,11 +35,13 @@ internal static class Distributor
             if (!single!.TryWrite(message))
             {
                 message.Release();
+                return 1;
             }
 
-            return;
+            return 0;
         }
 
+        var dropped = 0;
         foreach (var pipe in pipes)
         {
             if (filter && !pipe.Subscriptions.Matches(topic))
@@ -52,6 +55,7 @@ internal static class Distributor
                 if (!pipe.TryWrite(copy))
                 {
                     copy.Release();
+                    dropped++;
                 }
             }
             else
@@ -60,10 +64,12 @@ internal static class Distributor
                 if (!pipe.TryWrite(message))
                 {
                     message.Release();
+                    dropped++;
                 }
             }
         }
 
         message.Release();
+        return dropped;
     }
 }

@@ -50,7 +50,11 @@ public class PubSocket : ZmqSocket
 
     private protected override bool TrySendCore(Message message)
     {
-        Distributor.Send(Pipes, message, filter: true);
+        if (Distributor.Send(Pipes, message, filter: true) > 0)
+        {
+            CountDropped();
+        }
+
         return true;
     }
 

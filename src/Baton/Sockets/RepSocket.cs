@@ -38,6 +38,7 @@ public sealed class RepSocket : ZmqSocket
             {
                 // The requester is gone or full: the reply is dropped, as libzmq does.
                 message.Release();
+                CountDropped();
             }
 
             return true;

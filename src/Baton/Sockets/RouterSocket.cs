@@ -44,6 +44,7 @@ public sealed class RouterSocket : ZmqSocket
             }
 
             message.Release();
+            CountDropped();
             return true;
         }
 
@@ -60,6 +61,7 @@ public sealed class RouterSocket : ZmqSocket
         }
 
         message.Release();
+        CountDropped();
         return true;
     }
 

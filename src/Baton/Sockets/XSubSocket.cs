@@ -43,7 +43,11 @@ public sealed class XSubSocket : SubSocket
             return true;
         }
 
-        Distributor.Send(Pipes, message, filter: false);
+        if (Distributor.Send(Pipes, message, filter: false) > 0)
+        {
+            CountDropped();
+        }
+
         return true;
     }
 }

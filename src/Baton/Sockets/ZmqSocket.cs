@@ -39,6 +39,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
         _options = options ?? SocketOptions.Default;
         Context = context ?? Context.Default;
         _local = new LocalPipe(this);
+        MetricTag = BatonMetrics.Tag(SocketTypes.WireName(type));
         Logger = Context.LoggerFactory.CreateLogger("Baton.Sockets." + SocketTypes.WireName(type));
         Context.Register(this);
     }
@@ -86,6 +87,26 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     public string? LastEndpoint { get; private set; }
 
     internal ILogger Logger { get; }
+
+    /// <summary>The socket-type tag of this socket's metrics.</summary>
+    internal KeyValuePair<string, object?> MetricTag { get; private set; }
+
+    private void CountSent()
+    {
+        if (BatonMetrics.MessagesSent.Enabled)
+        {
+            BatonMetrics.MessagesSent.Add(1, MetricTag);
+        }
+    }
+
+    /// <summary>Counts a message the socket type dropped by design.</summary>
+    private protected void CountDropped()
+    {
+        if (BatonMetrics.MessagesDropped.Enabled)
+        {
+            BatonMetrics.MessagesDropped.Add(1, MetricTag);
+        }
+    }
 
     internal Pipe[] Pipes => Volatile.Read(ref _pipes);
 
@@ -300,6 +321,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
         ThrowIfCannotSend();
         if (TrySendCore(message))
         {
+            CountSent();
             return default;
         }
 
@@ -314,6 +336,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
             ThrowIfClosed();
             if (TrySendCore(message))
             {
+                CountSent();
                 return;
             }
 
@@ -339,6 +362,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
         ThrowIfCannotSend();
         if (TrySendCore(message))
         {
+            CountSent();
             return true;
         }
 
@@ -464,6 +488,11 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
         {
             if (OnReceive(ref candidate, pipe == _local ? null : pipe))
             {
+                if (BatonMetrics.MessagesReceived.Enabled)
+                {
+                    BatonMetrics.MessagesReceived.Add(1, MetricTag);
+                }
+
                 message = candidate;
                 return true;
             }
