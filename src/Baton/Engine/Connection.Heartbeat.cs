@@ -20,7 +20,10 @@ internal sealed partial class Connection
         var interval = (long)_options.HeartbeatInterval.TotalMilliseconds;
         var timeout = (long)_options.HeartbeatTimeout.TotalMilliseconds;
         long lastPing = Environment.TickCount64;
-        var awaitingTraffic = false;
+
+        // When the oldest PING still without any traffic after it went out; 0 when none is pending.
+        // Later PINGs must not move it, or a silent peer would never time out.
+        long unansweredSince = 0;
         try
         {
             while (!_abort.IsCancellationRequested)
@@ -32,17 +35,27 @@ internal sealed partial class Connection
                 var last = Volatile.Read(ref _lastReceived);
                 if (interval > 0)
                 {
-                    if (awaitingTraffic && last < lastPing && now - lastPing >= timeout)
+                    if (unansweredSince != 0)
                     {
-                        Abort($"no traffic for {timeout} ms after a PING (heartbeat timeout)");
-                        return;
+                        if (last >= unansweredSince)
+                        {
+                            unansweredSince = 0;
+                        }
+                        else if (now - unansweredSince >= timeout)
+                        {
+                            Abort($"no traffic for {now - unansweredSince} ms after a PING (heartbeat timeout {timeout} ms)");
+                            return;
+                        }
                     }
 
                     if (now - lastPing >= interval)
                     {
                         EnqueueCommand(Zmtp.EncodePing(_options.HeartbeatTtl, default));
                         lastPing = now;
-                        awaitingTraffic = true;
+                        if (unansweredSince == 0)
+                        {
+                            unansweredSince = now;
+                        }
                     }
                 }
 

@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using Baton.Messages;
 using Baton.Sockets;
 using Xunit;
 
@@ -57,7 +56,6 @@ public class MonitorTests
         var retried = await Next(events);
         Assert.Equal(SocketEventKind.ConnectRetried, retried.Kind);
         Assert.Equal("ConnectionRefused", retried.Reason);
-        _ = new Message();
     }
 
     private static async Task<SocketEvent> Next(IAsyncEnumerator<SocketEvent> events)

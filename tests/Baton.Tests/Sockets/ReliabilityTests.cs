@@ -148,7 +148,7 @@ public class ReliabilityTests
     }
 
     [Fact]
-    public async Task Heartbeats_DetectADeadPeer_AndTheSocketReconnects()
+    public async Task Heartbeats_KeepAQuietConnectionAlive()
     {
         using var context = new Context();
         var options = new SocketOptions
@@ -168,6 +168,37 @@ public class ReliabilityTests
         Assert.False(pull.TryReceive(out _, TimeSpan.FromMilliseconds(500)));
         await push.SendOrFail(new Message("two"));
         Assert.Equal("two", (await pull.ReceiveOrFail())[0].ToString());
+    }
+
+    [Fact]
+    public async Task Heartbeats_DropAPeerThatFallsSilent()
+    {
+        var (listener, endpoint) = Baton.Tests.Wire.RawPeer.Listen();
+        using var _ = listener;
+        using var context = new Context();
+        await using var push = new PushSocket(new SocketOptions
+        {
+            HeartbeatInterval = TimeSpan.FromMilliseconds(50),
+            HeartbeatTimeout = TimeSpan.FromMilliseconds(200),
+            Linger = TimeSpan.Zero,
+        }, context);
+        using var cancel = new CancellationTokenSource(TestUtil.Timeout);
+        var events = push.MonitorAsync(cancel.Token).GetAsyncEnumerator(cancel.Token);
+        push.Connect(endpoint);
+
+        // The raw peer completes the handshake, then never answers a PING: a hung process, a dead link.
+        using var peer = await Baton.Tests.Wire.RawPeer.AcceptAsync(listener);
+        await peer.HandshakeAsync("PULL");
+        SocketEvent dropped;
+        do
+        {
+            Assert.True(await events.MoveNextAsync());
+            dropped = events.Current;
+        }
+        while (dropped.Kind != SocketEventKind.PeerDropped);
+
+        Assert.Contains("heartbeat timeout", dropped.Reason);
+        Assert.True(await peer.WaitClosedAsync());
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Text;
 using Baton.Messages;
 using Baton.Sockets;
 using Xunit;
@@ -233,7 +232,6 @@ public class RoutingTests
         Assert.Throws<NotSupportedException>(() => pub.TryReceive(out _, TimeSpan.Zero));
         Assert.Equal(SocketType.Router, ZmqSocket.ParseType("router"));
         Assert.Throws<ArgumentException>(() => ZmqSocket.ParseType("STREAM"));
-        _ = Encoding.UTF8;
     }
 }
 
