@@ -202,6 +202,31 @@ public class ReliabilityTests
     }
 
     [Fact]
+    public async Task Heartbeats_HonourThePeersTtl()
+    {
+        using var context = new Context();
+        await using var pull = new PullSocket(context: context);
+        using var cancel = new CancellationTokenSource(TestUtil.Timeout);
+        var events = pull.MonitorAsync(cancel.Token).GetAsyncEnumerator(cancel.Token);
+        var endpoint = pull.Bind("tcp://127.0.0.1:0");
+        using var peer = await Baton.Tests.Wire.RawPeer.ConnectAsync(endpoint);
+        await peer.HandshakeAsync("PUSH");
+
+        // One PING announcing a 300 ms TTL, then silence: the PULL must give up on the peer.
+        await peer.SendAsync(Baton.Tests.Wire.RawZmtp.Command("PING", [0, 3]));
+        SocketEvent dropped;
+        do
+        {
+            Assert.True(await events.MoveNextAsync());
+            dropped = events.Current;
+        }
+        while (dropped.Kind != SocketEventKind.PeerDropped);
+
+        Assert.Contains("TTL", dropped.Reason);
+        Assert.True(await peer.WaitClosedAsync());
+    }
+
+    [Fact]
     public async Task Receive_IsCancellable_AndCloseWakesWaitingReceivers()
     {
         using var context = new Context();
