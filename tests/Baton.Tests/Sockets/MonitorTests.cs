@@ -58,6 +58,36 @@ public class MonitorTests
         Assert.Equal("ConnectionRefused", retried.Reason);
     }
 
+    [Fact]
+    public async Task Reconnect_BacksOffExponentially_UpToTheMaximum()
+    {
+        using var context = new Context();
+        var options = new SocketOptions
+        {
+            ReconnectInterval = TimeSpan.FromMilliseconds(10),
+            ReconnectIntervalMax = TimeSpan.FromMilliseconds(80),
+            Linger = TimeSpan.Zero,
+        };
+        await using var push = new PushSocket(options, context);
+        using var cancel = new CancellationTokenSource(TestUtil.Timeout);
+        var events = push.MonitorAsync(cancel.Token).GetAsyncEnumerator(cancel.Token);
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        push.Connect($"tcp://127.0.0.1:{port}");
+        Assert.Equal(SocketEventKind.ConnectRetried, (await Next(events)).Kind);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(SocketEventKind.ConnectRetried, (await Next(events)).Kind);
+        }
+
+        // Waits of 10, 20, 40, 80, 80 ms lie between the six failures; a fixed interval would take 50.
+        // Only a lower bound: a loaded machine may be slower, never faster.
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(200), $"five retries took {clock.Elapsed.TotalMilliseconds} ms");
+    }
+
     private static async Task<SocketEvent> Next(IAsyncEnumerator<SocketEvent> events)
     {
         Assert.True(await events.MoveNextAsync());
