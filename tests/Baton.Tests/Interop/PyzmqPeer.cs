@@ -13,6 +13,7 @@ internal sealed class PyzmqPeer : IAsyncDisposable
     private static readonly Lazy<string> s_python = new(FindPython);
     private readonly Process _process;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly List<string> _ipcFiles = [];
 
     private PyzmqPeer(Process process)
     {
@@ -41,7 +42,17 @@ internal sealed class PyzmqPeer : IAsyncDisposable
         return peer;
     }
 
-    public async Task<string> BindAsync(string endpoint) => (string)(await CallAsync(new JsonObject { ["op"] = "bind", ["endpoint"] = endpoint }))["endpoint"]!;
+    public async Task<string> BindAsync(string endpoint)
+    {
+        var bound = (string)(await CallAsync(new JsonObject { ["op"] = "bind", ["endpoint"] = endpoint }))["endpoint"]!;
+        if (bound.StartsWith("ipc://", StringComparison.Ordinal))
+        {
+            // libzmq leaves its ipc file behind when the process ends; the test removes it.
+            _ipcFiles.Add(bound["ipc://".Length..]);
+        }
+
+        return bound;
+    }
 
     public Task ConnectAsync(string endpoint) => CallAsync(new JsonObject { ["op"] = "connect", ["endpoint"] = endpoint });
 
@@ -164,6 +175,10 @@ internal sealed class PyzmqPeer : IAsyncDisposable
 
         await KillAsync();
         _process.Dispose();
+        foreach (var file in _ipcFiles)
+        {
+            File.Delete(file);
+        }
     }
 
     /// <summary>Debian's interpreter first: a python3 earlier on PATH may not see python3-zmq.</summary>
