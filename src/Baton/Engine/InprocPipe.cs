@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Baton.Messages;
 using Baton.Sockets;
 
@@ -6,44 +7,88 @@ namespace Baton.Engine;
 /// <summary>
 /// One end of an inproc link. Writing hands the message straight to the peer socket's inbound
 /// queue: no connection, no encoding, no copy. The capacity is the sum of both HWMs, as in libzmq.
+/// A connect that comes before the bind gets a pending end that queues up to the send HWM and
+/// hands its backlog over, in order, when the bind joins it.
 /// </summary>
 internal sealed class InprocPipe : Pipe
 {
-    private InprocPipe _peer = null!;
+    private readonly Lock _gate = new();
+    private readonly ConcurrentQueue<Message> _backlog = new();
+    private readonly int _backlogCapacity;
+    private InprocPipe? _peer;
+    private volatile bool _linked;
     private volatile bool _terminated;
 
     private InprocPipe(ZmqSocket owner, string endpoint)
         : base(owner, endpoint)
     {
+        _backlogCapacity = owner.Options.SendHighWatermark;
     }
 
-    public override bool IsConnected => !_terminated;
+    public override bool IsConnected => _linked && !_terminated;
 
-    /// <summary>Creates the two ends of a link between <paramref name="a"/> and <paramref name="b"/>.</summary>
-    public static (InprocPipe A, InprocPipe B) CreatePair(ZmqSocket a, ZmqSocket b, string endpoint)
+    /// <summary>Creates the connecting end before any socket is bound at the endpoint.</summary>
+    public static InprocPipe CreatePending(ZmqSocket connecter, string endpoint) => new(connecter, endpoint);
+
+    /// <summary>Makes the binder's end of a pending pipe; <see cref="Link"/> then joins them.</summary>
+    public InprocPipe CreatePeer(ZmqSocket binder)
     {
-        var pipeA = new InprocPipe(a, endpoint);
-        var pipeB = new InprocPipe(b, endpoint);
-        pipeA._peer = pipeB;
-        pipeB._peer = pipeA;
-        var capacityToB = a.Options.SendHighWatermark == 0 || b.Options.ReceiveHighWatermark == 0
+        var a = Owner;
+        var peer = new InprocPipe(binder, Endpoint);
+        peer._peer = this;
+        _peer = peer;
+        peer.ReceiveCapacity = a.Options.SendHighWatermark == 0 || binder.Options.ReceiveHighWatermark == 0
             ? 0
-            : a.Options.SendHighWatermark + b.Options.ReceiveHighWatermark;
-        var capacityToA = b.Options.SendHighWatermark == 0 || a.Options.ReceiveHighWatermark == 0
+            : a.Options.SendHighWatermark + binder.Options.ReceiveHighWatermark;
+        ReceiveCapacity = binder.Options.SendHighWatermark == 0 || a.Options.ReceiveHighWatermark == 0
             ? 0
-            : b.Options.SendHighWatermark + a.Options.ReceiveHighWatermark;
-        pipeB.ReceiveCapacity = capacityToB;
-        pipeA.ReceiveCapacity = capacityToA;
-        pipeA.PeerType = b.Type;
-        pipeB.PeerType = a.Type;
-        pipeA.PeerIdentity = b.Options.Identity;
-        pipeB.PeerIdentity = a.Options.Identity;
-        return (pipeA, pipeB);
+            : binder.Options.SendHighWatermark + a.Options.ReceiveHighWatermark;
+        PeerType = binder.Type;
+        peer.PeerType = a.Type;
+        PeerIdentity = binder.Options.Identity;
+        peer.PeerIdentity = a.Options.Identity;
+        peer._linked = true;
+        return peer;
+    }
+
+    /// <summary>Joins this end to its peer and hands over what was queued before the bind.</summary>
+    public void Link()
+    {
+        var peer = _peer ?? throw new InvalidOperationException("CreatePeer first.");
+        lock (_gate)
+        {
+            while (_backlog.TryDequeue(out var message))
+            {
+                peer.Owner.Deliver(peer, message);
+            }
+
+            _linked = true;
+        }
+
+        // Senders that waited for room while the bind was missing can go on now.
+        Owner.PulseWritable();
     }
 
     public override bool TryWrite(Message message)
     {
-        var peer = _peer;
+        if (!_linked)
+        {
+            lock (_gate)
+            {
+                if (!_linked)
+                {
+                    if (_terminated || (_backlogCapacity > 0 && _backlog.Count >= _backlogCapacity))
+                    {
+                        return false;
+                    }
+
+                    _backlog.Enqueue(message);
+                    return true;
+                }
+            }
+        }
+
+        var peer = _peer!;
         if (_terminated || peer._terminated || peer.IsInboundFull)
         {
             return false;
@@ -55,14 +100,15 @@ internal sealed class InprocPipe : Pipe
 
     public override void WriteControl(Message message)
     {
+        // Before the link there is nobody to tell; subscriptions are resent when it is made.
         var peer = _peer;
-        if (!_terminated && !peer._terminated)
+        if (_linked && peer is not null && !_terminated && !peer._terminated)
         {
             peer.Owner.Deliver(peer, message);
         }
     }
 
-    protected override void OnInboundSpace() => _peer.Owner.PulseWritable();
+    protected override void OnInboundSpace() => _peer?.Owner.PulseWritable();
 
     public override void Terminate()
     {
@@ -72,8 +118,16 @@ internal sealed class InprocPipe : Pipe
         }
 
         _terminated = true;
+        lock (_gate)
+        {
+            while (_backlog.TryDequeue(out var message))
+            {
+                message.Release();
+            }
+        }
+
         Owner.DetachPipe(this);
-        _peer.Terminate();
+        _peer?.Terminate();
         Owner.PulseWritable();
     }
 }

@@ -5,17 +5,17 @@ namespace Baton.Transports;
 
 /// <summary>
 /// The inproc endpoints of one context. Binding and connecting may happen in either order: a connect
-/// before the bind waits here and is joined when the bind comes.
+/// before the bind gets a pending pipe (messages queue up to its HWM) that the bind joins.
 /// </summary>
 internal sealed class InprocRegistry
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, ZmqSocket> _bound = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, List<ZmqSocket>> _waiting = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<InprocPipe>> _waiting = new(StringComparer.Ordinal);
 
     public void Bind(string name, ZmqSocket socket, string endpoint)
     {
-        List<ZmqSocket>? waiting;
+        List<InprocPipe>? waiting;
         lock (_lock)
         {
             if (_bound.ContainsKey(name))
@@ -29,15 +29,17 @@ internal sealed class InprocRegistry
 
         if (waiting is not null)
         {
-            foreach (var connecter in waiting)
+            foreach (var pending in waiting)
             {
+                var connecter = pending.Owner;
                 if (SocketTypes.AreCompatible(connecter.Type, socket.Type))
                 {
-                    Link(connecter, socket, endpoint);
+                    Link(pending, socket);
                 }
                 else
                 {
                     connecter.LogRefusedInproc(endpoint, socket.Type);
+                    pending.Terminate();
                 }
             }
         }
@@ -46,6 +48,7 @@ internal sealed class InprocRegistry
     public void Connect(string name, ZmqSocket socket, string endpoint)
     {
         ZmqSocket? binder;
+        InprocPipe pending;
         lock (_lock)
         {
             if (!_bound.TryGetValue(name, out binder))
@@ -55,7 +58,9 @@ internal sealed class InprocRegistry
                     _waiting[name] = list = [];
                 }
 
-                list.Add(socket);
+                pending = InprocPipe.CreatePending(socket, endpoint);
+                list.Add(pending);
+                socket.AttachPipe(pending);
                 return;
             }
         }
@@ -65,7 +70,7 @@ internal sealed class InprocRegistry
             throw new IncompatibleSocketTypeException(SocketTypes.WireName(socket.Type), SocketTypes.WireName(binder.Type));
         }
 
-        Link(socket, binder, endpoint);
+        Link(InprocPipe.CreatePending(socket, endpoint), binder);
     }
 
     public void Unbind(string name, ZmqSocket socket)
@@ -85,7 +90,7 @@ internal sealed class InprocRegistry
         {
             if (_waiting.TryGetValue(name, out var list))
             {
-                list.Remove(socket);
+                list.RemoveAll(pipe => pipe.Owner == socket);
                 if (list.Count == 0)
                 {
                     _waiting.Remove(name);
@@ -94,16 +99,17 @@ internal sealed class InprocRegistry
         }
     }
 
-    private static void Link(ZmqSocket connecter, ZmqSocket binder, string endpoint)
+    private static void Link(InprocPipe a, ZmqSocket binder)
     {
-        var (a, b) = InprocPipe.CreatePair(connecter, binder, endpoint);
+        var b = a.CreatePeer(binder);
         if (!binder.OnPipeConnected(b, out _))
         {
-            b.Terminate();
+            a.Terminate();
             return;
         }
 
-        if (!connecter.OnPipeConnected(a, out _))
+        a.Link();
+        if (!a.Owner.OnPipeConnected(a, out _))
         {
             a.Terminate();
         }

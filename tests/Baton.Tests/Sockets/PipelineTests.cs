@@ -74,3 +74,46 @@ public class PipelineTests
         Assert.Equal(["weather", "rain"], next.ToStrings());
     }
 }
+
+public class InprocOrderTests
+{
+    [Fact]
+    public async Task ConnectBeforeBind_QueuesUpToHwm_AndDeliversInOrderAtTheBind()
+    {
+        using var context = new Context();
+        await using var push = new PushSocket(new SocketOptions { SendHighWatermark = 5, Linger = TimeSpan.Zero }, context);
+        push.Connect("inproc://later");
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.True(push.TrySend(new Message($"early {i}"), TimeSpan.Zero));
+        }
+
+        Assert.False(push.TrySend(new Message("over the HWM"), TimeSpan.Zero));
+        var late = push.SendAsync(new Message("waits for the bind")).AsTask();
+
+        await using var pull = new PullSocket(context: context);
+        pull.Bind("inproc://later");
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal($"early {i}", (await pull.ReceiveOrFail())[0].ToString());
+        }
+
+        await late.WaitAsync(TestUtil.Timeout);
+        Assert.Equal("waits for the bind", (await pull.ReceiveOrFail())[0].ToString());
+    }
+
+    [Fact]
+    public async Task SubConnectedBeforeBind_GetsItsSubscriptionToThePublisher()
+    {
+        using var context = new Context();
+        await using var sub = new SubSocket(context: context);
+        sub.Subscribe("t");
+        sub.Connect("inproc://pub-later");
+        await using var pub = new PubSocket(context: context);
+        pub.Bind("inproc://pub-later");
+        await pub.WaitForSubscriberAsync(new CancellationTokenSource(TestUtil.Timeout).Token);
+        await pub.SendOrFail(new Message("other"));
+        await pub.SendOrFail(new Message("topic"));
+        Assert.Equal("topic", (await sub.ReceiveOrFail())[0].ToString());
+    }
+}
