@@ -69,4 +69,29 @@ internal static class TestUtil
     }
 
     public static SocketOptions Quick => new() { Linger = TimeSpan.FromSeconds(5) };
+
+    /// <summary>A loopback port nobody listens on (taken and released again).</summary>
+    public static int FreeTcpPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Reads monitor events until one that <paramref name="match"/> accepts; fails at the end of the stream.</summary>
+    public static async Task<SocketEvent> NextEventAsync(this IAsyncEnumerator<SocketEvent> events, Func<SocketEvent, bool>? match = null)
+    {
+        while (true)
+        {
+            if (!await events.MoveNextAsync())
+            {
+                throw new InvalidOperationException("the monitor stream ended");
+            }
+
+            if (match is null || match(events.Current))
+            {
+                return events.Current;
+            }
+        }
+    }
 }

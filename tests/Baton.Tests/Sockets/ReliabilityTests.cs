@@ -91,7 +91,7 @@ public class ReliabilityTests
     public async Task Messages_QueuedWhileThePeerIsAway_ArriveWhenItComes()
     {
         using var context = new Context();
-        var port = FreePort();
+        var port = TestUtil.FreeTcpPort();
         var endpoint = $"tcp://127.0.0.1:{port}";
         await using var push = new PushSocket(new SocketOptions { ReconnectInterval = TimeSpan.FromMilliseconds(20), Linger = TimeSpan.Zero }, context);
         push.Connect(endpoint);
@@ -143,7 +143,7 @@ public class ReliabilityTests
     {
         using var context = new Context();
         await using var push = new PushSocket(new SocketOptions { Immediate = true, Linger = TimeSpan.Zero }, context);
-        push.Connect($"tcp://127.0.0.1:{FreePort()}");
+        push.Connect($"tcp://127.0.0.1:{TestUtil.FreeTcpPort()}");
         Assert.False(push.TrySend(new Message("nowhere"), TimeSpan.FromMilliseconds(50)));
     }
 
@@ -189,13 +189,7 @@ public class ReliabilityTests
         // The raw peer completes the handshake, then never answers a PING: a hung process, a dead link.
         using var peer = await Baton.Tests.Wire.RawPeer.AcceptAsync(listener);
         await peer.HandshakeAsync("PULL");
-        SocketEvent dropped;
-        do
-        {
-            Assert.True(await events.MoveNextAsync());
-            dropped = events.Current;
-        }
-        while (dropped.Kind != SocketEventKind.PeerDropped);
+        var dropped = await events.NextEventAsync(e => e.Kind == SocketEventKind.PeerDropped);
 
         Assert.Contains("heartbeat timeout", dropped.Reason);
         Assert.True(await peer.WaitClosedAsync());
@@ -214,13 +208,7 @@ public class ReliabilityTests
 
         // One PING announcing a 300 ms TTL, then silence: the PULL must give up on the peer.
         await peer.SendAsync(Baton.Tests.Wire.RawZmtp.Command("PING", [0, 3]));
-        SocketEvent dropped;
-        do
-        {
-            Assert.True(await events.MoveNextAsync());
-            dropped = events.Current;
-        }
-        while (dropped.Kind != SocketEventKind.PeerDropped);
+        var dropped = await events.NextEventAsync(e => e.Kind == SocketEventKind.PeerDropped);
 
         Assert.Contains("TTL", dropped.Reason);
         Assert.True(await peer.WaitClosedAsync());
@@ -373,12 +361,5 @@ public class ReliabilityTests
 
         Assert.All(seen, count => Assert.Equal(PerThread, count));
         Assert.Equal(Threads * PerThread, all.Distinct().Count());
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

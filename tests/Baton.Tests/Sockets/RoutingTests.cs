@@ -70,13 +70,7 @@ public class RoutingTests
         using var cancel = new CancellationTokenSource(TestUtil.Timeout);
         var events = router.MonitorAsync(cancel.Token).GetAsyncEnumerator(cancel.Token);
         second.Connect(endpoint);
-        SocketEvent verdict;
-        do
-        {
-            Assert.True(await events.MoveNextAsync());
-            verdict = events.Current;
-        }
-        while (verdict.Kind == SocketEventKind.Accepted);
+        var verdict = await events.NextEventAsync(e => e.Kind != SocketEventKind.Accepted);
 
         if (!handover)
         {
