@@ -12,36 +12,12 @@ internal static class Distributor
     /// <returns>How many matching peers missed the message because they were at HWM.</returns>
     public static int Send(Pipe[] pipes, Message message, bool filter)
     {
+        // One pass, one match per pipe: each earlier match shares the message, the last one takes
+        // the caller's reference, so a single subscriber costs no reference count or copy at all.
         var topic = message.Count > 0 ? message[0].Span : default;
-        Pipe? single = null;
-        var matches = 0;
-        foreach (var pipe in pipes)
-        {
-            if (!filter || pipe.Subscriptions.Matches(topic))
-            {
-                single = pipe;
-                matches++;
-            }
-        }
-
-        if (matches == 0)
-        {
-            message.Release();
-            return 0;
-        }
-
-        if (matches == 1)
-        {
-            if (!single!.TryWrite(message))
-            {
-                message.Release();
-                return 1;
-            }
-
-            return 0;
-        }
-
+        Pipe? last = null;
         var dropped = 0;
+        var shared = false;
         foreach (var pipe in pipes)
         {
             if (filter && !pipe.Subscriptions.Matches(topic))
@@ -49,27 +25,61 @@ internal static class Distributor
                 continue;
             }
 
-            if (pipe is InprocPipe)
+            if (last is not null)
             {
-                var copy = message.CloneForFanOut();
-                if (!pipe.TryWrite(copy))
-                {
-                    copy.Release();
-                    dropped++;
-                }
+                dropped += SendShared(last, message);
+                shared = true;
             }
-            else
-            {
-                message.AddReferences(1);
-                if (!pipe.TryWrite(message))
-                {
-                    message.Release();
-                    dropped++;
-                }
-            }
+
+            last = pipe;
         }
 
-        message.Release();
+        if (last is null)
+        {
+            message.Release();
+            return 0;
+        }
+
+        if (shared && last is InprocPipe)
+        {
+            // Writers may still be encoding the shared message: the inproc receiver, who may
+            // change what it received, gets a copy.
+            dropped += SendShared(last, message);
+            message.Release();
+            return dropped;
+        }
+
+        if (!last.TryWrite(message))
+        {
+            message.Release();
+            dropped++;
+        }
+
         return dropped;
+    }
+
+    private static int SendShared(Pipe pipe, Message message)
+    {
+        if (pipe is InprocPipe)
+        {
+            // The inproc receiver owns what it gets: give it its own copy of pooled frames.
+            var copy = message.CloneForFanOut();
+            if (!pipe.TryWrite(copy))
+            {
+                copy.Release();
+                return 1;
+            }
+
+            return 0;
+        }
+
+        message.AddReferences(1);
+        if (!pipe.TryWrite(message))
+        {
+            message.Release();
+            return 1;
+        }
+
+        return 0;
     }
 }

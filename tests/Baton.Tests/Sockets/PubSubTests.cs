@@ -93,6 +93,51 @@ public class PubSubTests
     }
 
     [Fact]
+    public async Task Pub_FansOutToTcpAndInprocSubscribersAtOnce()
+    {
+        using var context = new Context();
+        await using var pub = new PubSocket(context: context);
+        var tcp = pub.Bind("tcp://127.0.0.1:0");
+        pub.Bind("inproc://mixed");
+        var subscribers = new List<SubSocket>();
+        foreach (var endpoint in new[] { tcp, "inproc://mixed", tcp, "inproc://mixed" })
+        {
+            var sub = new SubSocket(context: context);
+            sub.Subscribe("m");
+            sub.Connect(endpoint);
+            subscribers.Add(sub);
+        }
+
+        using (var cancel = new CancellationTokenSource(TestUtil.Timeout))
+        {
+            while (pub.SubscriptionCount == 0 || pub.ConnectedPeerCount < 4)
+            {
+                await pub.WaitForSubscriberAsync(cancel.Token);
+                await Task.Delay(5, cancel.Token);
+            }
+        }
+
+        // Each subscriber gets every message whole, however the fan-out shares or copies it.
+        for (var i = 0; i < 100; i++)
+        {
+            await pub.SendOrFail(new Message("m", i.ToString()));
+        }
+
+        foreach (var sub in subscribers)
+        {
+            await using (sub)
+            {
+                var first = await sub.ReceiveOrFail();
+                var start = int.Parse(first[1].ToString());
+                for (var i = start + 1; i < 100; i++)
+                {
+                    Assert.Equal(["m", i.ToString()], (await sub.ReceiveOrFail()).ToStrings());
+                }
+            }
+        }
+    }
+
+    [Fact]
     public async Task Pub_DropsAtHighWatermark_InsteadOfBlocking()
     {
         using var context = new Context();
