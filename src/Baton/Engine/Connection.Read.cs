@@ -183,7 +183,7 @@ internal sealed partial class Connection
                 break;
             }
 
-            _partial ??= new Message();
+            _partial ??= Message.Rent();
             _partial.Append(frame);
             _partialSize += frameSize;
             if (!more)

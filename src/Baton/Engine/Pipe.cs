@@ -71,13 +71,19 @@ internal abstract class Pipe
     /// <summary>Counts a message of this peer leaving the socket's inbound queue.</summary>
     public void OnDequeued()
     {
-        if (Interlocked.Decrement(ref _inbound) == ReceiveCapacity - 1)
+        if (Interlocked.Decrement(ref _inbound) == LowWater(ReceiveCapacity))
         {
             OnInboundSpace();
         }
     }
 
-    /// <summary>Called when the inbound share drops below the HWM, to resume the peer.</summary>
+    /// <summary>
+    /// Where a full queue wakes its writer again: half way down, as libzmq's low-water mark, so a woken
+    /// writer finds room for a batch instead of one message and the two sides do not wake each other per message.
+    /// </summary>
+    public static int LowWater(int capacity) => capacity > 0 ? capacity / 2 : -1;
+
+    /// <summary>Called when the inbound share drops from its HWM to the low-water mark, to resume the peer.</summary>
     protected abstract void OnInboundSpace();
 
     /// <summary>Ends the pipe: its queued messages are discarded and it leaves the socket.</summary>

@@ -47,8 +47,8 @@ internal sealed class StreamPipe : Pipe
 
         if (_sendCapacity > 0)
         {
-            // Reserve a slot without ever overshooting the HWM: the write loop's step from full to
-            // full-1 is then always the one that wakes blocked senders, so no wake-up is lost.
+            // Reserve a slot without ever overshooting the HWM: a sender that found the queue full is
+            // then always woken by the write loop's step down to the low-water mark, so no wake-up is lost.
             var count = Volatile.Read(ref _outboundCount);
             while (true)
             {
@@ -95,7 +95,7 @@ internal sealed class StreamPipe : Pipe
             return false;
         }
 
-        if (Interlocked.Decrement(ref _outboundCount) == _sendCapacity - 1)
+        if (Interlocked.Decrement(ref _outboundCount) == LowWater(_sendCapacity))
         {
             Owner.PulseWritable();
         }

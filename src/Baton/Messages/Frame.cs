@@ -56,6 +56,9 @@ public readonly struct Frame : IEquatable<Frame>
 
     internal byte[]? Array => _array;
 
+    /// <summary>The frame's bytes for filling a freshly rented frame.</summary>
+    internal Span<byte> WritableSpan => _array is null ? default : new Span<byte>(_array, 0, _length);
+
     internal bool IsPooled => _pooled;
 
     /// <summary>A frame holding the UTF-8 bytes of <paramref name="text"/>.</summary>
@@ -67,6 +70,14 @@ public readonly struct Frame : IEquatable<Frame>
 
     /// <summary>A frame holding a copy of <paramref name="data"/>.</summary>
     public static Frame Copy(ReadOnlySpan<byte> data) => data.IsEmpty ? default : new Frame(data.ToArray());
+
+    /// <summary>A copy of <paramref name="data"/> in a rented buffer, returned when its message is disposed.</summary>
+    internal static Frame CopyPooled(ReadOnlySpan<byte> data)
+    {
+        var frame = Rent(data.Length);
+        data.CopyTo(frame.WritableSpan);
+        return frame;
+    }
 
     /// <summary>A frame with a buffer rented from the shared pool, returned when its message is disposed.</summary>
     internal static Frame Rent(int length)

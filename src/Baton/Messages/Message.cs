@@ -1,47 +1,80 @@
 using System.Collections;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Baton.Messages;
 
 /// <summary>
 /// A ZeroMQ message: one or more frames that travel atomically. Sending a message hands it, and the
-/// buffers of its frames, to the socket; a received message belongs to the caller, who may dispose
-/// it to return its pooled buffers early.
+/// buffers of its frames, to the socket; a received message belongs to the caller, who should dispose
+/// it to return its pooled buffers, and the message object itself, for reuse. A disposed message must
+/// not be used again: its frames may already belong to another message.
 /// </summary>
 public sealed class Message : IReadOnlyList<Frame>, IDisposable
 {
-    private Frame[] _frames;
+    // Up to four frames live inside the object, so a typical message is one allocation, and none once pooled.
+    private InlineFrames _inline;
+    private Frame[]? _overflow;
     private int _count;
     private int _references = 1;
+    private bool _recyclable;
 
     /// <summary>An empty message; add frames with <see cref="Append(Frame)"/>.</summary>
     public Message()
     {
-        _frames = new Frame[4];
     }
 
     /// <summary>A message made of the given frames.</summary>
     public Message(params ReadOnlySpan<Frame> frames)
     {
-        _frames = new Frame[Math.Max(4, frames.Length)];
-        frames.CopyTo(_frames);
+        EnsureCapacity(frames.Length);
+        frames.CopyTo(Frames);
         _count = frames.Length;
     }
 
     /// <summary>A message with one UTF-8 frame per string.</summary>
     public Message(params ReadOnlySpan<string> frames)
     {
-        _frames = new Frame[Math.Max(4, frames.Length)];
+        EnsureCapacity(frames.Length);
         foreach (var text in frames)
         {
             Append(Frame.FromString(text));
         }
     }
 
+    /// <summary>
+    /// A message with one frame holding a copy of <paramref name="data"/>, taken from a pool together with
+    /// its buffer: sending it, or disposing it, gives both back, so steady traffic allocates nothing.
+    /// </summary>
+    public static Message Copy(ReadOnlySpan<byte> data)
+    {
+        var message = Rent();
+        var frame = Frame.Rent(data.Length);
+        data.CopyTo(frame.WritableSpan);
+        message.Append(frame);
+        return message;
+    }
+
+    /// <summary>An empty message from the pool; it goes back to the pool when its last reference is released.</summary>
+    internal static Message Rent()
+    {
+        if (!MessagePool.TryTake(out var message))
+        {
+            message = new Message();
+        }
+
+        message._references = 1;
+        message._recyclable = true;
+        message.Kind = MessageKind.Data;
+        return message;
+    }
+
     internal MessageKind Kind { get; set; }
 
     /// <summary>The number of frames.</summary>
     public int Count => _count;
+
+    private Span<Frame> Frames => _overflow is null ? _inline : _overflow;
 
     /// <summary>The frame at <paramref name="index"/>.</summary>
     public Frame this[int index]
@@ -53,7 +86,7 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
                 throw new ArgumentOutOfRangeException(nameof(index), index, $"The message has {_count} frame(s).");
             }
 
-            return _frames[index];
+            return Frames[index];
         }
     }
 
@@ -69,9 +102,10 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
         get
         {
             long total = 0;
-            for (var i = 0; i < _count; i++)
+            var frames = Frames[.._count];
+            foreach (ref readonly var frame in frames)
             {
-                total += _frames[i].Length;
+                total += frame.Length;
             }
 
             return total;
@@ -81,12 +115,8 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
     /// <summary>Adds a frame at the end.</summary>
     public Message Append(Frame frame)
     {
-        if (_count == _frames.Length)
-        {
-            Array.Resize(ref _frames, _frames.Length * 2);
-        }
-
-        _frames[_count++] = frame;
+        EnsureCapacity(_count + 1);
+        Frames[_count++] = frame;
         return this;
     }
 
@@ -102,13 +132,10 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
     /// <summary>Inserts a frame at the front, as routing envelopes do.</summary>
     public Message Push(Frame frame)
     {
-        if (_count == _frames.Length)
-        {
-            Array.Resize(ref _frames, _frames.Length * 2);
-        }
-
-        Array.Copy(_frames, 0, _frames, 1, _count);
-        _frames[0] = frame;
+        EnsureCapacity(_count + 1);
+        var frames = Frames;
+        frames[.._count].CopyTo(frames[1..]);
+        frames[0] = frame;
         _count++;
         return this;
     }
@@ -121,40 +148,44 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
             throw new InvalidOperationException("The message has no frames.");
         }
 
-        var first = _frames[0];
+        var frames = Frames;
+        var first = frames[0];
         _count--;
-        Array.Copy(_frames, 1, _frames, 0, _count);
-        _frames[_count] = default;
+        frames[1..(_count + 1)].CopyTo(frames);
+        frames[_count] = default;
         return first;
     }
 
-    /// <summary>Removes the first <paramref name="count"/> frames and returns them as a new message.</summary>
+    /// <summary>Removes the first <paramref name="count"/> frames and returns them as a new (pooled) message.</summary>
     internal Message PopEnvelope(int count)
     {
-        var envelope = new Message();
+        var envelope = Rent();
+        var frames = Frames;
         for (var i = 0; i < count; i++)
         {
-            envelope.Append(_frames[i]);
+            envelope.Append(frames[i]);
         }
 
         _count -= count;
-        Array.Copy(_frames, count, _frames, 0, _count);
-        Array.Clear(_frames, _count, count);
+        frames[count..(count + _count)].CopyTo(frames);
+        frames.Slice(_count, count).Clear();
         return envelope;
     }
 
-    /// <summary>Inserts the frames of <paramref name="envelope"/> in front of this message's frames.</summary>
+    /// <summary>Moves the frames of <paramref name="envelope"/> in front of this message's frames and recycles the envelope.</summary>
     internal void PushEnvelope(Message envelope)
     {
-        var needed = _count + envelope._count;
-        if (needed > _frames.Length)
-        {
-            Array.Resize(ref _frames, Math.Max(needed, _frames.Length * 2));
-        }
+        var added = envelope._count;
+        EnsureCapacity(_count + added);
+        var frames = Frames;
+        frames[.._count].CopyTo(frames[added..]);
+        envelope.Frames[..added].CopyTo(frames);
+        _count += added;
 
-        Array.Copy(_frames, 0, _frames, envelope._count, _count);
-        Array.Copy(envelope._frames, 0, _frames, 0, envelope._count);
-        _count = needed;
+        // The frames now belong to this message: the envelope goes back empty.
+        envelope.Frames[..added].Clear();
+        envelope._count = 0;
+        envelope.Release();
     }
 
     /// <summary>Each frame decoded as UTF-8.</summary>
@@ -163,7 +194,7 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
         var result = new string[_count];
         for (var i = 0; i < _count; i++)
         {
-            result[i] = _frames[i].ToString();
+            result[i] = Frames[i].ToString();
         }
 
         return result;
@@ -180,7 +211,7 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
                 builder.Append('\t');
             }
 
-            builder.Append(_frames[i].ToString());
+            builder.Append(Frames[i].ToString());
         }
 
         return builder.ToString();
@@ -189,11 +220,12 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
     /// <summary>A copy whose pooled frames are copied and whose other frames are shared.</summary>
     internal Message CloneForFanOut()
     {
-        var copy = new Message { Kind = Kind };
+        var copy = Rent();
+        copy.Kind = Kind;
         for (var i = 0; i < _count; i++)
         {
-            var frame = _frames[i];
-            copy.Append(frame.IsPooled ? Frame.Copy(frame.Span) : frame);
+            var frame = Frames[i];
+            copy.Append(frame.IsPooled ? Frame.CopyPooled(frame.Span) : frame);
         }
 
         return copy;
@@ -201,12 +233,18 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
 
     internal void AddReferences(int count) => Interlocked.Add(ref _references, count);
 
-    /// <summary>Drops one reference; the last one returns the pooled buffers.</summary>
+    /// <summary>Drops one reference; the last one returns the pooled buffers (and a pooled message to its pool).</summary>
     internal void Release()
     {
         if (Interlocked.Decrement(ref _references) == 0)
         {
             ReturnBuffers();
+            if (_recyclable)
+            {
+                _recyclable = false;
+                _overflow = null;
+                MessagePool.Return(this);
+            }
         }
     }
 
@@ -215,13 +253,32 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
 
     private void ReturnBuffers()
     {
-        for (var i = 0; i < _count; i++)
+        var frames = Frames[.._count];
+        foreach (ref var frame in frames)
         {
-            _frames[i].ReturnToPool();
-            _frames[i] = default;
+            frame.ReturnToPool();
+            frame = default;
         }
 
         _count = 0;
+    }
+
+    private void EnsureCapacity(int needed)
+    {
+        var capacity = _overflow?.Length ?? InlineFrames.Length;
+        if (needed <= capacity)
+        {
+            return;
+        }
+
+        var grown = new Frame[Math.Max(needed, capacity * 2)];
+        Frames[.._count].CopyTo(grown);
+        if (_overflow is null)
+        {
+            ((Span<Frame>)_inline).Clear();
+        }
+
+        _overflow = grown;
     }
 
     /// <summary>Enumerates the frames.</summary>
@@ -244,7 +301,7 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
         }
 
         /// <inheritdoc />
-        public readonly Frame Current => _message._frames[_index];
+        public readonly Frame Current => _message.Frames[_index];
 
         readonly object IEnumerator.Current => Current;
 
@@ -258,5 +315,12 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
         public readonly void Dispose()
         {
         }
+    }
+
+    [InlineArray(Length)]
+    private struct InlineFrames
+    {
+        public const int Length = 4;
+        private Frame _first;
     }
 }

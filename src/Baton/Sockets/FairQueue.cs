@@ -1,5 +1,6 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using Baton.Engine;
+using Baton.Internal;
 using Baton.Messages;
 
 namespace Baton.Sockets;
@@ -7,22 +8,34 @@ namespace Baton.Sockets;
 /// <summary>
 /// The receive side of a socket: each pipe keeps its own queue, and receivers take one message per
 /// pipe in turn (libzmq fq_t), so a flooding peer cannot push a quiet one's message behind its backlog.
-/// A pipe with messages sits in the ready ring exactly once; a channel of tokens, one per queued
-/// message, lets receivers wait without polling.
+/// A pipe with messages sits in the ready ring exactly once. Receivers that find nothing wait on an
+/// event count, which costs producers one read per message while nobody waits.
 /// </summary>
 internal sealed class FairQueue
 {
-    private readonly System.Collections.Concurrent.ConcurrentQueue<Pipe> _ready = new();
-    private readonly Channel<bool> _tokens = Channel.CreateUnbounded<bool>(new UnboundedChannelOptions
+    private readonly ConcurrentQueue<Pipe> _ready = new();
+    private readonly EventCount _arrivals;
+    private volatile bool _completed;
+
+    public FairQueue()
     {
-        SingleReader = false,
-        SingleWriter = false,
-        AllowSynchronousContinuations = false,
-    });
+        _arrivals = new EventCount(() => !_ready.IsEmpty || _completed);
+    }
+
+    /// <summary>Read before <see cref="TryDequeue"/>; pass to the wait if it found nothing.</summary>
+    public long Epoch => _arrivals.Epoch;
+
+    /// <summary>True once <see cref="Complete"/> was called.</summary>
+    public bool IsCompleted => _completed;
 
     /// <summary>Queues a message from <paramref name="pipe"/>; false once the queue is completed.</summary>
     public bool Enqueue(Pipe pipe, Message message)
     {
+        if (_completed)
+        {
+            return false;
+        }
+
         pipe.OnEnqueued();
         pipe.Inbound.Enqueue(message);
         if (pipe.TryMarkReady())
@@ -30,56 +43,50 @@ internal sealed class FairQueue
             _ready.Enqueue(pipe);
         }
 
-        return _tokens.Writer.TryWrite(true);
+        // The enqueues above are interlocked, so a receiver registering now sees the ring non-empty.
+        _arrivals.NotifyIfWaiting();
+        return true;
     }
 
     /// <summary>Takes the next message in fair order, if any is queued.</summary>
     public bool TryDequeue(out Message message, out Pipe pipe)
     {
-        if (!_tokens.Reader.TryRead(out _))
+        while (_ready.TryDequeue(out pipe!))
         {
-            message = null!;
-            pipe = null!;
-            return false;
-        }
-
-        // A token guarantees a message; it may be invisible for an instant while another receiver
-        // holds its pipe between taking a message and putting the pipe back in the ring.
-        var spin = new SpinWait();
-        while (true)
-        {
-            if (_ready.TryDequeue(out pipe!))
+            if (pipe.Inbound.TryDequeue(out message!))
             {
-                if (pipe.Inbound.TryDequeue(out message!))
+                if (!pipe.Inbound.IsEmpty || pipe.ClearReadyAndRecheck())
                 {
-                    if (!pipe.Inbound.IsEmpty)
-                    {
-                        _ready.Enqueue(pipe);
-                    }
-                    else if (pipe.ClearReadyAndRecheck())
-                    {
-                        _ready.Enqueue(pipe);
-                    }
-
-                    pipe.OnDequeued();
-                    return true;
-                }
-
-                if (pipe.ClearReadyAndRecheck())
-                {
+                    // Back in the ring; a receiver that looked while we held the pipe may be waiting.
                     _ready.Enqueue(pipe);
+                    _arrivals.NotifyIfWaiting();
                 }
 
-                continue;
+                pipe.OnDequeued();
+                return true;
             }
 
-            spin.SpinOnce();
+            if (pipe.ClearReadyAndRecheck())
+            {
+                _ready.Enqueue(pipe);
+            }
         }
+
+        message = null!;
+        pipe = null!;
+        return false;
     }
 
-    /// <summary>Waits until a message may be available; false once completed and empty.</summary>
-    public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken) => _tokens.Reader.WaitToReadAsync(cancellationToken);
+    /// <summary>Moves on each arrival and at completion; receivers that found nothing wait on it.</summary>
+    public EventCount Arrivals => _arrivals;
+
+    /// <summary>Waits until something may have arrived since <paramref name="epoch"/>.</summary>
+    public ValueTask WaitAsync(long epoch, CancellationToken cancellationToken) => _arrivals.WaitAsync(epoch, cancellationToken);
 
     /// <summary>Ends the queue: waiting receivers wake and see it closed.</summary>
-    public void Complete() => _tokens.Writer.TryComplete();
+    public void Complete()
+    {
+        _completed = true;
+        _arrivals.Notify();
+    }
 }

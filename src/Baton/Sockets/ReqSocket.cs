@@ -97,7 +97,7 @@ public sealed class ReqSocket : ZmqSocket
                 return false;
             }
 
-            message.PopEnvelope(index + 1);
+            message.PopEnvelope(index + 1).Release();
             _awaitingReply = false;
             _replyPipe = null;
             return true;

@@ -1,6 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
-using System.Threading.Channels;
 using Baton.Engine;
 using Baton.Internal;
 using Baton.Messages;
@@ -18,7 +17,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
 {
     private readonly FairQueue _inbound = new();
 
-    private readonly AsyncSignal _writable = new();
+    private readonly EventCount _writable = new();
     private readonly AsyncSignal _peerConnected = new();
     private readonly Lock _pipesLock = new();
     private readonly Lock _endpointsLock = new();
@@ -319,68 +318,94 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(message);
         ThrowIfClosed();
         ThrowIfCannotSend();
+        var epoch = _writable.Epoch;
         if (TrySendCore(message))
         {
             CountSent();
             return default;
         }
 
-        return SendSlowAsync(message, cancellationToken);
+        return SendSlowAsync(message, epoch, cancellationToken);
     }
 
-    private async ValueTask SendSlowAsync(Message message, CancellationToken cancellationToken)
+    /// <summary>Sends one frame holding a copy of <paramref name="data"/>; the copy is pooled, so steady traffic allocates nothing.</summary>
+    /// <inheritdoc cref="SendAsync(Message, CancellationToken)" path="/exception"/>
+    public ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+        => SendAsync(Message.Copy(data.Span), cancellationToken);
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendSlowAsync(Message message, long epoch, CancellationToken cancellationToken)
     {
         while (true)
         {
-            var signal = _writable.Task;
+            await _writable.WaitAsync(epoch, cancellationToken).ConfigureAwait(false);
+            epoch = _writable.Epoch;
             ThrowIfClosed();
             if (TrySendCore(message))
             {
                 CountSent();
                 return;
             }
-
-            await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>Sends a message, blocking the calling thread while the socket must wait.</summary>
-    public void Send(Message message)
-    {
-        var pending = SendAsync(message);
-        if (!pending.IsCompletedSuccessfully)
-        {
-            pending.AsTask().GetAwaiter().GetResult();
-        }
-    }
+    /// <inheritdoc cref="SendAsync(Message, CancellationToken)" path="/exception"/>
+    public void Send(Message message) => TrySend(message, Timeout.InfiniteTimeSpan);
+
+    /// <summary>Sends one frame holding a pooled copy of <paramref name="data"/>, blocking while the socket must wait.</summary>
+    /// <inheritdoc cref="SendAsync(Message, CancellationToken)" path="/exception"/>
+    public void Send(ReadOnlySpan<byte> data) => TrySend(Message.Copy(data), Timeout.InfiniteTimeSpan);
 
     /// <summary>Sends a message, waiting at most <paramref name="timeout"/>; false when it timed out (the message stays the caller's).</summary>
+    /// <inheritdoc cref="SendAsync(Message, CancellationToken)" path="/exception"/>
     public bool TrySend(Message message, TimeSpan timeout)
     {
         ArgumentNullException.ThrowIfNull(message);
         ThrowIfClosed();
         ThrowIfCannotSend();
-        if (TrySendCore(message))
+        var deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (true)
         {
-            CountSent();
+            var epoch = _writable.Epoch;
+            if (TrySendCore(message))
+            {
+                CountSent();
+                return true;
+            }
+
+            if (!BlockUntil(_writable, epoch, deadline))
+            {
+                return false;
+            }
+
+            ThrowIfClosed();
+        }
+    }
+
+    /// <summary>Sends one frame holding a pooled copy of <paramref name="data"/>, waiting at most <paramref name="timeout"/>; false when it timed out.</summary>
+    /// <inheritdoc cref="SendAsync(Message, CancellationToken)" path="/exception"/>
+    public bool TrySend(ReadOnlySpan<byte> data, TimeSpan timeout)
+    {
+        var message = Message.Copy(data);
+        if (TrySend(message, timeout))
+        {
             return true;
         }
 
-        if (timeout == TimeSpan.Zero)
+        message.Dispose();
+        return false;
+    }
+
+    private static bool BlockUntil(EventCount events, long epoch, long deadline)
+    {
+        if (deadline == long.MaxValue)
         {
-            return false;
+            return events.Wait(epoch, Timeout.InfiniteTimeSpan, CancellationToken.None);
         }
 
-        using var cancel = timeout == Timeout.InfiniteTimeSpan ? new CancellationTokenSource() : new CancellationTokenSource(timeout);
-        try
-        {
-            SendSlowAsync(message, cancel.Token).AsTask().GetAwaiter().GetResult();
-            return true;
-        }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
-        {
-            return false;
-        }
+        var left = deadline - Environment.TickCount64;
+        return left > 0 && events.Wait(epoch, TimeSpan.FromMilliseconds(left), CancellationToken.None);
     }
 
     // ---- receiving ----
@@ -393,33 +418,23 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
         ThrowIfClosed();
         ThrowIfCannotReceive();
         BeforeReceive();
+        var epoch = _inbound.Epoch;
         if (TryDequeue(out var message))
         {
             return new ValueTask<Message>(message);
         }
 
-        return ReceiveSlowAsync(cancellationToken);
+        return ReceiveSlowAsync(epoch, cancellationToken);
     }
 
-    private async ValueTask<Message> ReceiveSlowAsync(CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Message> ReceiveSlowAsync(long epoch, CancellationToken cancellationToken)
     {
         while (true)
         {
-            bool more;
-            try
-            {
-                more = await _inbound.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (ChannelClosedException)
-            {
-                more = false;
-            }
-
-            if (!more)
-            {
-                throw new ObjectDisposedException(GetType().Name, "The socket was closed while waiting to receive.");
-            }
-
+            ThrowIfReceiveClosed();
+            await _inbound.WaitAsync(epoch, cancellationToken).ConfigureAwait(false);
+            epoch = _inbound.Epoch;
             if (TryDequeue(out var message))
             {
                 return message;
@@ -428,38 +443,42 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     }
 
     /// <summary>Receives the next message, blocking the calling thread until one arrives.</summary>
+    /// <inheritdoc cref="ReceiveAsync(CancellationToken)" path="/exception"/>
     public Message Receive()
     {
-        var pending = ReceiveAsync();
-        return pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();
+        TryReceive(out var message, Timeout.InfiniteTimeSpan);
+        return message!;
     }
 
     /// <summary>Receives a message if one comes within <paramref name="timeout"/>.</summary>
+    /// <inheritdoc cref="ReceiveAsync(CancellationToken)" path="/exception"/>
     public bool TryReceive([NotNullWhen(true)] out Message? message, TimeSpan timeout)
     {
         ThrowIfClosed();
         ThrowIfCannotReceive();
         BeforeReceive();
-        if (TryDequeue(out message))
+        var deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (true)
         {
-            return true;
-        }
+            var epoch = _inbound.Epoch;
+            if (TryDequeue(out message))
+            {
+                return true;
+            }
 
-        if (timeout == TimeSpan.Zero)
-        {
-            return false;
+            ThrowIfReceiveClosed();
+            if (!BlockUntil(_inbound.Arrivals, epoch, deadline))
+            {
+                return false;
+            }
         }
+    }
 
-        using var cancel = timeout == Timeout.InfiniteTimeSpan ? new CancellationTokenSource() : new CancellationTokenSource(timeout);
-        try
+    private void ThrowIfReceiveClosed()
+    {
+        if (_inbound.IsCompleted)
         {
-            message = ReceiveSlowAsync(cancel.Token).AsTask().GetAwaiter().GetResult();
-            return true;
-        }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
-        {
-            message = null;
-            return false;
+            throw new ObjectDisposedException(GetType().Name, "The socket was closed while waiting to receive.");
         }
     }
 
@@ -543,7 +562,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
 
     internal void PulseWritable()
     {
-        _writable.Pulse();
+        _writable.Notify();
         if (_closed)
         {
             _peerConnected.Pulse();

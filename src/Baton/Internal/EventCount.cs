@@ -1,0 +1,309 @@
+using System.Threading.Tasks.Sources;
+
+namespace Baton.Internal;
+
+/// <summary>
+/// An event count: the way to wait for "something changed" without losing a wake-up and without
+/// allocating. A waiter reads <see cref="Epoch"/>, tries its operation, and only if that failed waits
+/// for the epoch to move; <see cref="Notify"/> moves it and wakes every waiter. Notify is one interlocked
+/// increment while nobody waits, so producers may call it per message. Waiters are pooled and serve
+/// both awaiting code (<see cref="WaitAsync"/>) and blocked threads (<see cref="Wait"/>), which are
+/// woken directly rather than through the thread pool.
+/// </summary>
+internal sealed class EventCount
+{
+    private readonly Lock _lock = new();
+    private readonly Stack<Waiter> _pool = new();
+    private readonly Func<bool>? _isReady;
+    private Waiter? _head;
+    private long _epoch;
+    private int _waiting;
+
+    /// <summary>An event count whose waiters only wait while the epoch is unchanged.</summary>
+    public EventCount()
+    {
+    }
+
+    /// <summary>
+    /// An event count whose waiters also re-check <paramref name="isReady"/> after registering, so
+    /// producers may use <see cref="NotifyIfWaiting"/>: whichever of the two looks second sees the other.
+    /// </summary>
+    public EventCount(Func<bool> isReady)
+    {
+        _isReady = isReady;
+    }
+
+    /// <summary>The current epoch; read it before trying the operation you may wait for.</summary>
+    public long Epoch => Volatile.Read(ref _epoch);
+
+    /// <summary>Moves the epoch and wakes every waiter.</summary>
+    public void Notify()
+    {
+        // The increment is a full fence, so either a waiter registered before it and we see it here,
+        // or the waiter's own re-check of the epoch sees our increment.
+        Interlocked.Increment(ref _epoch);
+        if (Volatile.Read(ref _waiting) != 0)
+        {
+            WakeAll();
+        }
+    }
+
+    /// <summary>
+    /// Wakes waiters only if there are any: one read on the fast path. The caller's state change must be
+    /// published with a full fence (an interlocked operation) before this call, and the event count must
+    /// have been made with a readiness check that sees that change.
+    /// </summary>
+    public void NotifyIfWaiting()
+    {
+        if (Volatile.Read(ref _waiting) != 0)
+        {
+            Notify();
+        }
+    }
+
+    /// <summary>Completes when the epoch is no longer <paramref name="epoch"/>.</summary>
+    /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
+    public ValueTask WaitAsync(long epoch, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var waiter = Rent();
+        waiter.ArmAsync();
+
+        // Registered before the waiter is linked, so a registration never outlives its wait.
+        if (cancellationToken.CanBeCanceled)
+        {
+            waiter.Registration = cancellationToken.UnsafeRegister(static (state, token) => ((Waiter)state!).Cancel(token), waiter);
+        }
+
+        lock (_lock)
+        {
+            if (!TryLink(epoch, waiter))
+            {
+                waiter.Registration.Dispose();
+                waiter.Registration = default;
+                Recycle(waiter);
+                return default;
+            }
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // Cancelled before we were linked: the callback found nothing to do.
+            waiter.Cancel(cancellationToken);
+        }
+
+        return new ValueTask(waiter, waiter.Version);
+    }
+
+    /// <summary>Blocks until the epoch is no longer <paramref name="epoch"/>; false when the timeout passed first.</summary>
+    /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
+    public bool Wait(long epoch, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var waiter = Rent();
+        waiter.ArmSync();
+        lock (_lock)
+        {
+            if (!TryLink(epoch, waiter))
+            {
+                Recycle(waiter);
+                return true;
+            }
+        }
+
+        var woken = false;
+        try
+        {
+            woken = waiter.Event.Wait(timeout, cancellationToken);
+        }
+        finally
+        {
+            if (!woken)
+            {
+                // Timed out or cancelled: leave the list, unless a wake-up got there first.
+                lock (_lock)
+                {
+                    woken = Unlink(waiter) == false;
+                }
+
+                if (woken)
+                {
+                    waiter.Event.Wait(CancellationToken.None);
+                }
+            }
+
+            Recycle(waiter);
+        }
+
+        return woken;
+    }
+
+    private Waiter Rent()
+    {
+        lock (_lock)
+        {
+            return _pool.Count > 0 ? _pool.Pop() : new Waiter(this);
+        }
+    }
+
+    private bool TryLink(long epoch, Waiter waiter)
+    {
+        Interlocked.Increment(ref _waiting);
+        if (Volatile.Read(ref _epoch) != epoch || (_isReady is not null && _isReady()))
+        {
+            Interlocked.Decrement(ref _waiting);
+            return false;
+        }
+
+        waiter.Next = _head;
+        waiter.Previous = null;
+        if (_head is not null)
+        {
+            _head.Previous = waiter;
+        }
+
+        _head = waiter;
+        waiter.Linked = true;
+        return true;
+    }
+
+    /// <summary>Takes a waiter out of the list; false if it was not in it (already woken).</summary>
+    private bool Unlink(Waiter waiter)
+    {
+        if (!waiter.Linked)
+        {
+            return false;
+        }
+
+        if (waiter.Previous is null)
+        {
+            _head = waiter.Next;
+        }
+        else
+        {
+            waiter.Previous.Next = waiter.Next;
+        }
+
+        if (waiter.Next is not null)
+        {
+            waiter.Next.Previous = waiter.Previous;
+        }
+
+        waiter.Next = waiter.Previous = null;
+        waiter.Linked = false;
+        Interlocked.Decrement(ref _waiting);
+        return true;
+    }
+
+    private void WakeAll()
+    {
+        Waiter? list;
+        lock (_lock)
+        {
+            list = _head;
+            _head = null;
+            for (var waiter = list; waiter is not null; waiter = waiter.Next)
+            {
+                waiter.Linked = false;
+                Interlocked.Decrement(ref _waiting);
+            }
+        }
+
+        while (list is not null)
+        {
+            var next = list.Next;
+            list.Next = list.Previous = null;
+            list.Wake();
+            list = next;
+        }
+    }
+
+    private void Recycle(Waiter waiter)
+    {
+        lock (_lock)
+        {
+            if (_pool.Count < 64)
+            {
+                _pool.Push(waiter);
+            }
+        }
+    }
+
+    /// <summary>One waiting caller; reused once its result has been taken.</summary>
+    private sealed class Waiter(EventCount owner) : IValueTaskSource
+    {
+        private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+        private ManualResetEventSlim? _event;
+        private bool _async;
+
+        public Waiter? Next { get; set; }
+
+        public Waiter? Previous { get; set; }
+
+        public bool Linked { get; set; }
+
+        public CancellationTokenRegistration Registration { get; set; }
+
+        public short Version => _core.Version;
+
+        public ManualResetEventSlim Event => _event ??= new ManualResetEventSlim(false, spinCount: 20);
+
+        public void ArmAsync()
+        {
+            _async = true;
+            _core.Reset();
+        }
+
+        public void ArmSync()
+        {
+            _async = false;
+            Event.Reset();
+        }
+
+        public void Wake()
+        {
+            if (_async)
+            {
+                _core.SetResult(true);
+            }
+            else
+            {
+                Event.Set();
+            }
+        }
+
+        public void Cancel(CancellationToken token)
+        {
+            bool removed;
+            lock (owner._lock)
+            {
+                removed = owner.Unlink(this);
+            }
+
+            if (removed)
+            {
+                _core.SetException(new OperationCanceledException(token));
+            }
+        }
+
+        public void GetResult(short token)
+        {
+            // Dispose waits for a cancellation callback that may be running; it no longer finds us linked.
+            Registration.Dispose();
+            Registration = default;
+            try
+            {
+                _core.GetResult(token);
+            }
+            finally
+            {
+                owner.Recycle(this);
+            }
+        }
+
+        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+            => _core.OnCompleted(continuation, state, token, flags);
+    }
+}
