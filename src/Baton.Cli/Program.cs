@@ -15,6 +15,7 @@ public static class Program
             SocketCommands.CreateSend(),
             SocketCommands.CreateReceive(),
             DemoCommand.Create(),
+            Bench.BenchCommand.Create(),
         };
 
         var parsed = root.Parse(args);

@@ -189,7 +189,7 @@ internal static class SocketCommands
         {
             return await run();
         }
-        catch (Exception e) when (e is CliFailure or BatonException or ArgumentException or NotSupportedException or InvalidOperationException)
+        catch (Exception e) when (e is CliFailure or BatonException or ArgumentException or NotSupportedException or InvalidOperationException or TimeoutException or IOException or System.Net.Sockets.SocketException)
         {
             await Console.Error.WriteLineAsync($"baton: {e.Message}");
             return 1;

@@ -1,0 +1,105 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Spectre.Console;
+using Baton.Cli.Commands;
+
+namespace Baton.Cli.Bench;
+
+/// <summary><c>baton bench</c>: Baton against libzmq, NetMQ and a plain socket, measured in one run.</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var bench = new Command("bench", "Measure Baton against libzmq, NetMQ and a plain .NET socket on this machine.")
+        {
+            CreateMeasure("throughput", "One PUSH/PULL stream: messages per second and MB/s."),
+            CreateMeasure("latency", "REQ/REP round trips: mean, median, p99 and p99.9 in microseconds."),
+            CreatePeer(),
+        };
+        return bench;
+    }
+
+    private static Command CreateMeasure(string kind, string description)
+    {
+        var transport = new Option<string>("--transport") { Description = "inproc, ipc or tcp.", DefaultValueFactory = _ => "tcp" };
+        transport.AcceptOnlyFromAmong("inproc", "ipc", "tcp");
+        var size = new Option<int>("--size") { Description = "Message size in bytes.", DefaultValueFactory = _ => 8 };
+        var count = new Option<int?>("--count") { Description = "Timed messages per round (default depends on the size)." };
+        var peer = new Option<string>("--peer") { Description = "Who to measure: baton, libzmq, netmq, socket, or all (with the mixed Baton/libzmq pairs).", DefaultValueFactory = _ => "all" };
+        peer.AcceptOnlyFromAmong("baton", "libzmq", "netmq", "socket", "all");
+        var rounds = new Option<int>("--rounds") { Description = "Interleaved rounds; the figures are their medians.", DefaultValueFactory = _ => 3 };
+        var json = new Option<bool>("--json") { Description = "Print a JSON array of the measurements on stdout instead of the table." };
+        var plot = new Option<string?>("--plot") { Description = "Also draw a bar chart into this PNG file." };
+        var command = new Command(kind, description) { transport, size, count, peer, rounds, json, plot };
+        command.SetAction((result, cancellationToken) => SocketCommands.Guard(async () =>
+        {
+            var bytes = result.GetValue(size);
+            var settings = new BenchSettings(
+                kind,
+                result.GetValue(transport)!,
+                bytes,
+                result.GetValue(count) ?? DefaultCount(kind, bytes),
+                result.GetValue(rounds),
+                result.GetValue(peer)!,
+                result.GetValue(json),
+                result.GetValue(plot));
+            if (settings.Size < 0 || settings.Count <= 0 || settings.Rounds <= 0)
+            {
+                throw new CliFailure("--size must be 0 or more, --count and --rounds 1 or more");
+            }
+
+            return await RunAsync(settings, cancellationToken);
+        }));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(BenchSettings settings, CancellationToken cancellationToken)
+    {
+        // Progress goes to stderr so that stdout carries only the table or the JSON.
+        var progress = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        progress.MarkupLine(Markup.Escape($"baton bench {settings.Kind}: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, libzmq {Libzmq.TryVersion() ?? "not installed"}, NetMQ {typeof(NetMQ.NetMQSocket).Assembly.GetName().Version}"));
+        var measurements = await BenchRunner.RunAsync(settings, progress, cancellationToken);
+        if (settings.Json)
+        {
+            Console.WriteLine(BenchReport.ToJson(measurements));
+        }
+        else
+        {
+            BenchReport.WriteTable(AnsiConsole.Console, settings, measurements);
+        }
+
+        if (settings.Plot is not null)
+        {
+            BenchReport.WritePlot(settings.Plot, settings, measurements);
+            progress.MarkupLine(Markup.Escape($"plot: {settings.Plot}"));
+        }
+
+        return 0;
+    }
+
+    private static int DefaultCount(string kind, int size) => kind == "latency"
+        ? 20_000
+        : size switch
+        {
+            <= 1024 => 1_000_000,
+            <= 64 * 1024 => 100_000,
+            _ => 2_000,
+        };
+
+    private static Command CreatePeer()
+    {
+        var role = new Option<string>("--role") { Required = true };
+        var implementation = new Option<string>("--impl") { Required = true };
+        var endpoint = new Option<string>("--endpoint") { Required = true };
+        var size = new Option<int>("--size") { Required = true };
+        var count = new Option<int>("--count") { Required = true };
+        var command = new Command("peer", "The benchmark's other end, run in a child process.") { role, implementation, endpoint, size, count };
+        command.Hidden = true;
+        command.SetAction((result, _) => SocketCommands.Guard(() =>
+        {
+            RemoteEnd.RunRole(Driver.ForName(result.GetValue(implementation)!), result.GetValue(role)!, result.GetValue(endpoint)!, result.GetValue(size), result.GetValue(count));
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,56 @@
+using Baton.Cli.Commands;
+namespace Baton.Cli.Bench;
+
+/// <summary>
+/// One ZeroMQ implementation (or the plain-socket baseline) as the benchmark drives it: the bound,
+/// measuring end of each test runs in the benchmark process, the other end in a child process (or a
+/// thread for inproc), the way libzmq's local_thr/remote_thr and local_lat/remote_lat split the work.
+/// </summary>
+internal abstract class Driver
+{
+    /// <summary>The name used in tables, JSON and on the command line.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>False for transports this implementation cannot use.</summary>
+    public virtual bool Supports(string transport) => true;
+
+    /// <summary>Binds the receiving end of a PUSH/PULL stream.</summary>
+    public abstract IThroughputReceiver BindPull(string transport);
+
+    /// <summary>Connects to <paramref name="endpoint"/>, sends <paramref name="count"/> messages and returns once they are flushed.</summary>
+    public abstract void Push(string endpoint, int size, int count);
+
+    /// <summary>Binds the measuring REQ end of a round-trip test.</summary>
+    public abstract ILatencyClient BindReq(string transport);
+
+    /// <summary>Connects to <paramref name="endpoint"/> and echoes <paramref name="count"/> requests.</summary>
+    public abstract void Rep(string endpoint, int size, int count);
+
+    /// <summary>The driver called <paramref name="name"/>.</summary>
+    public static Driver ForName(string name) => name switch
+    {
+        "baton" => new BatonDriver(),
+        "libzmq" => new LibzmqDriver(),
+        "netmq" => new NetMqDriver(),
+        "socket" => new SocketDriver(),
+        _ => throw new CliFailure($"unknown benchmark peer '{name}' (baton, libzmq, netmq or socket)"),
+    };
+
+    /// <summary>A fresh endpoint of <paramref name="transport"/> to bind, in ZeroMQ syntax.</summary>
+    protected static string BindAddress(string transport) => transport switch
+    {
+        "tcp" => "tcp://127.0.0.1:*",
+        "ipc" => $"ipc://{Path.Combine(Path.GetTempPath(), $"baton-bench-{Guid.NewGuid():N}.ipc")}",
+        "inproc" => $"inproc://baton-bench-{Guid.NewGuid():N}",
+        _ => throw new CliFailure($"unknown transport '{transport}' (inproc, ipc or tcp)"),
+    };
+
+    /// <summary>Removes the file behind an ipc endpoint, if any.</summary>
+    protected static void DeleteIpcFile(string endpoint)
+    {
+        if (endpoint.StartsWith("ipc://", StringComparison.Ordinal))
+        {
+            File.Delete(endpoint["ipc://".Length..]);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Reflection;
+using Baton.Cli.Commands;
+
+namespace Baton.Cli.Bench;
+
+/// <summary>
+/// The non-measuring end of a test: a thread for inproc, otherwise a child process running
+/// <c>baton bench peer</c>, so each end has its own runtime, GC and threads, as two programs would.
+/// </summary>
+internal sealed class RemoteEnd : IDisposable
+{
+    private readonly Process? _process;
+
+    private RemoteEnd(Task completion, Process? process)
+    {
+        Completion = completion;
+        _process = process;
+    }
+
+    /// <summary>Completes when the remote end is done; faults with its error.</summary>
+    public Task Completion { get; }
+
+    public static RemoteEnd Start(Driver driver, string role, string transport, string endpoint, int size, int count)
+    {
+        if (transport == "inproc")
+        {
+            var thread = Task.Factory.StartNew(
+                () => RunRole(driver, role, endpoint, size, count),
+                CancellationToken.None,
+                TaskCreationOptions.LongRunning,
+                TaskScheduler.Default);
+            return new RemoteEnd(thread, null);
+        }
+
+        var start = new ProcessStartInfo
+        {
+            FileName = Environment.ProcessPath ?? "dotnet",
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+
+        // Run as "dotnet Baton.Cli.dll": the assembly must come first.
+        if (Path.GetFileNameWithoutExtension(start.FileName) == "dotnet")
+        {
+            start.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
+        }
+
+        foreach (var argument in (string[])["bench", "peer", "--role", role, "--impl", driver.Name, "--endpoint", endpoint, "--size", $"{size}", "--count", $"{count}"])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start) ?? throw new CliFailure("could not start the benchmark's child process");
+        return new RemoteEnd(WaitAsync(process, driver.Name), process);
+    }
+
+    /// <summary>What <c>baton bench peer</c> runs in the child.</summary>
+    public static void RunRole(Driver driver, string role, string endpoint, int size, int count)
+    {
+        switch (role)
+        {
+            case "push":
+                driver.Push(endpoint, size, count);
+                break;
+            case "rep":
+                driver.Rep(endpoint, size, count);
+                break;
+            default:
+                throw new CliFailure($"unknown role '{role}' (push or rep)");
+        }
+    }
+
+    private static async Task WaitAsync(Process process, string name)
+    {
+        var errors = process.StandardError.ReadToEndAsync();
+        _ = process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync().ConfigureAwait(false);
+        if (process.ExitCode != 0)
+        {
+            var text = (await errors.ConfigureAwait(false)).Trim();
+            throw new CliFailure($"the {name} peer process failed (exit code {process.ExitCode}): {text}");
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_process is not null)
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+
+            _process.Dispose();
+        }
+    }
+}
