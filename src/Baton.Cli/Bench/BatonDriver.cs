@@ -10,7 +10,7 @@ internal sealed class BatonDriver : Driver
 
     public override IThroughputReceiver BindPull(string transport) => new Receiver(transport);
 
-    public override void Push(string endpoint, int size, int count)
+    public override void Push(string endpoint, int size, int count, Action beforeClose)
     {
         using var push = new PushSocket(Options);
         push.Connect(endpoint);
@@ -19,11 +19,13 @@ internal sealed class BatonDriver : Driver
         {
             push.Send(payload);
         }
+
+        beforeClose();
     }
 
     public override ILatencyClient BindReq(string transport) => new Client(transport);
 
-    public override void Rep(string endpoint, int size, int count)
+    public override void Rep(string endpoint, int size, int count, Action beforeClose)
     {
         using var rep = new RepSocket(Options);
         rep.Connect(endpoint);
@@ -32,6 +34,8 @@ internal sealed class BatonDriver : Driver
             // The request goes back as the reply: no copy, no allocation.
             rep.Send(rep.Receive());
         }
+
+        beforeClose();
     }
 
     private static SocketOptions Options => new() { Linger = TimeSpan.FromSeconds(30) };

@@ -97,7 +97,8 @@ internal static class BenchCommand
         command.Hidden = true;
         command.SetAction((result, _) => SocketCommands.Guard(() =>
         {
-            RemoteEnd.RunRole(Driver.ForName(result.GetValue(implementation)!), result.GetValue(role)!, result.GetValue(endpoint)!, result.GetValue(size), result.GetValue(count));
+            // Standard input ends when the measuring process is done with us.
+            RemoteEnd.RunRole(Driver.ForName(result.GetValue(implementation)!), result.GetValue(role)!, result.GetValue(endpoint)!, result.GetValue(size), result.GetValue(count), () => Console.In.ReadToEnd());
             return Task.FromResult(0);
         }));
         return command;

@@ -80,6 +80,7 @@ internal static class BenchRunner
         }
 
         var result = await local.WaitAsync(MeasurementLimit, cancellationToken);
+        remote.Release();
         await remote.Completion.WaitAsync(MeasurementLimit, cancellationToken);
         return result;
     }

@@ -17,14 +17,18 @@ internal abstract class Driver
     /// <summary>Binds the receiving end of a PUSH/PULL stream.</summary>
     public abstract IThroughputReceiver BindPull(string transport);
 
-    /// <summary>Connects to <paramref name="endpoint"/>, sends <paramref name="count"/> messages and returns once they are flushed.</summary>
-    public abstract void Push(string endpoint, int size, int count);
+    /// <summary>
+    /// Connects to <paramref name="endpoint"/> and sends <paramref name="count"/> messages; calls
+    /// <paramref name="beforeClose"/> with the socket still open (the measuring end says when it has
+    /// everything), then closes and returns once the messages are flushed.
+    /// </summary>
+    public abstract void Push(string endpoint, int size, int count, Action beforeClose);
 
     /// <summary>Binds the measuring REQ end of a round-trip test.</summary>
     public abstract ILatencyClient BindReq(string transport);
 
-    /// <summary>Connects to <paramref name="endpoint"/> and echoes <paramref name="count"/> requests.</summary>
-    public abstract void Rep(string endpoint, int size, int count);
+    /// <summary>Connects to <paramref name="endpoint"/>, echoes <paramref name="count"/> requests, then calls <paramref name="beforeClose"/> and closes.</summary>
+    public abstract void Rep(string endpoint, int size, int count, Action beforeClose);
 
     /// <summary>The driver called <paramref name="name"/>.</summary>
     public static Driver ForName(string name) => name switch

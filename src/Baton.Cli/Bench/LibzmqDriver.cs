@@ -12,7 +12,7 @@ internal sealed class LibzmqDriver : Driver
 
     public override IThroughputReceiver BindPull(string transport) => new Receiver(transport);
 
-    public override void Push(string endpoint, int size, int count)
+    public override void Push(string endpoint, int size, int count, Action beforeClose)
     {
         WithSocket(endpoint, Libzmq.Push, socket =>
         {
@@ -21,12 +21,14 @@ internal sealed class LibzmqDriver : Driver
             {
                 Libzmq.SendAll(socket, payload);
             }
+
+            beforeClose();
         });
     }
 
     public override ILatencyClient BindReq(string transport) => new Client(transport);
 
-    public override void Rep(string endpoint, int size, int count)
+    public override void Rep(string endpoint, int size, int count, Action beforeClose)
     {
         WithSocket(endpoint, Libzmq.Rep, socket =>
         {
@@ -36,6 +38,8 @@ internal sealed class LibzmqDriver : Driver
                 var received = Libzmq.ReceiveInto(socket, buffer);
                 Libzmq.SendAll(socket, buffer.AsSpan(0, received));
             }
+
+            beforeClose();
         });
     }
 

@@ -14,7 +14,7 @@ internal sealed class NetMqDriver : Driver
 
     public override IThroughputReceiver BindPull(string transport) => new Receiver(transport);
 
-    public override void Push(string endpoint, int size, int count)
+    public override void Push(string endpoint, int size, int count, Action beforeClose)
     {
         using (var push = new PushSocket())
         {
@@ -25,6 +25,9 @@ internal sealed class NetMqDriver : Driver
             {
                 push.SendFrame(payload);
             }
+
+            // NetMQ can lose the tail of a stream when closed while it still flushes: hold the socket open until the receiver has it all.
+            beforeClose();
         }
 
         Flush(endpoint);
@@ -32,7 +35,7 @@ internal sealed class NetMqDriver : Driver
 
     public override ILatencyClient BindReq(string transport) => new Client(transport);
 
-    public override void Rep(string endpoint, int size, int count)
+    public override void Rep(string endpoint, int size, int count, Action beforeClose)
     {
         using (var rep = new ResponseSocket())
         {
@@ -47,6 +50,7 @@ internal sealed class NetMqDriver : Driver
             }
 
             message.Close();
+            beforeClose();
         }
 
         Flush(endpoint);

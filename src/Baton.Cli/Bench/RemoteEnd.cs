@@ -11,11 +11,13 @@ namespace Baton.Cli.Bench;
 internal sealed class RemoteEnd : IDisposable
 {
     private readonly Process? _process;
+    private readonly ManualResetEventSlim? _release;
 
-    private RemoteEnd(Task completion, Process? process)
+    private RemoteEnd(Task completion, Process? process, ManualResetEventSlim? release)
     {
         Completion = completion;
         _process = process;
+        _release = release;
     }
 
     /// <summary>Completes when the remote end is done; faults with its error.</summary>
@@ -25,18 +27,20 @@ internal sealed class RemoteEnd : IDisposable
     {
         if (transport == "inproc")
         {
+            var release = new ManualResetEventSlim();
             var thread = Task.Factory.StartNew(
-                () => RunRole(driver, role, endpoint, size, count),
+                () => RunRole(driver, role, endpoint, size, count, release.Wait),
                 CancellationToken.None,
                 TaskCreationOptions.LongRunning,
                 TaskScheduler.Default);
-            return new RemoteEnd(thread, null);
+            return new RemoteEnd(thread, null, release);
         }
 
         var start = new ProcessStartInfo
         {
             FileName = Environment.ProcessPath ?? "dotnet",
             RedirectStandardError = true,
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
@@ -53,19 +57,30 @@ internal sealed class RemoteEnd : IDisposable
         }
 
         var process = Process.Start(start) ?? throw new CliFailure("could not start the benchmark's child process");
-        return new RemoteEnd(WaitAsync(process, driver.Name), process);
+        return new RemoteEnd(WaitAsync(process, driver.Name), process, null);
     }
 
-    /// <summary>What <c>baton bench peer</c> runs in the child.</summary>
-    public static void RunRole(Driver driver, string role, string endpoint, int size, int count)
+    /// <summary>Lets the remote end close its socket: the measuring end has what it needs.</summary>
+    public void Release()
+    {
+        _release?.Set();
+        if (_process is { HasExited: false })
+        {
+            // The child holds its socket open until its standard input ends.
+            _process.StandardInput.Close();
+        }
+    }
+
+    /// <summary>What <c>baton bench peer</c> runs in the child; <paramref name="beforeClose"/> holds the socket open.</summary>
+    public static void RunRole(Driver driver, string role, string endpoint, int size, int count, Action beforeClose)
     {
         switch (role)
         {
             case "push":
-                driver.Push(endpoint, size, count);
+                driver.Push(endpoint, size, count, beforeClose);
                 break;
             case "rep":
-                driver.Rep(endpoint, size, count);
+                driver.Rep(endpoint, size, count, beforeClose);
                 break;
             default:
                 throw new CliFailure($"unknown role '{role}' (push or rep)");
@@ -95,5 +110,7 @@ internal sealed class RemoteEnd : IDisposable
 
             _process.Dispose();
         }
+
+        _release?.Set();
     }
 }

@@ -19,7 +19,7 @@ internal sealed class SocketDriver : Driver
 
     public override IThroughputReceiver BindPull(string transport) => new Receiver(transport);
 
-    public override void Push(string endpoint, int size, int count)
+    public override void Push(string endpoint, int size, int count, Action beforeClose)
     {
         using var socket = Connect(endpoint);
         var payload = new byte[size];
@@ -48,6 +48,7 @@ internal sealed class SocketDriver : Driver
         }
 
         SendAll(socket, buffer.AsSpan(0, used));
+        beforeClose();
         socket.Shutdown(SocketShutdown.Send);
 
         // Wait for the receiver to close, so nothing is cut off by our exit.
@@ -58,7 +59,7 @@ internal sealed class SocketDriver : Driver
 
     public override ILatencyClient BindReq(string transport) => new Client(transport);
 
-    public override void Rep(string endpoint, int size, int count)
+    public override void Rep(string endpoint, int size, int count, Action beforeClose)
     {
         using var socket = Connect(endpoint);
         var buffer = new byte[Math.Max(size, 1)];
@@ -67,6 +68,8 @@ internal sealed class SocketDriver : Driver
             ReceiveExactly(socket, buffer.AsSpan(0, size));
             SendAll(socket, buffer.AsSpan(0, size));
         }
+
+        beforeClose();
     }
 
     private static Socket Connect(string endpoint)

@@ -5,44 +5,32 @@ using Baton.Wire;
 
 namespace Baton.Engine;
 
-/// <summary>The write side: many messages per system call; large frames written from their own buffer.</summary>
+/// <summary>The write side: whole chunks of encoded messages per system call; large frames written from their own buffer.</summary>
 internal sealed partial class Connection
 {
     private async Task WriteLoopAsync()
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(WriteBufferSize);
+        var batch = new List<StreamPipe.Segment>();
         try
         {
             while (!_abort.IsCancellationRequested)
             {
-                var used = 0;
+                var wrote = false;
                 while (_commands.TryDequeue(out var command))
                 {
-                    if (used + command.Length > buffer.Length)
-                    {
-                        await SendAllAsync(buffer.AsMemory(0, used)).ConfigureAwait(false);
-                        used = 0;
-                    }
-
-                    command.CopyTo(buffer, used);
-                    used += command.Length;
+                    await SendAllAsync(command).ConfigureAwait(false);
+                    wrote = true;
                 }
 
-                while (used < WriteBufferSize / 2 && _pipe.TryDequeue(out var message))
+                _pipe.TakeAll(batch);
+                if (batch.Count > 0)
                 {
-                    try
-                    {
-                        used = await EncodeAsync(message, buffer, used).ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        message.Release();
-                    }
+                    await WriteBatchAsync(batch).ConfigureAwait(false);
+                    continue;
                 }
 
-                if (used > 0)
+                if (wrote)
                 {
-                    await SendAllAsync(buffer.AsMemory(0, used)).ConfigureAwait(false);
                     continue;
                 }
 
@@ -56,6 +44,7 @@ internal sealed partial class Connection
                     return;
                 }
 
+                _pipe.ReleaseSpare();
                 await _pipe.OutboundSignal.WaitAsync().ConfigureAwait(false);
             }
         }
@@ -63,46 +52,80 @@ internal sealed partial class Connection
         {
             Abort(e is SocketException se ? $"write failed: {se.SocketErrorCode}" : _abortReason ?? "closed");
         }
+    }
+
+    private async ValueTask WriteBatchAsync(List<StreamPipe.Segment> batch)
+    {
+        var next = 0;
+        try
+        {
+            for (; next < batch.Count; next++)
+            {
+                var segment = batch[next];
+                if (segment.Chunk is not null)
+                {
+                    await SendAllAsync(segment.Chunk.AsMemory(0, segment.Length)).ConfigureAwait(false);
+                    _pipe.Recycle(segment.Chunk);
+                }
+                else
+                {
+                    await WriteLargeAsync(segment.Message!).ConfigureAwait(false);
+                    segment.Message!.Release();
+                }
+            }
+        }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            // On failure the rest of the batch is lost with the connection, as in libzmq.
+            for (; next < batch.Count; next++)
+            {
+                StreamPipe.Release(batch[next]);
+            }
+
+            batch.Clear();
         }
     }
 
-    private async ValueTask<int> EncodeAsync(Message message, byte[] buffer, int used)
+    /// <summary>Writes a message that has a large frame: headers and small frames through a scratch buffer, large frames from their own.</summary>
+    private async ValueTask WriteLargeAsync(Message message)
     {
-        var count = message.Count;
-        for (var i = 0; i < count; i++)
+        var scratch = ArrayPool<byte>.Shared.Rent(StreamPipe.CopyThreshold + Zmtp.MaxHeaderSize);
+        try
         {
-            var frame = message[i];
-            var flags = i < count - 1 ? Zmtp.FlagMore : (byte)0;
-            if (buffer.Length - used < Zmtp.MaxHeaderSize)
+            var used = 0;
+            var count = message.Count;
+            for (var i = 0; i < count; i++)
             {
-                await SendAllAsync(buffer.AsMemory(0, used)).ConfigureAwait(false);
-                used = 0;
-            }
-
-            used += Zmtp.WriteHeader(buffer.AsSpan(used), flags, frame.Length);
-            if (frame.Length <= CopyThreshold)
-            {
-                if (buffer.Length - used < frame.Length)
+                var frame = message[i];
+                if (scratch.Length - used < Zmtp.MaxHeaderSize + Math.Min(frame.Length, StreamPipe.CopyThreshold))
                 {
-                    await SendAllAsync(buffer.AsMemory(0, used)).ConfigureAwait(false);
+                    await SendAllAsync(scratch.AsMemory(0, used)).ConfigureAwait(false);
                     used = 0;
                 }
 
-                frame.Span.CopyTo(buffer.AsSpan(used));
-                used += frame.Length;
+                used += Zmtp.WriteHeader(scratch.AsSpan(used), i < count - 1 ? Zmtp.FlagMore : (byte)0, frame.Length);
+                if (frame.Length <= StreamPipe.CopyThreshold)
+                {
+                    frame.Span.CopyTo(scratch.AsSpan(used));
+                    used += frame.Length;
+                }
+                else
+                {
+                    await SendAllAsync(scratch.AsMemory(0, used)).ConfigureAwait(false);
+                    used = 0;
+                    await SendAllAsync(frame.Memory).ConfigureAwait(false);
+                }
             }
-            else
+
+            if (used > 0)
             {
-                await SendAllAsync(buffer.AsMemory(0, used)).ConfigureAwait(false);
-                used = 0;
-                await SendAllAsync(frame.Memory).ConfigureAwait(false);
+                await SendAllAsync(scratch.AsMemory(0, used)).ConfigureAwait(false);
             }
         }
-
-        return used;
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
     }
 
     private async ValueTask SendAllAsync(ReadOnlyMemory<byte> data)

@@ -17,10 +17,6 @@ namespace Baton.Engine;
 internal sealed partial class Connection
 {
     private const int ReadBufferSize = 64 * 1024;
-    private const int WriteBufferSize = 64 * 1024;
-
-    /// <summary>Frames above this size are written from their own buffer instead of being copied.</summary>
-    private const int CopyThreshold = 16 * 1024;
 
     /// <summary>Frames up to this size get their whole buffer when the header arrives.</summary>
     private const int EagerFrameLimit = 256 * 1024 * 1024;

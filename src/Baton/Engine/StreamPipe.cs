@@ -1,7 +1,8 @@
-using System.Collections.Concurrent;
+using System.Buffers;
 using Baton.Internal;
 using Baton.Messages;
 using Baton.Sockets;
+using Baton.Wire;
 
 namespace Baton.Engine;
 
@@ -9,10 +10,26 @@ namespace Baton.Engine;
 /// A pipe to a peer over a byte stream (tcp or ipc). It may outlive one connection: a connecting
 /// socket keeps its pipe across reconnects so messages queue while the peer is away.
 /// </summary>
+/// <remarks>
+/// Small messages are encoded into the wire format by the sending thread, straight into a chunk that
+/// the write loop takes whole: the sender's copy is the only one, the message goes back to its pool at
+/// once, and the write loop handles a chunk of hundreds of messages per system call rather than one
+/// message at a time. A message with a large frame is queued as it is and written from its own buffers.
+/// </remarks>
 internal sealed class StreamPipe : Pipe
 {
-    private readonly ConcurrentQueue<Message> _outbound = new();
+    /// <summary>Frames above this size are written from their own buffer instead of being copied.</summary>
+    public const int CopyThreshold = 8 * 1024;
+
+    private const int ChunkSize = 16 * 1024;
+
+    private readonly Lock _gate = new();
+    private readonly Queue<Segment> _sealed = new();
     private readonly int _sendCapacity;
+    private byte[]? _chunk;
+    private byte[]? _spare;
+    private int _chunkUsed;
+    private int _chunkMessages;
     private int _outboundCount;
     private volatile Connection? _connection;
     private volatile bool _terminated;
@@ -24,10 +41,13 @@ internal sealed class StreamPipe : Pipe
         ReceiveCapacity = options.ReceiveHighWatermark;
     }
 
+    /// <summary>A run of encoded messages, or one message to write from its own buffers.</summary>
+    public readonly record struct Segment(byte[]? Chunk, int Length, int Messages, Message? Message);
+
     /// <summary>Woken when there is something to write: a message or a command.</summary>
     public AutoResetSignal OutboundSignal { get; } = new();
 
-    /// <summary>Woken when the inbound share drops below HWM.</summary>
+    /// <summary>Woken when the inbound share drops to the low-water mark.</summary>
     public AutoResetSignal InboundSpace { get; } = new();
 
     public Connection? Connection => _connection;
@@ -36,44 +56,151 @@ internal sealed class StreamPipe : Pipe
 
     public bool IsTerminated => _terminated;
 
+    /// <summary>Messages queued and not yet taken by a write loop.</summary>
     public int OutboundCount => Volatile.Read(ref _outboundCount);
 
     public override bool TryWrite(Message message)
     {
-        if (_terminated)
+        bool encoded;
+        lock (_gate)
+        {
+            if (_terminated || (_sendCapacity > 0 && _outboundCount >= _sendCapacity))
+            {
+                return false;
+            }
+
+            encoded = TryEncode(message);
+            if (!encoded)
+            {
+                Seal();
+                _sealed.Enqueue(new Segment(null, 0, 1, message));
+            }
+
+            // Interlocked although under the gate: the write loop takes messages off without it.
+            Interlocked.Increment(ref _outboundCount);
+        }
+
+        if (encoded)
+        {
+            message.Release();
+        }
+
+        OutboundSignal.Set();
+        return true;
+    }
+
+    /// <summary>Encodes a message of small frames into the current chunk; false if it must go by reference.</summary>
+    private bool TryEncode(Message message)
+    {
+        var count = message.Count;
+        var size = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var length = message[i].Length;
+            if (length > CopyThreshold)
+            {
+                return false;
+            }
+
+            size += (length > 255 ? Zmtp.MaxHeaderSize : 2) + length;
+        }
+
+        if (size > ChunkSize)
         {
             return false;
         }
 
-        if (_sendCapacity > 0)
+        if (_chunk is null || ChunkSize - _chunkUsed < size)
         {
-            // Reserve a slot without ever overshooting the HWM: a sender that found the queue full is
-            // then always woken by the write loop's step down to the low-water mark, so no wake-up is lost.
-            var count = Volatile.Read(ref _outboundCount);
-            while (true)
+            Seal();
+            _chunk = _spare ?? ArrayPool<byte>.Shared.Rent(ChunkSize);
+            _spare = null;
+        }
+
+        var span = _chunk.AsSpan(_chunkUsed);
+        var used = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var frame = message[i];
+            used += Zmtp.WriteHeader(span[used..], i < count - 1 ? Zmtp.FlagMore : (byte)0, frame.Length);
+            frame.Span.CopyTo(span[used..]);
+            used += frame.Length;
+        }
+
+        _chunkUsed += used;
+        _chunkMessages++;
+        return true;
+    }
+
+    /// <summary>Closes the current chunk so that what follows is written after it.</summary>
+    private void Seal()
+    {
+        if (_chunkUsed > 0)
+        {
+            _sealed.Enqueue(new Segment(_chunk, _chunkUsed, _chunkMessages, null));
+            _chunk = null;
+            _chunkUsed = 0;
+            _chunkMessages = 0;
+        }
+    }
+
+    /// <summary>Moves everything queued into <paramref name="batch"/> (write loop only).</summary>
+    public void TakeAll(List<Segment> batch)
+    {
+        var messages = 0;
+        lock (_gate)
+        {
+            Seal();
+            while (_sealed.TryDequeue(out var segment))
             {
-                if (count >= _sendCapacity)
-                {
-                    return false;
-                }
-
-                var seen = Interlocked.CompareExchange(ref _outboundCount, count + 1, count);
-                if (seen == count)
-                {
-                    break;
-                }
-
-                count = seen;
+                batch.Add(segment);
+                messages += segment.Messages;
             }
         }
-        else
+
+        if (messages == 0)
         {
-            Interlocked.Increment(ref _outboundCount);
+            return;
         }
 
-        _outbound.Enqueue(message);
-        OutboundSignal.Set();
-        return true;
+        // Wake blocked senders when the queue falls through the low-water mark, not per message.
+        var after = Interlocked.Add(ref _outboundCount, -messages);
+        var lowWater = LowWater(_sendCapacity);
+        if (after <= lowWater && after + messages > lowWater)
+        {
+            Owner.PulseWritable();
+        }
+    }
+
+    /// <summary>Gives a written chunk back for the next messages (write loop only).</summary>
+    public void Recycle(byte[] chunk)
+    {
+        lock (_gate)
+        {
+            if (_spare is null && !_terminated)
+            {
+                _spare = chunk;
+                return;
+            }
+        }
+
+        ArrayPool<byte>.Shared.Return(chunk);
+    }
+
+    /// <summary>Returns the spare chunk to the shared pool while the pipe is idle, so idle peers hold no buffer.</summary>
+    public void ReleaseSpare()
+    {
+        byte[]? spare;
+        lock (_gate)
+        {
+            spare = _spare;
+            _spare = null;
+        }
+
+        if (spare is not null)
+        {
+            ArrayPool<byte>.Shared.Return(spare);
+        }
     }
 
     public override void WriteControl(Message message)
@@ -85,22 +212,6 @@ internal sealed class StreamPipe : Pipe
         }
 
         connection.EnqueueSubscription(message);
-    }
-
-    /// <summary>Takes the next queued message (write loop only).</summary>
-    public bool TryDequeue(out Message message)
-    {
-        if (!_outbound.TryDequeue(out message!))
-        {
-            return false;
-        }
-
-        if (Interlocked.Decrement(ref _outboundCount) == LowWater(_sendCapacity))
-        {
-            Owner.PulseWritable();
-        }
-
-        return true;
     }
 
     public void Attach(Connection connection) => _connection = connection;
@@ -122,15 +233,48 @@ internal sealed class StreamPipe : Pipe
             return;
         }
 
-        _terminated = true;
-        while (_outbound.TryDequeue(out var message))
+        var dropped = new List<Segment>();
+        lock (_gate)
         {
-            message.Release();
+            _terminated = true;
+            Seal();
+            while (_sealed.TryDequeue(out var segment))
+            {
+                dropped.Add(segment);
+            }
+
+            if (_chunk is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_chunk);
+                _chunk = null;
+            }
+
+            if (_spare is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_spare);
+                _spare = null;
+            }
+        }
+
+        foreach (var segment in dropped)
+        {
+            Release(segment);
         }
 
         Volatile.Write(ref _outboundCount, 0);
         OutboundSignal.Set();
         InboundSpace.Set();
         Owner.DetachPipe(this);
+    }
+
+    /// <summary>Frees what a segment holds once written or dropped.</summary>
+    public static void Release(Segment segment)
+    {
+        if (segment.Chunk is not null)
+        {
+            ArrayPool<byte>.Shared.Return(segment.Chunk);
+        }
+
+        segment.Message?.Release();
     }
 }
