@@ -25,6 +25,7 @@ internal static class BenchReport
         {
             table.AddColumn(new TableColumn("msg/s").RightAligned());
             table.AddColumn(new TableColumn("MB/s").RightAligned());
+            table.AddColumn(new TableColumn("receiver B/msg").RightAligned());
         }
         else
         {
@@ -37,7 +38,7 @@ internal static class BenchReport
         foreach (var row in rows)
         {
             table.AddRow(throughput
-                ? [row.Peer, Format(row.MessagesPerSecond, "N0"), Format(row.MegabytesPerSecond, "N1")]
+                ? [row.Peer, Format(row.MessagesPerSecond, "N0"), Format(row.MegabytesPerSecond, "N1"), Format(row.ReceiverBytesAllocatedPerMessage, "N1")]
                 : [row.Peer, Format(row.MeanUs, "N1"), Format(row.P50Us, "N1"), Format(row.P99Us, "N1"), Format(row.P999Us, "N1")]);
         }
 

@@ -29,7 +29,7 @@ internal static class BenchRunner
                         cancellationToken.ThrowIfCancellationRequested();
                         task.Description = $"{settings.Kind} {settings.Transport} {settings.Size} B: {cases[i].Label}, round {round + 1}/{settings.Rounds}";
                         results[i].Add(settings.Kind == "throughput"
-                            ? [await MeasureThroughputAsync(cases[i], settings, cancellationToken)]
+                            ? await MeasureThroughputAsync(cases[i], settings, cancellationToken)
                             : await MeasureLatencyAsync(cases[i], settings, cancellationToken));
                         task.Increment(1);
                     }
@@ -45,12 +45,24 @@ internal static class BenchRunner
         return measurements;
     }
 
-    private static async Task<double> MeasureThroughputAsync(BenchCase test, BenchSettings settings, CancellationToken cancellationToken)
+    private static async Task<double[]> MeasureThroughputAsync(BenchCase test, BenchSettings settings, CancellationToken cancellationToken)
     {
         using var receiver = test.Local.BindPull(settings.Transport);
         using var remote = RemoteEnd.Start(test.Remote, "push", settings.Transport, receiver.Endpoint, settings.Size, settings.Warmup + settings.Count);
-        var seconds = await RaceAsync(Task.Factory.StartNew(() => receiver.Receive(settings.Warmup, settings.Count, settings.Size), TaskCreationOptions.LongRunning), remote, cancellationToken);
-        return settings.Count / seconds;
+        var allocated = 0L;
+        var seconds = await RaceAsync(
+            Task.Factory.StartNew(
+                () =>
+                {
+                    var before = GC.GetTotalAllocatedBytes(precise: true);
+                    var result = receiver.Receive(settings.Warmup, settings.Count, settings.Size);
+                    allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+                    return result;
+                },
+                TaskCreationOptions.LongRunning),
+            remote,
+            cancellationToken);
+        return [settings.Count / seconds, (double)allocated / (settings.Warmup + settings.Count), GC.CollectionCount(0)];
     }
 
     private static async Task<double[]> MeasureLatencyAsync(BenchCase test, BenchSettings settings, CancellationToken cancellationToken)
@@ -114,7 +126,12 @@ internal static class BenchRunner
         if (settings.Kind == "throughput")
         {
             var rate = Median(0);
-            return measurement with { MessagesPerSecond = Math.Round(rate), MegabytesPerSecond = Math.Round(rate * settings.Size / 1e6, 2) };
+            return measurement with
+            {
+                MessagesPerSecond = Math.Round(rate),
+                MegabytesPerSecond = Math.Round(rate * settings.Size / 1e6, 2),
+                ReceiverBytesAllocatedPerMessage = Math.Round(Median(1), 1),
+            };
         }
 
         return measurement with { MeanUs = Math.Round(Median(0), 2), P50Us = Math.Round(Median(1), 2), P99Us = Math.Round(Median(2), 2), P999Us = Math.Round(Median(3), 2) };

@@ -25,6 +25,10 @@ internal sealed record Measurement
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? MegabytesPerSecond { get; init; }
 
+    /// <summary>Bytes the measuring process allocated per message received (all its threads; managed peers only).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? ReceiverBytesAllocatedPerMessage { get; init; }
+
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? MeanUs { get; init; }
 

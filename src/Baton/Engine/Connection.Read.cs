@@ -127,11 +127,9 @@ internal sealed partial class Connection
             Frame frame;
             if (available - headerSize >= frameSize)
             {
-                frame = Frame.Rent(frameSize);
-                if (frameSize > 0)
-                {
-                    buffer.AsSpan(_start + headerSize, frameSize).CopyTo(frame.Array);
-                }
+                _partial ??= Message.Rent();
+                frame = _partial.Allocate(frameSize);
+                buffer.AsSpan(_start + headerSize, frameSize).CopyTo(frame.WritableSpan);
 
                 _start += headerSize + frameSize;
             }

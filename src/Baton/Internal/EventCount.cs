@@ -246,7 +246,7 @@ internal sealed class EventCount
 
         public short Version => _core.Version;
 
-        public ManualResetEventSlim Event => _event ??= new ManualResetEventSlim(false, spinCount: 20);
+        public ManualResetEventSlim Event => _event ??= new ManualResetEventSlim(false, spinCount: 1);
 
         public void ArmAsync()
         {

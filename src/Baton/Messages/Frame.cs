@@ -11,8 +11,9 @@ namespace Baton.Messages;
 public readonly struct Frame : IEquatable<Frame>
 {
     private readonly byte[]? _array;
+    private readonly int _offset;
     private readonly int _length;
-    private readonly bool _pooled;
+    private readonly FrameOwnership _ownership;
 
     /// <summary>Wraps <paramref name="data"/> without copying it; the frame takes the whole array.</summary>
     public Frame(byte[] data)
@@ -36,7 +37,15 @@ public readonly struct Frame : IEquatable<Frame>
     {
         _array = array;
         _length = length;
-        _pooled = pooled;
+        _ownership = pooled ? FrameOwnership.Pool : FrameOwnership.Caller;
+    }
+
+    internal Frame(byte[] array, int offset, int length, FrameOwnership ownership)
+    {
+        _array = array;
+        _offset = offset;
+        _length = length;
+        _ownership = ownership;
     }
 
     /// <summary>A zero-length frame, such as the empty delimiter of a REQ/REP envelope.</summary>
@@ -49,17 +58,19 @@ public readonly struct Frame : IEquatable<Frame>
     public bool IsEmpty => _length == 0;
 
     /// <summary>The frame's bytes.</summary>
-    public ReadOnlySpan<byte> Span => _array is null ? default : new ReadOnlySpan<byte>(_array, 0, _length);
+    public ReadOnlySpan<byte> Span => _array is null ? default : new ReadOnlySpan<byte>(_array, _offset, _length);
 
     /// <summary>The frame's bytes as memory, valid until the owning message is disposed.</summary>
-    public ReadOnlyMemory<byte> Memory => _array is null ? default : new ReadOnlyMemory<byte>(_array, 0, _length);
-
-    internal byte[]? Array => _array;
+    public ReadOnlyMemory<byte> Memory => _array is null ? default : new ReadOnlyMemory<byte>(_array, _offset, _length);
 
     /// <summary>The frame's bytes for filling a freshly rented frame.</summary>
-    internal Span<byte> WritableSpan => _array is null ? default : new Span<byte>(_array, 0, _length);
+    internal Span<byte> WritableSpan => _array is null ? default : new Span<byte>(_array, _offset, _length);
 
-    internal bool IsPooled => _pooled;
+    /// <summary>True when the bytes belong to Baton (a pool or a message's own store) and are reused after the message is disposed.</summary>
+    internal bool IsPooled => _ownership != FrameOwnership.Caller;
+
+    /// <summary>True when the bytes live in the owning message's store.</summary>
+    internal bool IsInStore => _ownership == FrameOwnership.Store;
 
     /// <summary>A frame holding the UTF-8 bytes of <paramref name="text"/>.</summary>
     public static Frame FromString(string text)
@@ -70,14 +81,6 @@ public readonly struct Frame : IEquatable<Frame>
 
     /// <summary>A frame holding a copy of <paramref name="data"/>.</summary>
     public static Frame Copy(ReadOnlySpan<byte> data) => data.IsEmpty ? default : new Frame(data.ToArray());
-
-    /// <summary>A copy of <paramref name="data"/> in a rented buffer, returned when its message is disposed.</summary>
-    internal static Frame CopyPooled(ReadOnlySpan<byte> data)
-    {
-        var frame = Rent(data.Length);
-        data.CopyTo(frame.WritableSpan);
-        return frame;
-    }
 
     /// <summary>A frame with a buffer rented from the shared pool, returned when its message is disposed.</summary>
     internal static Frame Rent(int length)
@@ -130,7 +133,7 @@ public readonly struct Frame : IEquatable<Frame>
 
     internal void ReturnToPool()
     {
-        if (_pooled && _array is not null)
+        if (_ownership == FrameOwnership.Pool && _array is not null)
         {
             ArrayPool<byte>.Shared.Return(_array);
         }

@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Text;
 
@@ -16,8 +17,16 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
     private InlineFrames _inline;
     private Frame[]? _overflow;
     private int _count;
+    /// <summary>Largest store a pooled message keeps; bigger frames rent from the shared array pool.</summary>
+    private const int StoreLimit = 4 * 1024;
+
     private int _references = 1;
     private bool _recyclable;
+
+    // Pooled messages keep the bytes of small frames in a store of their own, reused with the message,
+    // so receiving and sending small messages never touch a shared array pool.
+    private byte[]? _store;
+    private int _storeUsed;
 
     /// <summary>An empty message; add frames with <see cref="Append(Frame)"/>.</summary>
     public Message()
@@ -49,10 +58,41 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
     public static Message Copy(ReadOnlySpan<byte> data)
     {
         var message = Rent();
-        var frame = Frame.Rent(data.Length);
+        var frame = message.Allocate(data.Length);
         data.CopyTo(frame.WritableSpan);
         message.Append(frame);
         return message;
+    }
+
+    /// <summary>A frame of <paramref name="length"/> bytes to fill, from this message's store when it fits, else from the array pool.</summary>
+    internal Frame Allocate(int length)
+    {
+        if (length == 0)
+        {
+            return default;
+        }
+
+        if (!_recyclable || length > StoreLimit)
+        {
+            return Frame.Rent(length);
+        }
+
+        if (_store is null || _store.Length - _storeUsed < length)
+        {
+            if (_store is { Length: StoreLimit })
+            {
+                return Frame.Rent(length);
+            }
+
+            // Grow to fit the message so far; the store then stays with the pooled message. Frames already
+            // handed out keep pointing into the old store, which the garbage collector keeps alive for them.
+            _store = new byte[Math.Min(StoreLimit, Math.Max(256, (int)BitOperations.RoundUpToPowerOf2((uint)(_storeUsed + length))))];
+            _storeUsed = 0;
+        }
+
+        var frame = new Frame(_store, _storeUsed, length, FrameOwnership.Store);
+        _storeUsed += length;
+        return frame;
     }
 
     /// <summary>An empty message from the pool; it goes back to the pool when its last reference is released.</summary>
@@ -163,7 +203,7 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
         var frames = Frames;
         for (var i = 0; i < count; i++)
         {
-            envelope.Append(frames[i]);
+            envelope.Append(envelope.Adopt(frames[i]));
         }
 
         _count -= count;
@@ -179,13 +219,31 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
         EnsureCapacity(_count + added);
         var frames = Frames;
         frames[.._count].CopyTo(frames[added..]);
-        envelope.Frames[..added].CopyTo(frames);
+        var moved = envelope.Frames[..added];
+        for (var i = 0; i < added; i++)
+        {
+            frames[i] = Adopt(moved[i]);
+        }
+
         _count += added;
 
         // The frames now belong to this message: the envelope goes back empty.
         envelope.Frames[..added].Clear();
         envelope._count = 0;
         envelope.Release();
+    }
+
+    /// <summary>A frame to keep in this message: one living in another message's store is copied, since that store is reused.</summary>
+    private Frame Adopt(Frame frame)
+    {
+        if (!frame.IsInStore)
+        {
+            return frame;
+        }
+
+        var copy = Allocate(frame.Length);
+        frame.Span.CopyTo(copy.WritableSpan);
+        return copy;
     }
 
     /// <summary>Each frame decoded as UTF-8.</summary>
@@ -225,7 +283,14 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
         for (var i = 0; i < _count; i++)
         {
             var frame = Frames[i];
-            copy.Append(frame.IsPooled ? Frame.CopyPooled(frame.Span) : frame);
+            if (frame.IsPooled)
+            {
+                var owned = copy.Allocate(frame.Length);
+                frame.Span.CopyTo(owned.WritableSpan);
+                frame = owned;
+            }
+
+            copy.Append(frame);
         }
 
         return copy;
@@ -261,6 +326,7 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
         }
 
         _count = 0;
+        _storeUsed = 0;
     }
 
     private void EnsureCapacity(int needed)

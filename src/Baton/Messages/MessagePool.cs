@@ -9,7 +9,7 @@ namespace Baton.Messages;
 /// </summary>
 internal static class MessagePool
 {
-    private const int Capacity = 16 * 1024;
+    private const int Capacity = 4 * 1024;
     private static readonly ConcurrentQueue<Message> Items = new();
     private static int _count;
 
