@@ -101,6 +101,14 @@ internal sealed partial class Connection
                     break;
                 }
 
+                if (_batched > 0)
+                {
+                    // Keep messages and what commands deliver (subscriptions) in wire order.
+                    _owner.DeliverBatch(_pipe, _batch.AsSpan(0, _batched));
+                    Array.Clear(_batch, 0, _batched);
+                    _batched = 0;
+                }
+
                 var body = buffer.AsSpan(_start + headerSize, (int)size);
                 _start += headerSize + (int)size;
                 HandleCommand(body);
@@ -135,6 +143,8 @@ internal sealed partial class Connection
             }
             else if (frameSize > ReadBufferSize / 2)
             {
+                await DeliverBatchAsync().ConfigureAwait(false);
+
                 // Large frame: read the rest straight into the frame's own buffer, no second copy.
                 // Beyond EagerFrameLimit the buffer grows with the data that actually arrives, so a
                 // 9-byte header alone cannot make us commit gigabytes.
@@ -186,21 +196,42 @@ internal sealed partial class Connection
             _partialSize += frameSize;
             if (!more)
             {
-                var message = _partial;
+                _batch[_batched++] = _partial;
                 _partial = null;
                 _partialSize = 0;
-                _owner.Deliver(_pipe, message);
-                // While the socket closes nobody will receive: keep reading so the peer's end of stream is seen.
-                while (_pipe.IsInboundFull && !_abort.IsCancellationRequested && !_draining)
+                if (_batched == _batch.Length || (_pipe.ReceiveCapacity > 0 && _pipe.InboundCount + _batched >= _pipe.ReceiveCapacity))
                 {
-                    await _pipe.InboundSpace.WaitAsync().ConfigureAwait(false);
+                    await DeliverBatchAsync().ConfigureAwait(false);
                 }
-
-                _abort.Token.ThrowIfCancellationRequested();
             }
         }
 
+        await DeliverBatchAsync().ConfigureAwait(false);
         return await FillAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Hands the messages decoded so far to the socket in one go, then waits while this peer is at its receive HWM.</summary>
+    private ValueTask DeliverBatchAsync()
+    {
+        if (_batched > 0)
+        {
+            _owner.DeliverBatch(_pipe, _batch.AsSpan(0, _batched));
+            Array.Clear(_batch, 0, _batched);
+            _batched = 0;
+        }
+
+        return _pipe.IsInboundFull ? WaitForInboundSpaceAsync() : default;
+    }
+
+    private async ValueTask WaitForInboundSpaceAsync()
+    {
+        // While the socket closes nobody will receive: keep reading so the peer's end of stream is seen.
+        while (_pipe.IsInboundFull && !_abort.IsCancellationRequested && !_draining)
+        {
+            await _pipe.InboundSpace.WaitAsync().ConfigureAwait(false);
+        }
+
+        _abort.Token.ThrowIfCancellationRequested();
     }
 
     private async ValueTask<bool> FillAsync()

@@ -40,6 +40,10 @@ internal sealed partial class Connection
     private volatile bool _draining;
     private string? _abortReason;
     private Message? _partial;
+
+    // Messages decoded from one read, handed to the socket together (see DeliverBatchAsync).
+    private readonly Message[] _batch = new Message[64];
+    private int _batched;
     private long _partialSize;
 
     public Connection(NetSocket socket, ZmqSocket owner, StreamPipe pipe, SocketOptions options, ILogger logger)
@@ -143,6 +147,13 @@ internal sealed partial class Connection
 
         _drained.TrySetResult();
         _partial?.Dispose();
+        if (_batched > 0)
+        {
+            // Whole messages that came before the fault are the peer's, and are kept, as if delivered one by one.
+            _owner.DeliverBatch(_pipe, _batch.AsSpan(0, _batched));
+            Array.Clear(_batch, 0, _batched);
+            _batched = 0;
+        }
         _socket.Dispose();
         ArrayPool<byte>.Shared.Return(_readBuffer);
         if (_ready)

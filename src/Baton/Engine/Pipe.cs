@@ -48,6 +48,9 @@ internal abstract class Pipe
     /// <summary>How many inbound messages may wait before this peer is paused; 0 = no limit.</summary>
     public int ReceiveCapacity { get; set; }
 
+    /// <summary>This peer's messages waiting in the socket's inbound queue.</summary>
+    public int InboundCount => Volatile.Read(ref _inbound);
+
     /// <summary>True when this peer's inbound share of the socket queue is at its HWM.</summary>
     public bool IsInboundFull => ReceiveCapacity > 0 && Volatile.Read(ref _inbound) >= ReceiveCapacity;
 
@@ -67,6 +70,9 @@ internal abstract class Pipe
 
     /// <summary>Counts a message of this peer entering the socket's inbound queue.</summary>
     public void OnEnqueued() => Interlocked.Increment(ref _inbound);
+
+    /// <summary>Counts <paramref name="count"/> messages of this peer entering the socket's inbound queue.</summary>
+    public void OnEnqueued(int count) => Interlocked.Add(ref _inbound, count);
 
     /// <summary>Counts a message of this peer leaving the socket's inbound queue.</summary>
     public void OnDequeued()

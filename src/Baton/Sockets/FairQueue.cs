@@ -17,9 +17,13 @@ internal sealed class FairQueue
     private readonly EventCount _arrivals;
     private volatile bool _completed;
 
+    // The pipe being served while it is the only one with messages: taken and put back with one
+    // atomic exchange per message instead of a trip round the ring.
+    private Pipe? _current;
+
     public FairQueue()
     {
-        _arrivals = new EventCount(() => !_ready.IsEmpty || _completed);
+        _arrivals = new EventCount(() => !_ready.IsEmpty || Volatile.Read(ref _current) is not null || _completed);
     }
 
     /// <summary>Read before <see cref="TryDequeue"/>; pass to the wait if it found nothing.</summary>
@@ -48,20 +52,54 @@ internal sealed class FairQueue
         return true;
     }
 
+    /// <summary>Queues the messages of one read from <paramref name="pipe"/>; false once the queue is completed.</summary>
+    public bool EnqueueBatch(Pipe pipe, ReadOnlySpan<Message> batch)
+    {
+        if (_completed)
+        {
+            return false;
+        }
+
+        pipe.OnEnqueued(batch.Length);
+        foreach (var message in batch)
+        {
+            pipe.Inbound.Enqueue(message);
+        }
+
+        if (pipe.TryMarkReady())
+        {
+            _ready.Enqueue(pipe);
+        }
+
+        _arrivals.NotifyIfWaiting();
+        return true;
+    }
+
     /// <summary>Takes the next message in fair order, if any is queued.</summary>
     public bool TryDequeue(out Message message, out Pipe pipe)
     {
+        var current = Interlocked.Exchange(ref _current, null);
+        if (current is not null)
+        {
+            if (current.Inbound.TryDequeue(out message!))
+            {
+                Park(current);
+                current.OnDequeued();
+                pipe = current;
+                return true;
+            }
+
+            if (current.ClearReadyAndRecheck())
+            {
+                _ready.Enqueue(current);
+            }
+        }
+
         while (_ready.TryDequeue(out pipe!))
         {
             if (pipe.Inbound.TryDequeue(out message!))
             {
-                if (!pipe.Inbound.IsEmpty || pipe.ClearReadyAndRecheck())
-                {
-                    // Back in the ring; a receiver that looked while we held the pipe may be waiting.
-                    _ready.Enqueue(pipe);
-                    _arrivals.NotifyIfWaiting();
-                }
-
+                Park(pipe);
                 pipe.OnDequeued();
                 return true;
             }
@@ -75,6 +113,24 @@ internal sealed class FairQueue
         message = null!;
         pipe = null!;
         return false;
+    }
+
+    /// <summary>Puts a pipe we took a message from back where receivers find it, if it has more.</summary>
+    private void Park(Pipe pipe)
+    {
+        if (pipe.Inbound.IsEmpty && !pipe.ClearReadyAndRecheck())
+        {
+            return;
+        }
+
+        // Alone: it stays current. Others waiting: it goes behind them, one message per pipe per turn.
+        if (!_ready.IsEmpty || Interlocked.CompareExchange(ref _current, pipe, null) is not null)
+        {
+            _ready.Enqueue(pipe);
+        }
+
+        // A receiver that looked while we held the pipe may be waiting.
+        _arrivals.NotifyIfWaiting();
     }
 
     /// <summary>Moves on each arrival and at completion; receivers that found nothing wait on it.</summary>

@@ -537,6 +537,41 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
         Enqueue(pipe, message);
     }
 
+    /// <summary>The messages one read of the wire brought from <paramref name="pipe"/>: queued together, one hand-off for the lot.</summary>
+    internal void DeliverBatch(Pipe pipe, Span<Message> batch)
+    {
+        if (_closed || Options.Conflate)
+        {
+            foreach (var message in batch)
+            {
+                Deliver(pipe, message);
+            }
+
+            return;
+        }
+
+        var kept = 0;
+        foreach (var message in batch)
+        {
+            if (OnArrival(pipe, message))
+            {
+                batch[kept++] = message;
+            }
+            else
+            {
+                message.Release();
+            }
+        }
+
+        if (kept > 0 && !_inbound.EnqueueBatch(pipe, batch[..kept]))
+        {
+            foreach (var message in batch[..kept])
+            {
+                message.Release();
+            }
+        }
+    }
+
     /// <summary>Puts a message in the receive queue; <paramref name="pipe"/> is null for messages the socket made itself.</summary>
     private protected void Enqueue(Pipe? pipe, Message message)
     {
