@@ -71,8 +71,23 @@ internal sealed class NetMqDriver : Driver
         {
             case "tcp":
                 return $"tcp://127.0.0.1:{socket.BindRandomPort("tcp://127.0.0.1")}";
+            case "ipc":
+                // NetMQ's ipc listens on a loopback tcp port derived from the name, which may be taken: try other names.
+                for (var attempt = 0; ; attempt++)
+                {
+                    var name = $"ipc://baton-bench-{Guid.NewGuid():N}";
+                    try
+                    {
+                        socket.Bind(name);
+                        return name;
+                    }
+                    catch (AddressAlreadyInUseException) when (attempt < 20)
+                    {
+                    }
+                }
+
             default:
-                var endpoint = transport == "ipc" ? $"ipc://baton-bench-{Guid.NewGuid():N}" : BindAddress(transport);
+                var endpoint = BindAddress(transport);
                 socket.Bind(endpoint);
                 return endpoint;
         }
