@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Baton.Messages;
 using Baton.Wire;
@@ -54,6 +55,7 @@ internal sealed partial class Connection
     }
 
     /// <summary>Reads once and decodes every complete frame; false at end of stream.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ReadFramesAsync()
     {
         var wasReady = _ready;
@@ -223,6 +225,7 @@ internal sealed partial class Connection
         return _pipe.IsInboundFull ? WaitForInboundSpaceAsync() : default;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WaitForInboundSpaceAsync()
     {
         // While the socket closes nobody will receive: keep reading so the peer's end of stream is seen.
@@ -234,6 +237,7 @@ internal sealed partial class Connection
         _abort.Token.ThrowIfCancellationRequested();
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> FillAsync()
     {
         if (_start > 0)

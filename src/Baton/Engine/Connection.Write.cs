@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Baton.Messages;
 using Baton.Wire;
 
@@ -8,9 +9,13 @@ namespace Baton.Engine;
 /// <summary>The write side: whole chunks of encoded messages per system call; large frames written from their own buffer.</summary>
 internal sealed partial class Connection
 {
+    /// <summary>Below this, a write while the sender is streaming is worth delaying a moment (see WriteLoopAsync).</summary>
+    private const int SmallWrite = 4 * 1024;
+
     private async Task WriteLoopAsync()
     {
         var batch = new List<StreamPipe.Segment>();
+        var streaming = false;
         try
         {
             while (!_abort.IsCancellationRequested)
@@ -22,12 +27,24 @@ internal sealed partial class Connection
                     wrote = true;
                 }
 
-                _pipe.TakeAll(batch);
+                var bytes = _pipe.TakeAll(batch);
+                if (streaming && bytes is > 0 and < SmallWrite)
+                {
+                    // The sender is still going and we caught up with it: let it get ahead a moment,
+                    // so that one system call carries many messages rather than a handful. A lone
+                    // message (request/reply) never waits here.
+                    await Task.Yield();
+                    bytes += _pipe.TakeAll(batch);
+                }
+
                 if (batch.Count > 0)
                 {
+                    streaming = batch.Count > 1 || batch[0].Messages > 1;
                     await WriteBatchAsync(batch).ConfigureAwait(false);
                     continue;
                 }
+
+                streaming = false;
 
                 if (wrote)
                 {
@@ -54,6 +71,7 @@ internal sealed partial class Connection
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteBatchAsync(List<StreamPipe.Segment> batch)
     {
         var next = 0;
@@ -87,6 +105,7 @@ internal sealed partial class Connection
     }
 
     /// <summary>Writes a message that has a large frame: headers and small frames through a scratch buffer, large frames from their own.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteLargeAsync(Message message)
     {
         var scratch = ArrayPool<byte>.Shared.Rent(StreamPipe.CopyThreshold + Zmtp.MaxHeaderSize);
@@ -128,6 +147,7 @@ internal sealed partial class Connection
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendAllAsync(ReadOnlyMemory<byte> data)
     {
         while (!data.IsEmpty)

@@ -113,8 +113,7 @@ internal sealed class StreamPipe : Pipe
         if (_chunk is null || ChunkSize - _chunkUsed < size)
         {
             Seal();
-            _chunk = _spare ?? ArrayPool<byte>.Shared.Rent(ChunkSize);
-            _spare = null;
+            _chunk = Interlocked.Exchange(ref _spare, null) ?? ArrayPool<byte>.Shared.Rent(ChunkSize);
         }
 
         var span = _chunk.AsSpan(_chunkUsed);
@@ -144,9 +143,10 @@ internal sealed class StreamPipe : Pipe
         }
     }
 
-    /// <summary>Moves everything queued into <paramref name="batch"/> (write loop only).</summary>
-    public void TakeAll(List<Segment> batch)
+    /// <summary>Moves everything queued into <paramref name="batch"/> (write loop only); returns the bytes taken.</summary>
+    public int TakeAll(List<Segment> batch)
     {
+        var bytes = 0;
         var messages = 0;
         lock (_gate)
         {
@@ -155,12 +155,13 @@ internal sealed class StreamPipe : Pipe
             {
                 batch.Add(segment);
                 messages += segment.Messages;
+                bytes += segment.Chunk is null ? StreamPipe.CopyThreshold : segment.Length;
             }
         }
 
         if (messages == 0)
         {
-            return;
+            return 0;
         }
 
         // Wake blocked senders when the queue falls through the low-water mark, not per message.
@@ -170,33 +171,24 @@ internal sealed class StreamPipe : Pipe
         {
             Owner.PulseWritable();
         }
+
+        return bytes;
     }
 
     /// <summary>Gives a written chunk back for the next messages (write loop only).</summary>
     public void Recycle(byte[] chunk)
     {
-        lock (_gate)
+        // Lock-free: the sender holds the gate for every message, the write loop should not queue behind it.
+        if (_terminated || Interlocked.CompareExchange(ref _spare, chunk, null) is not null)
         {
-            if (_spare is null && !_terminated)
-            {
-                _spare = chunk;
-                return;
-            }
+            ArrayPool<byte>.Shared.Return(chunk);
         }
-
-        ArrayPool<byte>.Shared.Return(chunk);
     }
 
     /// <summary>Returns the spare chunk to the shared pool while the pipe is idle, so idle peers hold no buffer.</summary>
     public void ReleaseSpare()
     {
-        byte[]? spare;
-        lock (_gate)
-        {
-            spare = _spare;
-            _spare = null;
-        }
-
+        var spare = Interlocked.Exchange(ref _spare, null);
         if (spare is not null)
         {
             ArrayPool<byte>.Shared.Return(spare);
@@ -249,10 +241,9 @@ internal sealed class StreamPipe : Pipe
                 _chunk = null;
             }
 
-            if (_spare is not null)
+            if (Interlocked.Exchange(ref _spare, null) is { } spare)
             {
-                ArrayPool<byte>.Shared.Return(_spare);
-                _spare = null;
+                ArrayPool<byte>.Shared.Return(spare);
             }
         }
 
