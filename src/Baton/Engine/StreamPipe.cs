@@ -21,7 +21,7 @@ internal sealed class StreamPipe : Pipe
     /// <summary>Frames above this size are written from their own buffer instead of being copied.</summary>
     public const int CopyThreshold = 8 * 1024;
 
-    private const int ChunkSize = 16 * 1024;
+    private const int ChunkSize = 64 * 1024;
 
     private readonly Lock _gate = new();
     private readonly Queue<Segment> _sealed = new();
