@@ -1,0 +1,61 @@
+using BenchmarkDotNet.Attributes;
+using Baton.Sockets;
+
+namespace Baton.Bench;
+
+/// <summary>REQ/REP round trips of 8 bytes: each operation is a request and its reply, the replier on its own thread.</summary>
+public class ReqRepBenchmarks
+{
+    private const int RoundTrips = 2_000;
+
+    private ReqSocket _req = null!;
+    private RepSocket _rep = null!;
+    private Thread _replier = null!;
+    private readonly byte[] _payload = new byte[8];
+
+    [Params("inproc", "tcp")]
+    public string Transport { get; set; } = "tcp";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _rep = new RepSocket();
+        _req = new ReqSocket();
+        _req.Connect(_rep.Bind(Transport == "inproc" ? $"inproc://bench-{Guid.NewGuid():N}" : "tcp://127.0.0.1:*"));
+        _replier = new Thread(Echo) { IsBackground = true };
+        _replier.Start();
+        RoundTrip();
+    }
+
+    private void Echo()
+    {
+        try
+        {
+            while (true)
+            {
+                _rep.Send(_rep.Receive());
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _req.Dispose();
+        _rep.Dispose();
+        _replier.Join();
+    }
+
+    [Benchmark(OperationsPerInvoke = RoundTrips, Description = "request + reply")]
+    public void RoundTrip()
+    {
+        for (var i = 0; i < RoundTrips; i++)
+        {
+            _req.Send(_payload);
+            _req.Receive().Dispose();
+        }
+    }
+}
