@@ -252,12 +252,32 @@ internal sealed partial class Connection
             _end = pending;
         }
 
+        if (_end == 0 && _socketDrained && _ready)
+        {
+            // Nothing pending and the socket was empty: give the buffer back and wait for data with a
+            // zero-byte read, so an idle connection holds no read buffer (10,000 idle peers would pin 640 MB).
+            if (_readBuffer.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(_readBuffer);
+                _readBuffer = [];
+            }
+
+            await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, _abort.Token).ConfigureAwait(false);
+        }
+
+        if (_readBuffer.Length == 0)
+        {
+            _readBuffer = ArrayPool<byte>.Shared.Rent(ReadBufferSize);
+        }
+
+        var space = _readBuffer.Length - _end;
         var read = await _socket.ReceiveAsync(_readBuffer.AsMemory(_end), SocketFlags.None, _abort.Token).ConfigureAwait(false);
         if (read == 0)
         {
             return false;
         }
 
+        _socketDrained = read < space;
         _end += read;
         Volatile.Write(ref _lastReceived, Environment.TickCount64);
         return true;

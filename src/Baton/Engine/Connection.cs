@@ -30,6 +30,7 @@ internal sealed partial class Connection
     private readonly CancellationTokenSource _abort = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private byte[] _readBuffer = [];
+    private bool _socketDrained;
     private int _start;
     private int _end;
     private long _lastReceived;
@@ -155,7 +156,11 @@ internal sealed partial class Connection
             _batched = 0;
         }
         _socket.Dispose();
-        ArrayPool<byte>.Shared.Return(_readBuffer);
+        if (_readBuffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_readBuffer);
+            _readBuffer = [];
+        }
         if (_ready)
         {
             BatonMetrics.Connections.Add(-1, _owner.MetricTag);
