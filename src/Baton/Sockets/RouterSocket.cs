@@ -13,7 +13,7 @@ namespace Baton.Sockets;
 public sealed class RouterSocket : ZmqSocket
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, Pipe> _routes = new(StringComparer.Ordinal);
+    private readonly Dictionary<byte[], Pipe> _routes = new(IdentityComparer.Instance);
     private uint _nextId = (uint)Random.Shared.Next();
 
     /// <summary>Creates a ROUTER socket.</summary>
@@ -29,11 +29,10 @@ public sealed class RouterSocket : ZmqSocket
             throw new ArgumentException("A message sent on a ROUTER socket must start with the identity of its destination.", nameof(message));
         }
 
-        var key = Key(message[0].Span);
         Pipe? pipe;
         lock (_lock)
         {
-            _routes.TryGetValue(key, out pipe);
+            _routes.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(message[0].Span, out pipe);
         }
 
         if (pipe is null)
@@ -87,8 +86,7 @@ public sealed class RouterSocket : ZmqSocket
                 BinaryPrimitives.WriteUInt32BigEndian(id.AsSpan(1), ++_nextId);
             }
 
-            var key = Key(id);
-            if (_routes.TryGetValue(key, out var existing) && existing != pipe)
+            if (_routes.TryGetValue(id, out var existing) && existing != pipe)
             {
                 if (!Options.RouterHandover)
                 {
@@ -100,7 +98,7 @@ public sealed class RouterSocket : ZmqSocket
             }
 
             pipe.RoutingId = id;
-            _routes[key] = pipe;
+            _routes[id] = pipe;
         }
 
         refusal = null;
@@ -113,14 +111,11 @@ public sealed class RouterSocket : ZmqSocket
         {
             if (pipe.RoutingId is { } id)
             {
-                var key = Key(id);
-                if (_routes.TryGetValue(key, out var current) && current == pipe)
+                if (_routes.TryGetValue(id, out var current) && current == pipe)
                 {
-                    _routes.Remove(key);
+                    _routes.Remove(id);
                 }
             }
         }
     }
-
-    private static string Key(ReadOnlySpan<byte> identity) => Encoding.Latin1.GetString(identity);
 }

@@ -49,7 +49,7 @@ internal sealed class StreamListener
                 }
 
                 socket.Bind(new IPEndPoint(address, endpoint.Port));
-                socket.Listen(512);
+                socket.Listen(); // the system maximum: a burst of thousands of connects is not refused
             }
             catch (SocketException e)
             {
@@ -76,7 +76,7 @@ internal sealed class StreamListener
             }
 
             ipc.Bind(new UnixDomainSocketEndPoint(path));
-            ipc.Listen(512);
+            ipc.Listen();
         }
         catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
         {
