@@ -22,7 +22,8 @@ public static class Program
         if (parsed.Errors.Count > 0)
         {
             // The contract: one line on stderr that names the problem, no help dump.
-            await Console.Error.WriteLineAsync($"baton: {parsed.Errors[0].Message}");
+            var message = string.Join(' ', parsed.Errors[0].Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+            await Console.Error.WriteLineAsync($"baton: {message}");
             return 2;
         }
 
