@@ -44,6 +44,13 @@ internal static class ConnectionsBench
 
     private static async Task<int> RunAsync(int connections, int messages, int size, bool json, CancellationToken cancellationToken)
     {
+        Print(await MeasureAsync(connections, messages, size, cancellationToken), json);
+        return 0;
+    }
+
+    /// <summary>Runs the whole test and returns its figures.</summary>
+    public static async Task<ConnectionsReport> MeasureAsync(int connections, int messages, int size, CancellationToken cancellationToken)
+    {
         if (connections <= 0 || messages <= 0 || size < 0)
         {
             throw new CliFailure("--connections and --messages must be 1 or more, --size 0 or more");
@@ -100,7 +107,7 @@ internal static class ConnectionsBench
             }
 
             var exchangeSeconds = clock.Elapsed.TotalSeconds;
-            var report = new ConnectionsReport
+            return new ConnectionsReport
             {
                 Connections = connections,
                 MessagesPerConnection = messages,
@@ -112,8 +119,6 @@ internal static class ConnectionsBench
                 ServerBytesPerConnectionManaged = Math.Round((after.Managed - before.Managed) / (double)connections),
                 ClientBytesPerConnectionWorkingSet = Math.Round(clientBytes / connections),
             };
-            Print(report, json);
-            return 0;
         }
         finally
         {
