@@ -1,9 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Reflection;
 using System.Text.Json;
 using Baton.Cli.Commands;
-using Baton.Messages;
 using Baton.Sockets;
 using Spectre.Console;
 
@@ -200,25 +198,7 @@ internal static class ConnectionsBench
 
     private static Process StartClient(string endpoint, int connections, int messages, int size)
     {
-        var start = new ProcessStartInfo
-        {
-            FileName = Environment.ProcessPath ?? "dotnet",
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        if (Path.GetFileNameWithoutExtension(start.FileName) == "dotnet")
-        {
-            start.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
-        }
-
-        foreach (var argument in (string[])["bench", "connections-client", "--endpoint", endpoint, "--connections", $"{connections}", "--messages", $"{messages}", "--size", $"{size}"])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = Process.Start(start) ?? throw new CliFailure("could not start a client process");
+        var process = SelfProcess.Start("bench", "connections-client", "--endpoint", endpoint, "--connections", $"{connections}", "--messages", $"{messages}", "--size", $"{size}");
         _ = process.StandardError.ReadToEndAsync();
         return process;
     }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 using Baton.Cli.Commands;
 
 namespace Baton.Cli.Bench;
@@ -36,27 +35,7 @@ internal sealed class RemoteEnd : IDisposable
             return new RemoteEnd(thread, null, release);
         }
 
-        var start = new ProcessStartInfo
-        {
-            FileName = Environment.ProcessPath ?? "dotnet",
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-
-        // Run as "dotnet Baton.Cli.dll": the assembly must come first.
-        if (Path.GetFileNameWithoutExtension(start.FileName) == "dotnet")
-        {
-            start.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
-        }
-
-        foreach (var argument in (string[])["bench", "peer", "--role", role, "--impl", driver.Name, "--endpoint", endpoint, "--size", $"{size}", "--count", $"{count}"])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = Process.Start(start) ?? throw new CliFailure("could not start the benchmark's child process");
+        var process = SelfProcess.Start("bench", "peer", "--role", role, "--impl", driver.Name, "--endpoint", endpoint, "--size", $"{size}", "--count", $"{count}");
         return new RemoteEnd(WaitAsync(process, driver.Name), process, null);
     }
 
