@@ -42,6 +42,19 @@ internal abstract class Pipe
     /// <summary>Queues a message for the peer; false when the HWM is reached or the pipe is gone.</summary>
     public abstract bool TryWrite(Message message);
 
+    /// <summary>Queues a one-frame message holding a copy of <paramref name="frame"/>; false when the HWM is reached or the pipe is gone.</summary>
+    public virtual bool TryWrite(ReadOnlySpan<byte> frame)
+    {
+        var message = Message.Copy(frame);
+        if (TryWrite(message))
+        {
+            return true;
+        }
+
+        message.Release();
+        return false;
+    }
+
     /// <summary>Sends a subscription change ahead of data, ignoring HWM; dropped when not connected.</summary>
     public abstract void WriteControl(Message message);
 

@@ -89,6 +89,46 @@ internal sealed class StreamPipe : Pipe
         return true;
     }
 
+    /// <summary>Encodes a one-frame message straight from the caller's bytes: no message object at all.</summary>
+    public override bool TryWrite(ReadOnlySpan<byte> frame)
+    {
+        if (frame.Length > CopyThreshold)
+        {
+            return base.TryWrite(frame);
+        }
+
+        lock (_gate)
+        {
+            if (_terminated || (_sendCapacity > 0 && _outboundCount >= _sendCapacity))
+            {
+                return false;
+            }
+
+            var size = (frame.Length > 255 ? Zmtp.MaxHeaderSize : 2) + frame.Length;
+            var span = Reserve(size);
+            var used = Zmtp.WriteHeader(span, 0, frame.Length);
+            frame.CopyTo(span[used..]);
+            _chunkUsed += used + frame.Length;
+            _chunkMessages++;
+            Interlocked.Increment(ref _outboundCount);
+        }
+
+        OutboundSignal.Set();
+        return true;
+    }
+
+    /// <summary>Room for <paramref name="size"/> bytes at the end of the current chunk, starting a new chunk if needed (under the gate).</summary>
+    private Span<byte> Reserve(int size)
+    {
+        if (_chunk is null || ChunkSize - _chunkUsed < size)
+        {
+            Seal();
+            _chunk = Interlocked.Exchange(ref _spare, null) ?? ArrayPool<byte>.Shared.Rent(ChunkSize);
+        }
+
+        return _chunk.AsSpan(_chunkUsed);
+    }
+
     /// <summary>Encodes a message of small frames into the current chunk; false if it must go by reference.</summary>
     private bool TryEncode(Message message)
     {
@@ -110,13 +150,7 @@ internal sealed class StreamPipe : Pipe
             return false;
         }
 
-        if (_chunk is null || ChunkSize - _chunkUsed < size)
-        {
-            Seal();
-            _chunk = Interlocked.Exchange(ref _spare, null) ?? ArrayPool<byte>.Shared.Rent(ChunkSize);
-        }
-
-        var span = _chunk.AsSpan(_chunkUsed);
+        var span = Reserve(size);
         var used = 0;
         for (var i = 0; i < count; i++)
         {

@@ -28,4 +28,23 @@ internal sealed class LoadBalancer
         chosen = null;
         return false;
     }
+
+    /// <summary>Round-robin for a one-frame message given as bytes: pipes that can encode it straight away do.</summary>
+    public bool TrySend(Pipe[] pipes, ReadOnlySpan<byte> frame)
+    {
+        var count = pipes.Length;
+        if (count > 0)
+        {
+            var start = (int)((uint)Interlocked.Increment(ref _next) % (uint)count);
+            for (var i = 0; i < count; i++)
+            {
+                if (pipes[(start + i) % count].TryWrite(frame))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
 }

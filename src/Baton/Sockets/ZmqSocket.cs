@@ -331,7 +331,18 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     /// <summary>Sends one frame holding a copy of <paramref name="data"/>; the copy is pooled, so steady traffic allocates nothing.</summary>
     /// <inheritdoc cref="SendAsync(Message, CancellationToken)" path="/exception"/>
     public ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
-        => SendAsync(Message.Copy(data.Span), cancellationToken);
+    {
+        ThrowIfClosed();
+        ThrowIfCannotSend();
+        var epoch = _writable.Epoch;
+        if (TrySendCore(data.Span))
+        {
+            CountSent();
+            return default;
+        }
+
+        return SendSlowAsync(Message.Copy(data.Span), epoch, cancellationToken);
+    }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendSlowAsync(Message message, long epoch, CancellationToken cancellationToken)
@@ -355,7 +366,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
 
     /// <summary>Sends one frame holding a pooled copy of <paramref name="data"/>, blocking while the socket must wait.</summary>
     /// <inheritdoc cref="SendAsync(Message, CancellationToken)" path="/exception"/>
-    public void Send(ReadOnlySpan<byte> data) => TrySend(Message.Copy(data), Timeout.InfiniteTimeSpan);
+    public void Send(ReadOnlySpan<byte> data) => TrySend(data, Timeout.InfiniteTimeSpan);
 
     /// <summary>Sends a message, waiting at most <paramref name="timeout"/>; false when it timed out (the message stays the caller's).</summary>
     /// <inheritdoc cref="SendAsync(Message, CancellationToken)" path="/exception"/>
@@ -387,6 +398,19 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     /// <inheritdoc cref="SendAsync(Message, CancellationToken)" path="/exception"/>
     public bool TrySend(ReadOnlySpan<byte> data, TimeSpan timeout)
     {
+        ThrowIfClosed();
+        ThrowIfCannotSend();
+        if (TrySendCore(data))
+        {
+            CountSent();
+            return true;
+        }
+
+        if (timeout == TimeSpan.Zero)
+        {
+            return false;
+        }
+
         var message = Message.Copy(data);
         if (TrySend(message, timeout))
         {
@@ -678,6 +702,19 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
 
     /// <summary>Routes a message; true when it was queued or deliberately dropped, false to wait for room.</summary>
     private protected abstract bool TrySendCore(Message message);
+
+    /// <summary>Sends a one-frame message given as bytes without waiting; types that can, encode it with no message object.</summary>
+    private protected virtual bool TrySendCore(ReadOnlySpan<byte> frame)
+    {
+        var message = Message.Copy(frame);
+        if (TrySendCore(message))
+        {
+            return true;
+        }
+
+        message.Release();
+        return false;
+    }
 
     /// <summary>Screens an arriving message on the engine's thread; false consumes it (subscriptions, filters).</summary>
     private protected virtual bool OnArrival(Pipe pipe, Message message) => true;
