@@ -301,7 +301,19 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
     /// <summary>Drops one reference; the last one returns the pooled buffers (and a pooled message to its pool).</summary>
     internal void Release()
     {
-        if (Interlocked.Decrement(ref _references) == 0)
+        // One owner, the usual case, needs no atomic: only an owner adds references, so nobody can race us.
+        bool last;
+        if (Volatile.Read(ref _references) == 1)
+        {
+            _references = 0;
+            last = true;
+        }
+        else
+        {
+            last = Interlocked.Decrement(ref _references) == 0;
+        }
+
+        if (last)
         {
             ReturnBuffers();
             if (_recyclable)
