@@ -70,8 +70,12 @@ internal abstract class Pipe
     /// <summary>This peer's received messages waiting for the application (see FairQueue).</summary>
     public System.Collections.Concurrent.ConcurrentQueue<Message> Inbound { get; } = new();
 
-    /// <summary>Marks the pipe as being in the fair queue's ready ring; false if it already is.</summary>
-    public bool TryMarkReady() => Interlocked.CompareExchange(ref _ready, 1, 0) == 0;
+    /// <summary>
+    /// Marks the pipe as being in the fair queue's ready ring; false if it already is. The plain read
+    /// first spares the usual case (already marked) a contended atomic; the caller's enqueue before it
+    /// is interlocked, so a receiver clearing the mark meanwhile still sees the message.
+    /// </summary>
+    public bool TryMarkReady() => Volatile.Read(ref _ready) == 0 && Interlocked.CompareExchange(ref _ready, 1, 0) == 0;
 
     /// <summary>Takes the pipe out of the ring; true if a message slipped in meanwhile and the caller must put it back.</summary>
     public bool ClearReadyAndRecheck()
