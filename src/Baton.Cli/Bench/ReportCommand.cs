@@ -204,7 +204,7 @@ internal static class ReportCommand
                 // Keep BenchmarkDotNet's table, not its preamble.
                 if (line.StartsWith('|'))
                 {
-                    text.AppendLine(line.TrimEnd());
+                    text.AppendLine(line.TrimEnd().Replace("**", "").Replace("&#39;", "'"));
                 }
             }
         }
@@ -216,7 +216,7 @@ internal static class ReportCommand
 
     private static void Target(StringBuilder text, string name, double? ratio, Func<double, bool> met, bool percent = false)
     {
-        var value = ratio is null ? "not measured" : percent ? $"{ratio:P0}" : $"{ratio:F2}×";
+        var value = ratio is null ? "not measured" : percent ? $"{ratio * 100:F0}%" : $"{ratio:F2}×";
         text.AppendLine($"| {name} | {value} | {(ratio is null ? "–" : met(ratio.Value) ? "yes" : "no")} |");
     }
 
