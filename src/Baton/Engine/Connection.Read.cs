@@ -220,6 +220,7 @@ internal sealed partial class Connection
             _owner.DeliverBatch(_pipe, _batch.AsSpan(0, _batched));
             Array.Clear(_batch, 0, _batched);
             _batched = 0;
+            _inlineAllowed = true;
         }
 
         return _pipe.IsInboundFull ? WaitForInboundSpaceAsync() : default;

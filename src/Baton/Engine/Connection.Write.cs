@@ -20,45 +20,68 @@ internal sealed partial class Connection
         {
             while (!_abort.IsCancellationRequested)
             {
-                var wrote = false;
-                while (_commands.TryDequeue(out var command))
+                if (Interlocked.CompareExchange(ref _writeOwner, 1, 0) != 0)
                 {
-                    await SendAllAsync(command).ConfigureAwait(false);
-                    wrote = true;
-                }
-
-                var bytes = _pipe.TakeAll(batch);
-                if (streaming && bytes is > 0 and < SmallWrite)
-                {
-                    // The sender is still going and we caught up with it: let it get ahead a moment,
-                    // so that one system call carries many messages rather than a handful. A lone
-                    // message (request/reply) never waits here.
-                    await Task.Yield();
-                    bytes += _pipe.TakeAll(batch);
-                }
-
-                if (batch.Count > 0)
-                {
-                    streaming = batch.Count > 1 || batch[0].Messages > 1;
-                    await WriteBatchAsync(batch).ConfigureAwait(false);
+                    // A sender is writing inline; it signals if it leaves anything behind.
+                    await _pipe.OutboundSignal.WaitAsync().ConfigureAwait(false);
                     continue;
                 }
 
-                streaming = false;
+                var wrote = false;
+                try
+                {
+                    if (_remainder.Chunk is { } rest)
+                    {
+                        // What an inline write could not finish goes first.
+                        var offset = _remainderOffset;
+                        var length = _remainder.Length;
+                        _remainder = default;
+                        await SendAllAsync(rest.AsMemory(offset, length - offset)).ConfigureAwait(false);
+                        _pipe.Recycle(rest);
+                        wrote = true;
+                    }
+
+                    while (_commands.TryDequeue(out var command))
+                    {
+                        await SendAllAsync(command).ConfigureAwait(false);
+                        wrote = true;
+                    }
+
+                    var bytes = _pipe.TakeAll(batch);
+                    if (streaming && bytes is > 0 and < SmallWrite)
+                    {
+                        // The sender is still going and we caught up with it: let it get ahead a moment,
+                        // so that one system call carries many messages rather than a handful. A lone
+                        // message (request/reply) never waits here.
+                        await Task.Yield();
+                        bytes += _pipe.TakeAll(batch);
+                    }
+
+                    streaming = batch.Count > 1 || (batch.Count == 1 && batch[0].Messages > 1);
+                    if (batch.Count > 0)
+                    {
+                        await WriteBatchAsync(batch).ConfigureAwait(false);
+                        wrote = true;
+                    }
+
+                    if (!wrote && _draining && _pipe.OutboundCount == 0 && _commands.IsEmpty)
+                    {
+                        _drained.TrySetResult();
+
+                        // Half-close: the peer reads everything, sees end of stream and closes; we keep
+                        // reading until then so no unread data turns our close into a reset.
+                        _socket.Shutdown(SocketShutdown.Send);
+                        return;
+                    }
+                }
+                finally
+                {
+                    Volatile.Write(ref _writeOwner, 0);
+                }
 
                 if (wrote)
                 {
                     continue;
-                }
-
-                if (_draining && _pipe.OutboundCount == 0 && _commands.IsEmpty)
-                {
-                    _drained.TrySetResult();
-
-                    // Half-close: the peer reads everything, sees end of stream and closes; we keep
-                    // reading until then so no unread data turns our close into a reset.
-                    _socket.Shutdown(SocketShutdown.Send);
-                    return;
                 }
 
                 _pipe.ReleaseSpare();
@@ -69,6 +92,62 @@ internal sealed partial class Connection
         {
             Abort(e is SocketException se ? $"write failed: {se.SocketErrorCode}" : _abortReason ?? "closed");
         }
+    }
+
+    /// <summary>
+    /// Called on the sending thread right after it queued a message: when no write is under way it
+    /// writes the chunk itself, without blocking, which saves the hop to the write loop (a request
+    /// reaches the wire on the caller's own thread). Only once per message received from the peer:
+    /// that lets request and reply go inline while a one-way stream stays with the write loop, which
+    /// batches it (a system call per message would cost a streaming sender most of its speed).
+    /// False when it left the job to the write loop.
+    /// </summary>
+    public bool TryWriteInline()
+    {
+        if (!_inlineAllowed || !_ready || _draining || Volatile.Read(ref _writeOwner) != 0 || Interlocked.CompareExchange(ref _writeOwner, 1, 0) != 0)
+        {
+            return false;
+        }
+
+        _inlineAllowed = false;
+
+        try
+        {
+            if (_remainder.Chunk is not null || !_commands.IsEmpty || !_pipe.TryTakeLone(out var segment))
+            {
+                return false;
+            }
+
+            var data = segment.Chunk.AsSpan(0, segment.Length);
+            var sent = _socket.Send(data, SocketFlags.None, out var error);
+            if (error == SocketError.Success && sent == data.Length)
+            {
+                _pipe.Recycle(segment.Chunk!);
+            }
+            else if (error is SocketError.Success or SocketError.WouldBlock)
+            {
+                // The socket buffer is full: the write loop finishes this chunk before anything else.
+                _remainder = segment;
+                _remainderOffset = Math.Max(sent, 0);
+            }
+            else
+            {
+                StreamPipe.Release(segment);
+                Abort($"write failed: {error}");
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _writeOwner, 0);
+        }
+
+        // Whatever came in meanwhile, or is left over, is the write loop's.
+        if (_remainder.Chunk is not null || _pipe.OutboundCount > 0 || !_commands.IsEmpty)
+        {
+            _pipe.OutboundSignal.Set();
+        }
+
+        return true;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]

@@ -31,6 +31,16 @@ internal sealed partial class Connection
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private byte[] _readBuffer = [];
     private bool _socketDrained;
+
+    // 1 while the write loop or a sender writing inline owns the socket's send side.
+    private int _writeOwner;
+
+    // Set when messages arrive, spent by an inline write: see TryWriteInline.
+    private volatile bool _inlineAllowed = true;
+
+    // A chunk an inline write could not finish, and how much of it went out.
+    private StreamPipe.Segment _remainder;
+    private int _remainderOffset;
     private int _start;
     private int _end;
     private long _lastReceived;
@@ -50,6 +60,9 @@ internal sealed partial class Connection
     public Connection(NetSocket socket, ZmqSocket owner, StreamPipe pipe, SocketOptions options, ILogger logger)
     {
         _socket = socket;
+
+        // Synchronous sends (inline writes) must never block the caller; async operations are unaffected.
+        _socket.Blocking = false;
         _owner = owner;
         _pipe = pipe;
         _options = options;

@@ -85,7 +85,7 @@ internal sealed class StreamPipe : Pipe
             message.Release();
         }
 
-        OutboundSignal.Set();
+        Flush();
         return true;
     }
 
@@ -113,8 +113,17 @@ internal sealed class StreamPipe : Pipe
             Interlocked.Increment(ref _outboundCount);
         }
 
-        OutboundSignal.Set();
+        Flush();
         return true;
+    }
+
+    /// <summary>Gets what was just queued going: written inline by the sender when the socket is free, else by the write loop.</summary>
+    private void Flush()
+    {
+        if (_connection is not { } connection || !connection.TryWriteInline())
+        {
+            OutboundSignal.Set();
+        }
     }
 
     /// <summary>Room for <paramref name="size"/> bytes at the end of the current chunk, starting a new chunk if needed (under the gate).</summary>
@@ -177,6 +186,27 @@ internal sealed class StreamPipe : Pipe
         }
     }
 
+    /// <summary>Takes the current chunk for an inline write, if it is all there is to write.</summary>
+    public bool TryTakeLone(out Segment segment)
+    {
+        lock (_gate)
+        {
+            if (_sealed.Count > 0 || _chunkUsed == 0)
+            {
+                segment = default;
+                return false;
+            }
+
+            segment = new Segment(_chunk, _chunkUsed, _chunkMessages, null);
+            _chunk = null;
+            _chunkUsed = 0;
+            _chunkMessages = 0;
+        }
+
+        OnTaken(segment.Messages);
+        return true;
+    }
+
     /// <summary>Moves everything queued into <paramref name="batch"/> (write loop only); returns the bytes taken.</summary>
     public int TakeAll(List<Segment> batch)
     {
@@ -193,20 +223,23 @@ internal sealed class StreamPipe : Pipe
             }
         }
 
-        if (messages == 0)
+        if (messages > 0)
         {
-            return 0;
+            OnTaken(messages);
         }
 
-        // Wake blocked senders when the queue falls through the low-water mark, not per message.
+        return bytes;
+    }
+
+    /// <summary>Counts messages leaving the queue; wakes blocked senders when it falls through the low-water mark, not per message.</summary>
+    private void OnTaken(int messages)
+    {
         var after = Interlocked.Add(ref _outboundCount, -messages);
         var lowWater = LowWater(_sendCapacity);
         if (after <= lowWater && after + messages > lowWater)
         {
             Owner.PulseWritable();
         }
-
-        return bytes;
     }
 
     /// <summary>Gives a written chunk back for the next messages (write loop only).</summary>
