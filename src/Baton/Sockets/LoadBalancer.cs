@@ -11,7 +11,16 @@ internal sealed class LoadBalancer
     public bool TrySend(Pipe[] pipes, Message message, out Pipe? chosen)
     {
         var count = pipes.Length;
-        if (count > 0)
+        if (count == 1)
+        {
+            // One peer, the usual case: no shared round-robin counter to bump.
+            chosen = pipes[0];
+            if (chosen.TryWrite(message))
+            {
+                return true;
+            }
+        }
+        else if (count > 1)
         {
             var start = (int)((uint)Interlocked.Increment(ref _next) % (uint)count);
             for (var i = 0; i < count; i++)
@@ -33,7 +42,12 @@ internal sealed class LoadBalancer
     public bool TrySend(Pipe[] pipes, ReadOnlySpan<byte> frame)
     {
         var count = pipes.Length;
-        if (count > 0)
+        if (count == 1)
+        {
+            return pipes[0].TryWrite(frame);
+        }
+
+        if (count > 1)
         {
             var start = (int)((uint)Interlocked.Increment(ref _next) % (uint)count);
             for (var i = 0; i < count; i++)
