@@ -119,7 +119,19 @@ internal sealed partial class Connection
             }
 
             var data = segment.Chunk.AsSpan(0, segment.Length);
-            var sent = _socket.Send(data, SocketFlags.None, out var error);
+            int sent;
+            SocketError error;
+            try
+            {
+                sent = _socket.Send(data, SocketFlags.None, out error);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The connection is closing under us: its fate is the read loop's to report, not the sender's.
+                sent = 0;
+                error = SocketError.OperationAborted;
+            }
+
             if (error == SocketError.Success && sent == data.Length)
             {
                 _pipe.Recycle(segment.Chunk!);
