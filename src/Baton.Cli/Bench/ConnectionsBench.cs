@@ -36,7 +36,7 @@ internal static class ConnectionsBench
         var size = new Option<int>("--size") { Required = true };
         var command = new Command("connections-client", "The DEALER side of bench connections, run in a child process.") { endpoint, connections, messages, size };
         command.Hidden = true;
-        command.SetAction((result, _) => SocketCommands.Guard(() => RunClientsAsync(result.GetValue(endpoint)!, result.GetValue(connections), result.GetValue(messages), result.GetValue(size))));
+        command.SetAction((result, cancellationToken) => SocketCommands.Guard(() => RunClientsAsync(result.GetValue(endpoint)!, result.GetValue(connections), result.GetValue(messages), result.GetValue(size), cancellationToken)));
         return command;
     }
 
@@ -61,26 +61,38 @@ internal static class ConnectionsBench
         var before = Snapshot();
         await using var router = new RouterSocket(new SocketOptions { Linger = TimeSpan.Zero, SendHighWatermark = 0, ReceiveHighWatermark = 0 });
         var endpoint = router.Bind("tcp://127.0.0.1:*");
-        var children = new List<Process>();
+        var children = new List<Client>();
+
+        // A client process that dies (out of file descriptors, say) would leave the ROUTER waiting for
+        // hellos or requests that never come: its exit stops the run instead.
+        using var clientDied = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        EventHandler onExit = (_, _) => clientDied.Cancel();
+        var token = clientDied.Token;
         try
         {
             var clock = Stopwatch.StartNew();
             for (var left = connections; left > 0; left -= ConnectionsPerChild)
             {
-                children.Add(StartClient(endpoint, Math.Min(left, ConnectionsPerChild), messages, size));
+                var client = StartClient(endpoint, Math.Min(left, ConnectionsPerChild), messages, size);
+                children.Add(client);
+                client.Process.Exited += onExit;
+                client.Process.EnableRaisingEvents = true;
             }
 
             // Phase 1: every client has connected and said hello.
             for (var i = 0; i < connections; i++)
             {
-                using var hello = await router.ReceiveAsync(cancellationToken);
+                // Checked by hand: a receive that finds a message queued returns it without looking at the
+                // token, so Ctrl+C would otherwise wait for every queued message to be echoed.
+                token.ThrowIfCancellationRequested();
+                using var hello = await router.ReceiveAsync(token);
             }
 
             var connectSeconds = clock.Elapsed.TotalSeconds;
             var clientBytes = 0.0;
             foreach (var child in children)
             {
-                clientBytes += ParseReady(await ReadLineAsync(child, cancellationToken));
+                clientBytes += ParseReady(await ReadLineAsync(child, token));
             }
 
             var after = Snapshot();
@@ -89,19 +101,20 @@ internal static class ConnectionsBench
             clock.Restart();
             foreach (var child in children)
             {
-                await child.StandardInput.WriteLineAsync("go");
-                await child.StandardInput.FlushAsync(cancellationToken);
+                await child.Process.StandardInput.WriteLineAsync("go");
+                await child.Process.StandardInput.FlushAsync(token);
             }
 
             var total = (long)connections * messages;
             for (long i = 0; i < total; i++)
             {
-                await router.SendAsync(await router.ReceiveAsync(cancellationToken), cancellationToken);
+                token.ThrowIfCancellationRequested();
+                await router.SendAsync(await router.ReceiveAsync(token), token);
             }
 
             foreach (var child in children)
             {
-                await ReadLineAsync(child, cancellationToken);
+                await ReadLineAsync(child, token);
             }
 
             var exchangeSeconds = clock.Elapsed.TotalSeconds;
@@ -118,61 +131,99 @@ internal static class ConnectionsBench
                 ClientBytesPerConnectionWorkingSet = Math.Round(clientBytes / connections),
             };
         }
+        catch (OperationCanceledException) when (clientDied.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw await EndedEarlyAsync(children.First(c => c.Process.HasExited));
+        }
         finally
         {
             foreach (var child in children)
             {
-                child.StandardInput.Close();
-                if (!child.WaitForExit(TimeSpan.FromSeconds(30)))
+                // From here on a client's exit is expected; the end of its input tells it to go.
+                child.Process.Exited -= onExit;
+                child.Process.StandardInput.Close();
+                if (!child.Process.WaitForExit(TimeSpan.FromSeconds(30)))
                 {
-                    child.Kill(entireProcessTree: true);
+                    child.Process.Kill(entireProcessTree: true);
                 }
 
-                child.Dispose();
+                child.Process.Dispose();
             }
         }
     }
 
-    private static async Task<int> RunClientsAsync(string endpoint, int connections, int messages, int size)
+    private static async Task<int> RunClientsAsync(string endpoint, int connections, int messages, int size, CancellationToken cancellationToken)
     {
         ThreadPool.GetMinThreads(out var workers, out var io);
         ThreadPool.SetMinThreads(Math.Max(workers, 32), io);
+
+        // Standard input is the parent's only line to us, and its end means the parent finished or died.
+        // Without watching for it from the start, a client whose ROUTER was killed waits for replies (or
+        // reconnects) forever: an orphan holding 5,000 sockets.
+        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Not disposed: the input thread may still cancel it while the process ends.
+        var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var parentInput = new Thread(() =>
+        {
+            // A dedicated thread: Console.In reads block, and the pool's threads are for the sockets.
+            while (Console.In.ReadLine() is { } line)
+            {
+                if (line == "go")
+                {
+                    go.TrySetResult();
+                }
+            }
+
+            stop.Cancel();
+        })
+        {
+            IsBackground = true,
+            Name = "bench parent input",
+        };
+
         var before = Snapshot();
         var options = new SocketOptions { Linger = TimeSpan.Zero };
         var dealers = new DealerSocket[connections];
+        var finished = false;
         try
         {
+            parentInput.Start();
             var payload = new byte[size];
             for (var i = 0; i < connections; i++)
             {
                 dealers[i] = new DealerSocket(options);
                 dealers[i].Connect(endpoint);
-                await dealers[i].SendAsync(payload.AsMemory());
+                await dealers[i].SendAsync(payload.AsMemory(), stop.Token);
             }
 
             // Replies come back only after the ROUTER saw every hello; measure once all are connected.
             foreach (var dealer in dealers)
             {
-                await dealer.WaitForPeerAsync();
+                await dealer.WaitForPeerAsync(stop.Token);
             }
 
             var after = Snapshot();
             Console.WriteLine($"ready {after.WorkingSet - before.WorkingSet}");
-            if (await Console.In.ReadLineAsync() != "go")
-            {
-                return 1;
-            }
+            await go.Task.WaitAsync(stop.Token);
 
             var exchanges = new Task[connections];
             for (var i = 0; i < connections; i++)
             {
-                exchanges[i] = ExchangeAsync(dealers[i], payload, messages);
+                exchanges[i] = ExchangeAsync(dealers[i], payload, messages, stop.Token);
             }
 
             await Task.WhenAll(exchanges);
             Console.WriteLine("done");
-            await Console.In.ReadToEndAsync();
+            finished = true;
+
+            // Hold the connections open until the parent has read every result and closes our input.
+            await Task.Delay(Timeout.Infinite, stop.Token);
             return 0;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Our input ended: the normal end once we are done, otherwise the parent went away.
+            return finished ? 0 : 1;
         }
         finally
         {
@@ -183,28 +234,37 @@ internal static class ConnectionsBench
         }
     }
 
-    private static async Task ExchangeAsync(DealerSocket dealer, byte[] payload, int messages)
+    private static async Task ExchangeAsync(DealerSocket dealer, byte[] payload, int messages, CancellationToken cancellationToken)
     {
         for (var i = 0; i < messages; i++)
         {
-            await dealer.SendAsync(payload.AsMemory());
+            await dealer.SendAsync(payload.AsMemory(), cancellationToken);
         }
 
         for (var i = 0; i < messages; i++)
         {
-            using var reply = await dealer.ReceiveAsync();
+            // As in the ROUTER's loop: a queued reply comes back without the token being looked at.
+            cancellationToken.ThrowIfCancellationRequested();
+            using var reply = await dealer.ReceiveAsync(cancellationToken);
         }
     }
 
-    private static Process StartClient(string endpoint, int connections, int messages, int size)
+    private static Client StartClient(string endpoint, int connections, int messages, int size)
     {
         var process = SelfProcess.Start("bench", "connections-client", "--endpoint", endpoint, "--connections", $"{connections}", "--messages", $"{messages}", "--size", $"{size}");
-        _ = process.StandardError.ReadToEndAsync();
-        return process;
+        return new Client(process, process.StandardError.ReadToEndAsync());
     }
 
-    private static async Task<string> ReadLineAsync(Process child, CancellationToken cancellationToken)
-        => await child.StandardOutput.ReadLineAsync(cancellationToken) ?? throw new CliFailure($"a client process ended early (exit code {(child.HasExited ? child.ExitCode : -1)})");
+    private static async Task<string> ReadLineAsync(Client child, CancellationToken cancellationToken)
+        => await child.Process.StandardOutput.ReadLineAsync(cancellationToken) ?? throw await EndedEarlyAsync(child);
+
+    /// <summary>The failure for a client that quit before the end, with what it said on stderr.</summary>
+    private static async Task<CliFailure> EndedEarlyAsync(Client child)
+    {
+        await child.Process.WaitForExitAsync();
+        var errors = (await child.Errors).Trim();
+        return new CliFailure($"a client process ended early (exit code {child.Process.ExitCode}){(errors.Length > 0 ? $": {errors}" : "")}");
+    }
 
     private static double ParseReady(string line) => line.StartsWith("ready ", StringComparison.Ordinal)
         ? double.Parse(line["ready ".Length..], System.Globalization.CultureInfo.InvariantCulture)
@@ -237,4 +297,7 @@ internal static class ConnectionsBench
         table.AddRow("client processes, working set per connection", $"{report.ClientBytesPerConnectionWorkingSet / 1024:N1} KB");
         AnsiConsole.Write(table);
     }
+
+    /// <summary>A <c>connections-client</c> child process and its whole stderr, read as it goes so the pipe never fills.</summary>
+    private sealed record Client(Process Process, Task<string> Errors);
 }
