@@ -90,9 +90,12 @@ internal static class ConnectionsBench
 
             var connectSeconds = clock.Elapsed.TotalSeconds;
             var clientBytes = 0.0;
+            var clientManaged = 0.0;
             foreach (var child in children)
             {
-                clientBytes += ParseReady(await ReadLineAsync(child, token));
+                var (workingSet, managed) = ParseReady(await ReadLineAsync(child, token));
+                clientBytes += workingSet;
+                clientManaged += managed;
             }
 
             var after = Snapshot();
@@ -129,6 +132,7 @@ internal static class ConnectionsBench
                 ServerBytesPerConnectionWorkingSet = Math.Round((after.WorkingSet - before.WorkingSet) / (double)connections),
                 ServerBytesPerConnectionManaged = Math.Round((after.Managed - before.Managed) / (double)connections),
                 ClientBytesPerConnectionWorkingSet = Math.Round(clientBytes / connections),
+                ClientBytesPerConnectionManaged = Math.Round(clientManaged / connections),
             };
         }
         catch (OperationCanceledException) when (clientDied.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -203,7 +207,7 @@ internal static class ConnectionsBench
             }
 
             var after = Snapshot();
-            Console.WriteLine($"ready {after.WorkingSet - before.WorkingSet}");
+            Console.WriteLine($"ready {after.WorkingSet - before.WorkingSet} {after.Managed - before.Managed}");
             await go.Task.WaitAsync(stop.Token);
 
             var exchanges = new Task[connections];
@@ -266,9 +270,13 @@ internal static class ConnectionsBench
         return new CliFailure($"a client process ended early (exit code {child.Process.ExitCode}){(errors.Length > 0 ? $": {errors}" : "")}");
     }
 
-    private static double ParseReady(string line) => line.StartsWith("ready ", StringComparison.Ordinal)
-        ? double.Parse(line["ready ".Length..], System.Globalization.CultureInfo.InvariantCulture)
-        : throw new CliFailure($"unexpected line from a client process: {line}");
+    private static (double WorkingSet, double Managed) ParseReady(string line)
+    {
+        var parts = line.Split(' ');
+        return parts is ["ready", var workingSet, var managed]
+            ? (double.Parse(workingSet, System.Globalization.CultureInfo.InvariantCulture), double.Parse(managed, System.Globalization.CultureInfo.InvariantCulture))
+            : throw new CliFailure($"unexpected line from a client process: {line}");
+    }
 
     private static (long WorkingSet, long Managed) Snapshot()
     {
@@ -295,6 +303,7 @@ internal static class ConnectionsBench
         table.AddRow("ROUTER process, working set per connection", $"{report.ServerBytesPerConnectionWorkingSet / 1024:N1} KB");
         table.AddRow("ROUTER process, managed heap per connection", $"{report.ServerBytesPerConnectionManaged / 1024:N1} KB");
         table.AddRow("client processes, working set per connection", $"{report.ClientBytesPerConnectionWorkingSet / 1024:N1} KB");
+        table.AddRow("client processes, managed heap per connection", $"{report.ClientBytesPerConnectionManaged / 1024:N1} KB");
         AnsiConsole.Write(table);
     }
 

@@ -23,4 +23,6 @@ internal sealed record ConnectionsReport
     public required double ServerBytesPerConnectionManaged { get; init; }
 
     public required double ClientBytesPerConnectionWorkingSet { get; init; }
+
+    public required double ClientBytesPerConnectionManaged { get; init; }
 }

@@ -67,9 +67,12 @@ public class BenchCliTests
         var (exit, stdout, stderr) = await CliProcess.RunAsync("bench", "connections", "--connections", "200", "--messages", "3", "--json");
         Assert.True(exit == 0, stderr);
         var report = JsonDocument.Parse(stdout).RootElement;
+        Assert.Equal("connections", report.GetProperty("kind").GetString());
         Assert.Equal(200, report.GetProperty("connections").GetInt32());
+        Assert.Equal(3, report.GetProperty("messages_per_connection").GetInt32());
+        Assert.Equal(8, report.GetProperty("size").GetInt32());
         Assert.True(report.GetProperty("messages_per_second").GetDouble() > 0);
-        foreach (var field in (string[])["connect_seconds", "exchange_seconds", "server_bytes_per_connection_working_set", "server_bytes_per_connection_managed", "client_bytes_per_connection_working_set"])
+        foreach (var field in (string[])["connect_seconds", "exchange_seconds", "server_bytes_per_connection_working_set", "server_bytes_per_connection_managed", "client_bytes_per_connection_working_set", "client_bytes_per_connection_managed"])
         {
             Assert.True(report.TryGetProperty(field, out _), field);
         }
