@@ -54,6 +54,8 @@ internal static class ConnectionsBench
             throw new CliFailure("--connections and --messages must be 1 or more, --size 0 or more");
         }
 
+        CheckDescriptorLimit(connections);
+
         // Thousands of connections start at once; do not let the pool grow one thread per half second.
         ThreadPool.GetMinThreads(out var workers, out var io);
         ThreadPool.SetMinThreads(Math.Max(workers, 32), io);
@@ -284,6 +286,35 @@ internal static class ConnectionsBench
         return parts is ["ready", var workingSet, var managed]
             ? (double.Parse(workingSet, System.Globalization.CultureInfo.InvariantCulture), double.Parse(managed, System.Globalization.CultureInfo.InvariantCulture))
             : throw new CliFailure($"unexpected line from a client process: {line}");
+    }
+
+    /// <summary>Refuses a run whose ROUTER process cannot hold one file descriptor per connection.</summary>
+    private static void CheckDescriptorLimit(int connections)
+    {
+        // Past its limit the process does not merely refuse peers: the runtime needs a descriptor to start
+        // a thread (a pipe), and the first time the thread pool grows it aborts with "Out of memory.".
+        // Linux only, through /proc; elsewhere the run just tries.
+        const string limits = "/proc/self/limits";
+        const string name = "Max open files";
+        if (!File.Exists(limits))
+        {
+            return;
+        }
+
+        var line = File.ReadLines(limits).FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal));
+        var fields = line?[name.Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (fields is not [var soft, ..] || !long.TryParse(soft, System.Globalization.CultureInfo.InvariantCulture, out var limit))
+        {
+            return; // "unlimited"
+        }
+
+        // Room for the listener, the pipes to the children and whatever the runtime opens on the way.
+        const int spare = 64;
+        var open = Directory.GetFileSystemEntries("/proc/self/fd").Length;
+        if (open + connections + spare > limit)
+        {
+            throw new CliFailure($"--connections {connections} needs a file descriptor per connection in this process, but it may open only {limit} (ulimit -n) and already holds {open}: use at most {limit - open - spare}");
+        }
     }
 
     private static (long WorkingSet, long Managed) Snapshot()
