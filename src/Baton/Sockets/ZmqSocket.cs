@@ -316,6 +316,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     public ValueTask SendAsync(Message message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
+        cancellationToken.ThrowIfCancellationRequested();
         ThrowIfClosed();
         ThrowIfCannotSend();
         var epoch = _writable.Epoch;
@@ -332,6 +333,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     /// <inheritdoc cref="SendAsync(Message, CancellationToken)" path="/exception"/>
     public ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         ThrowIfClosed();
         ThrowIfCannotSend();
         var epoch = _writable.Epoch;
@@ -439,6 +441,8 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     /// <exception cref="ObjectDisposedException">The socket is closed (also while waiting).</exception>
     public ValueTask<Message> ReceiveAsync(CancellationToken cancellationToken = default)
     {
+        // As Channel.ReadAsync: a cancelled token wins even over a message that is already queued.
+        cancellationToken.ThrowIfCancellationRequested();
         ThrowIfClosed();
         ThrowIfCannotReceive();
         BeforeReceive();

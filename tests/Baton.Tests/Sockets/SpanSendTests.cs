@@ -163,4 +163,19 @@ public class SpanSendTests
             }
         }
     }
+
+    [Fact]
+    public async Task CancelledToken_WinsOverAQueuedMessage_AndTheMessageStays()
+    {
+        await using var pull = new PullSocket();
+        await using var push = new PushSocket();
+        push.Connect(pull.Bind("inproc://cancelled-token"));
+        push.Send([1]);
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await pull.ReceiveAsync(cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await push.SendAsync(new byte[] { 2 }.AsMemory(), cancelled.Token));
+        using var message = await pull.ReceiveOrFail();
+        Assert.Equal(1, message[0].Span[0]);
+    }
 }
