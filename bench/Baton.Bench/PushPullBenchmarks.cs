@@ -4,10 +4,10 @@ using Baton.Sockets;
 namespace Baton.Bench;
 
 /// <summary>
-/// One PUSH/PULL stream in steady state: each operation is one message sent and received, through the
-/// allocation-free calls (<c>Send(ReadOnlySpan&lt;byte&gt;)</c>, a disposed <c>Receive()</c>). Messages
-/// go in windows below the HWM so one thread can send and receive without blocking itself; the I/O
-/// loops of tcp and ipc run on the thread pool and their allocations count too (see Calibration).
+/// One PUSH/PULL stream in steady state: each operation is one message sent and received. Messages go
+/// in windows below the HWM (1,000) so one thread can send and receive without blocking itself; the
+/// I/O loops of tcp and ipc run on the thread pool and their allocations count too (see Calibration).
+/// How a message is sent and received is in <see cref="SendOne"/> and <see cref="ReceiveOne"/> only.
 /// </summary>
 public class PushPullBenchmarks
 {
@@ -56,13 +56,19 @@ public class PushPullBenchmarks
         {
             for (var i = 0; i < Window; i++)
             {
-                _push.Send(_payload);
+                SendOne(_push);
             }
 
             for (var i = 0; i < Window; i++)
             {
-                _pull.Receive().Dispose();
+                ReceiveOne(_pull);
             }
         }
     }
+
+    // The allocation-free calls: a span send (copied into a pooled frame or straight into the
+    // connection's write buffer) and a received message disposed back to its pool.
+    private void SendOne(ZmqSocket socket) => socket.Send(_payload);
+
+    private static void ReceiveOne(ZmqSocket socket) => socket.Receive().Dispose();
 }
