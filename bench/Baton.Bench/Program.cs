@@ -25,6 +25,7 @@ public static class Program
         var config = ManualConfig.Create(DefaultConfig.Instance)
             .AddJob(job)
             .AddDiagnoser(MemoryDiagnoser.Default)
+            .AddColumn(AllocationColumn.Operations, AllocationColumn.Bytes)
             .AddExporter(JsonExporter.Brief)
             .WithOptions(ConfigOptions.JoinSummary);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
