@@ -103,13 +103,8 @@ internal sealed partial class Connection
                     break;
                 }
 
-                if (_batched > 0)
-                {
-                    // Keep messages and what commands deliver (subscriptions) in wire order.
-                    _owner.DeliverBatch(_pipe, _batch.AsSpan(0, _batched));
-                    Array.Clear(_batch, 0, _batched);
-                    _batched = 0;
-                }
+                // Keep messages and what commands deliver (subscriptions) in wire order.
+                DeliverPending();
 
                 var body = buffer.AsSpan(_start + headerSize, (int)size);
                 _start += headerSize + (int)size;
@@ -215,6 +210,13 @@ internal sealed partial class Connection
     /// <summary>Hands the messages decoded so far to the socket in one go, then waits while this peer is at its receive HWM.</summary>
     private ValueTask DeliverBatchAsync()
     {
+        DeliverPending();
+        return _pipe.IsInboundFull ? WaitForInboundSpaceAsync() : default;
+    }
+
+    /// <summary>Hands the messages decoded so far to the socket, if any; a reply to them may then go inline (see TryWriteInline).</summary>
+    private void DeliverPending()
+    {
         if (_batched > 0)
         {
             _owner.DeliverBatch(_pipe, _batch.AsSpan(0, _batched));
@@ -222,8 +224,6 @@ internal sealed partial class Connection
             _batched = 0;
             _inlineAllowed = true;
         }
-
-        return _pipe.IsInboundFull ? WaitForInboundSpaceAsync() : default;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]

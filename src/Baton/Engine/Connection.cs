@@ -161,13 +161,8 @@ internal sealed partial class Connection
 
         _drained.TrySetResult();
         _partial?.Dispose();
-        if (_batched > 0)
-        {
-            // Whole messages that came before the fault are the peer's, and are kept, as if delivered one by one.
-            _owner.DeliverBatch(_pipe, _batch.AsSpan(0, _batched));
-            Array.Clear(_batch, 0, _batched);
-            _batched = 0;
-        }
+        // Whole messages that came before the fault are the peer's, and are kept, as if delivered one by one.
+        DeliverPending();
         _socket.Dispose();
         if (_readBuffer.Length > 0)
         {

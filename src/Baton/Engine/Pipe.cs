@@ -85,9 +85,6 @@ internal abstract class Pipe
         return !Inbound.IsEmpty && TryMarkReady();
     }
 
-    /// <summary>Counts a message of this peer entering the socket's inbound queue.</summary>
-    public void OnEnqueued() => Interlocked.Increment(ref _inbound);
-
     /// <summary>Counts <paramref name="count"/> messages of this peer entering the socket's inbound queue.</summary>
     public void OnEnqueued(int count) => Interlocked.Add(ref _inbound, count);
 

@@ -33,24 +33,7 @@ internal sealed class FairQueue
     public bool IsCompleted => _completed;
 
     /// <summary>Queues a message from <paramref name="pipe"/>; false once the queue is completed.</summary>
-    public bool Enqueue(Pipe pipe, Message message)
-    {
-        if (_completed)
-        {
-            return false;
-        }
-
-        pipe.OnEnqueued();
-        pipe.Inbound.Enqueue(message);
-        if (pipe.TryMarkReady())
-        {
-            _ready.Enqueue(pipe);
-        }
-
-        // The enqueues above are interlocked, so a receiver registering now sees the ring non-empty.
-        _arrivals.NotifyIfWaiting();
-        return true;
-    }
+    public bool Enqueue(Pipe pipe, Message message) => EnqueueBatch(pipe, new ReadOnlySpan<Message>(in message));
 
     /// <summary>Queues the messages of one read from <paramref name="pipe"/>; false once the queue is completed.</summary>
     public bool EnqueueBatch(Pipe pipe, ReadOnlySpan<Message> batch)
