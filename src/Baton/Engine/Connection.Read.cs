@@ -189,7 +189,7 @@ internal sealed partial class Connection
             }
 
             _partial ??= Message.Rent();
-            _partial.Append(frame);
+            _partial.AppendFrame(frame);
             _partialSize += frameSize;
             if (!more)
             {

@@ -203,10 +203,10 @@ internal sealed partial class Connection
         try
         {
             var used = 0;
-            var count = message.Count;
+            var count = message.FrameCount;
             for (var i = 0; i < count; i++)
             {
-                var frame = message[i];
+                var frame = message.FrameAt(i);
                 if (scratch.Length - used < Zmtp.MaxHeaderSize + Math.Min(frame.Length, StreamPipe.CopyThreshold))
                 {
                     await SendAllAsync(scratch.AsMemory(0, used)).ConfigureAwait(false);

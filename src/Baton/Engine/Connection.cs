@@ -224,7 +224,7 @@ internal sealed partial class Connection
     /// <summary>Queues a subscription change: a SUBSCRIBE/CANCEL command, or the 3.0 message form.</summary>
     public void EnqueueSubscription(Message message)
     {
-        var body = message.Count > 0 ? message[0].Span : default;
+        var body = message.FrameCount > 0 ? message.FrameAt(0).Span : default;
         if (body.IsEmpty)
         {
             return;

@@ -82,7 +82,7 @@ internal sealed class InprocPipe : Pipe
                         return false;
                     }
 
-                    _backlog.Enqueue(message);
+                    _backlog.Enqueue(message.Handover());
                     return true;
                 }
             }
@@ -94,7 +94,7 @@ internal sealed class InprocPipe : Pipe
             return false;
         }
 
-        peer.Owner.Deliver(peer, message);
+        peer.Owner.Deliver(peer, message.Handover());
         return true;
     }
 

@@ -141,11 +141,11 @@ internal sealed class StreamPipe : Pipe
     /// <summary>Encodes a message of small frames into the current chunk; false if it must go by reference.</summary>
     private bool TryEncode(Message message)
     {
-        var count = message.Count;
+        var count = message.FrameCount;
         var size = 0;
         for (var i = 0; i < count; i++)
         {
-            var length = message[i].Length;
+            var length = message.FrameAt(i).Length;
             if (length > CopyThreshold)
             {
                 return false;
@@ -163,7 +163,7 @@ internal sealed class StreamPipe : Pipe
         var used = 0;
         for (var i = 0; i < count; i++)
         {
-            var frame = message[i];
+            var frame = message.FrameAt(i);
             used += Zmtp.WriteHeader(span[used..], i < count - 1 ? Zmtp.FlagMore : (byte)0, frame.Length);
             frame.Span.CopyTo(span[used..]);
             used += frame.Length;

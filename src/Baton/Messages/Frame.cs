@@ -5,8 +5,8 @@ namespace Baton.Messages;
 
 /// <summary>
 /// One frame of a ZeroMQ message: a length-delimited block of bytes. A frame wraps the array it is
-/// given without copying; frames read from the wire own a pooled buffer that the enclosing
-/// <see cref="Message"/> returns to the pool when it is disposed.
+/// given without copying. A frame taken out of a <see cref="Message"/> stays valid whatever happens to
+/// that message afterwards (see the remarks on <see cref="Message"/>).
 /// </summary>
 public readonly struct Frame : IEquatable<Frame>
 {
@@ -60,7 +60,7 @@ public readonly struct Frame : IEquatable<Frame>
     /// <summary>The frame's bytes.</summary>
     public ReadOnlySpan<byte> Span => _array is null ? default : new ReadOnlySpan<byte>(_array, _offset, _length);
 
-    /// <summary>The frame's bytes as memory, valid until the owning message is disposed.</summary>
+    /// <summary>The frame's bytes as memory.</summary>
     public ReadOnlyMemory<byte> Memory => _array is null ? default : new ReadOnlyMemory<byte>(_array, _offset, _length);
 
     /// <summary>The frame's bytes for filling a freshly rented frame.</summary>
@@ -68,6 +68,9 @@ public readonly struct Frame : IEquatable<Frame>
 
     /// <summary>True when the bytes belong to Baton (a pool or a message's own store) and are reused after the message is disposed.</summary>
     internal bool IsPooled => _ownership != FrameOwnership.Caller;
+
+    /// <summary>The same bytes, owned by nobody but the garbage collector: never returned to a pool.</summary>
+    internal Frame WithCallerOwnership() => new(_array!, _offset, _length, FrameOwnership.Caller);
 
     /// <summary>True when the bytes live in the owning message's store.</summary>
     internal bool IsInStore => _ownership == FrameOwnership.Store;

@@ -1,4 +1,6 @@
 using System.Collections;
+using System.Diagnostics;
+using Baton.Internal;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -6,11 +8,27 @@ using System.Text;
 namespace Baton.Messages;
 
 /// <summary>
-/// A ZeroMQ message: one or more frames that travel atomically. Sending a message hands it, and the
-/// buffers of its frames, to the socket; a received message belongs to the caller, who should dispose
-/// it to return its pooled buffers, and the message object itself, for reuse. A disposed message must
-/// not be used again: its frames may already belong to another message.
+/// A ZeroMQ message: one or more frames that travel atomically.
 /// </summary>
+/// <remarks>
+/// <para>Ownership rules, enforced at run time:</para>
+/// <list type="bullet">
+/// <item>Sending a message hands it, with the buffers of its frames, to the socket. Using it afterwards
+/// (reading, changing or sending it again) throws <see cref="ObjectDisposedException"/>; disposing it
+/// afterwards does nothing. A send that does not happen (a timeout, a cancelled token, an exception)
+/// leaves the message with the caller.</item>
+/// <item>A received message belongs to the caller, who should dispose it: that returns the message and
+/// its buffers to a pool, so steady traffic allocates nothing. Using it afterwards throws
+/// <see cref="ObjectDisposedException"/>. (The pool may hand the same object out again later, as a new
+/// message: the check is a safety net, not a licence.)</item>
+/// <item>A frame taken out of a message through the public API (the indexer, <see cref="First"/>,
+/// <see cref="Last"/>, <see cref="Pop"/>, enumeration) stays valid for ever: it can be kept, put into
+/// another message and sent, in any order with the disposal of the first. Its bytes then leave the pool
+/// and belong to the garbage collector. Reading a message without taking frames out
+/// (<see cref="ToString"/>, <see cref="ToStrings"/>, <see cref="ByteCount"/>) keeps its buffers pooled.</item>
+/// <item>A socket refuses a message with no frames (<see cref="ArgumentException"/>).</item>
+/// </list>
+/// </remarks>
 public sealed class Message : IReadOnlyList<Frame>, IDisposable
 {
     // Up to four frames live inside the object, so a typical message is one allocation, and none once pooled.
@@ -22,6 +40,10 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
 
     private int _references = 1;
     private bool _recyclable;
+    private MessageState _state;
+
+    // Set when a frame living in the store escaped through the public API: the store then goes with it.
+    private bool _storeEscaped;
 
     // Pooled messages keep the bytes of small frames in a store of their own, reused with the message,
     // so receiving and sending small messages never touch a shared array pool.
@@ -60,7 +82,7 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
         var message = Rent();
         var frame = message.Allocate(data.Length);
         data.CopyTo(frame.WritableSpan);
-        message.Append(frame);
+        message.AppendFrame(frame);
         return message;
     }
 
@@ -105,6 +127,7 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
 
         message._references = 1;
         message._recyclable = true;
+        message._state = MessageState.Live;
         message.Kind = MessageKind.Data;
         return message;
     }
@@ -112,35 +135,65 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
     internal MessageKind Kind { get; set; }
 
     /// <summary>The number of frames.</summary>
-    public int Count => _count;
+    /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
+    public int Count
+    {
+        get
+        {
+            ThrowIfNotLive();
+            return _count;
+        }
+    }
+
+    /// <summary>The number of frames, for the library's own use: no ownership check.</summary>
+    internal int FrameCount => _count;
 
     private Span<Frame> Frames => _overflow is null ? _inline : _overflow;
 
-    /// <summary>The frame at <paramref name="index"/>.</summary>
+    /// <summary>
+    /// The frame at <paramref name="index"/>. The frame stays valid after this message is disposed or
+    /// sent (its bytes leave the pool, see the remarks on <see cref="Message"/>).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not a frame's.</exception>
+    /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
     public Frame this[int index]
     {
         get
         {
+            ThrowIfNotLive();
             if ((uint)index >= (uint)_count)
             {
-                throw new ArgumentOutOfRangeException(nameof(index), index, $"The message has {_count} frame(s).");
+                ThrowHelper.ThrowFrameIndexOutOfRange(index, _count);
             }
 
-            return Frames[index];
+            return Escape(ref Frames[index]);
         }
     }
 
-    /// <summary>The first frame.</summary>
+    /// <summary>The frame at <paramref name="index"/> as it is, for the library's own use: no check, and the frame stays pooled.</summary>
+    internal Frame FrameAt(int index)
+    {
+        Debug.Assert((uint)index < (uint)_count);
+        return Frames[index];
+    }
+
+    /// <summary>The first frame (see the indexer).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The message has no frames.</exception>
+    /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
     public Frame First => this[0];
 
-    /// <summary>The last frame.</summary>
+    /// <summary>The last frame (see the indexer).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The message has no frames.</exception>
+    /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
     public Frame Last => this[_count - 1];
 
     /// <summary>The total number of bytes in all frames.</summary>
+    /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
     public long ByteCount
     {
         get
         {
+            ThrowIfNotLive();
             long total = 0;
             var frames = Frames[.._count];
             foreach (ref readonly var frame in frames)
@@ -153,11 +206,19 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
     }
 
     /// <summary>Adds a frame at the end.</summary>
+    /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
     public Message Append(Frame frame)
+    {
+        ThrowIfNotLive();
+        AppendFrame(frame);
+        return this;
+    }
+
+    /// <summary>Adds a frame at the end, for the library's own use: no check.</summary>
+    internal void AppendFrame(Frame frame)
     {
         EnsureCapacity(_count + 1);
         Frames[_count++] = frame;
-        return this;
     }
 
     /// <summary>Adds a UTF-8 frame at the end.</summary>
@@ -170,24 +231,44 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
     public Message AppendEmpty() => Append(Frame.Empty);
 
     /// <summary>Inserts a frame at the front, as routing envelopes do.</summary>
+    /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
     public Message Push(Frame frame)
+    {
+        ThrowIfNotLive();
+        PushFrame(frame);
+        return this;
+    }
+
+    /// <summary>Inserts a frame at the front, for the library's own use: no check.</summary>
+    internal void PushFrame(Frame frame)
     {
         EnsureCapacity(_count + 1);
         var frames = Frames;
         frames[.._count].CopyTo(frames[1..]);
         frames[0] = frame;
         _count++;
-        return this;
     }
 
-    /// <summary>Removes and returns the first frame.</summary>
+    /// <summary>Removes and returns the first frame, which stays valid (see the indexer).</summary>
+    /// <exception cref="InvalidOperationException">The message has no frames.</exception>
+    /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
     public Frame Pop()
     {
+        ThrowIfNotLive();
         if (_count == 0)
         {
             throw new InvalidOperationException("The message has no frames.");
         }
 
+        var first = Escape(ref Frames[0]);
+        PopFrame();
+        return first;
+    }
+
+    /// <summary>Removes and returns the first frame as it is, for the library's own use: the caller owns its buffer.</summary>
+    internal Frame PopFrame()
+    {
+        Debug.Assert(_count > 0);
         var frames = Frames;
         var first = frames[0];
         _count--;
@@ -203,7 +284,7 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
         var frames = Frames;
         for (var i = 0; i < count; i++)
         {
-            envelope.Append(envelope.Adopt(frames[i]));
+            envelope.AppendFrame(envelope.Adopt(frames[i]));
         }
 
         _count -= count;
@@ -247,8 +328,10 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
     }
 
     /// <summary>Each frame decoded as UTF-8.</summary>
+    /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
     public string[] ToStrings()
     {
+        ThrowIfNotLive();
         var result = new string[_count];
         for (var i = 0; i < _count; i++)
         {
@@ -259,8 +342,10 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
     }
 
     /// <summary>The frames as UTF-8 text joined by tabs, the form the <c>baton</c> CLI prints.</summary>
+    /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
     public override string ToString()
     {
+        ThrowIfNotLive();
         var builder = new StringBuilder();
         for (var i = 0; i < _count; i++)
         {
@@ -290,13 +375,66 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
                 frame = owned;
             }
 
-            copy.Append(frame);
+            copy.AppendFrame(frame);
         }
 
         return copy;
     }
 
-    internal void AddReferences(int count) => Interlocked.Add(ref _references, count);
+    internal void AddReferences(int count)
+    {
+        Debug.Assert(count > 0 && Volatile.Read(ref _references) > 0, "Only an owner adds references.");
+        Interlocked.Add(ref _references, count);
+    }
+
+    /// <summary>True while the message is the caller's to use (not sent, not disposed).</summary>
+    internal bool IsLive => _state == MessageState.Live;
+
+    /// <summary>
+    /// A socket takes the message: from now on the caller's public calls throw. Internal code goes on
+    /// using it through the unchecked members until the last reference is released.
+    /// </summary>
+    internal void MarkSent()
+    {
+        ThrowIfNotLive();
+        _state = MessageState.Sent;
+    }
+
+    /// <summary>A send that did not happen gives the message back to the caller.</summary>
+    internal void UnmarkSent()
+    {
+        Debug.Assert(_state == MessageState.Sent);
+        _state = MessageState.Live;
+    }
+
+    /// <summary>
+    /// The message a receiver gets when this one crosses to another socket as an object (inproc). A sent
+    /// message moves its frames into a fresh pooled message, so the sender's reference stays dead and cannot
+    /// reach the receiver's message; a message the library made itself travels as it is.
+    /// </summary>
+    internal Message Handover()
+    {
+        if (_state == MessageState.Live)
+        {
+            return this;
+        }
+
+        Debug.Assert(Volatile.Read(ref _references) == 1, "A sent message crossing to another socket has one owner.");
+        var fresh = Rent();
+        fresh.Kind = Kind;
+        fresh.EnsureCapacity(_count);
+        Frames[.._count].CopyTo(fresh.Frames);
+        fresh._count = _count;
+
+        // The store travels with the frames that point into it; the husk keeps the fresh one's, if any.
+        (fresh._store, _store) = (_store, fresh._store);
+        (fresh._storeUsed, _storeUsed) = (_storeUsed, 0);
+        (fresh._storeEscaped, _storeEscaped) = (_storeEscaped, false);
+        Frames[.._count].Clear();
+        _count = 0;
+        Release();
+        return fresh;
+    }
 
     /// <summary>Drops one reference; the last one returns the pooled buffers (and a pooled message to its pool).</summary>
     internal void Release()
@@ -315,6 +453,7 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
 
         if (last)
         {
+            _state = MessageState.Released;
             ReturnBuffers();
             if (_recyclable)
             {
@@ -325,8 +464,43 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
         }
     }
 
-    /// <summary>Returns pooled buffers to the pool; the message must not be used afterwards.</summary>
-    public void Dispose() => Release();
+    /// <summary>
+    /// Returns the message and its pooled buffers to the pool. Afterwards the message must not be used
+    /// (its members throw <see cref="ObjectDisposedException"/>); frames taken out of it stay valid.
+    /// Disposing a message that was sent, or disposing twice, does nothing.
+    /// </summary>
+    public void Dispose()
+    {
+        if (_state == MessageState.Live)
+        {
+            Release();
+        }
+    }
+
+    /// <summary>Throws <see cref="ObjectDisposedException"/>, saying why, unless the message is the caller's to use.</summary>
+    internal void ThrowIfNotLive()
+    {
+        if (_state != MessageState.Live)
+        {
+            ThrowHelper.ThrowMessageNotLive(_state == MessageState.Sent);
+        }
+    }
+
+    /// <summary>The frame in <paramref name="slot"/>, made safe to outlive this message: its buffer leaves the pool.</summary>
+    private Frame Escape(ref Frame slot)
+    {
+        if (slot.IsPooled)
+        {
+            if (slot.IsInStore)
+            {
+                _storeEscaped = true;
+            }
+
+            slot = slot.WithCallerOwnership();
+        }
+
+        return slot;
+    }
 
     private void ReturnBuffers()
     {
@@ -339,6 +513,12 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
 
         _count = 0;
         _storeUsed = 0;
+        if (_storeEscaped)
+        {
+            // Frames that escaped still point into the store: it is theirs now, the next message gets a new one.
+            _store = null;
+            _storeEscaped = false;
+        }
     }
 
     private void EnsureCapacity(int needed)
@@ -359,8 +539,13 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
         _overflow = grown;
     }
 
-    /// <summary>Enumerates the frames.</summary>
-    public Enumerator GetEnumerator() => new(this);
+    /// <summary>Enumerates the frames (each stays valid, as from the indexer).</summary>
+    /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
+    public Enumerator GetEnumerator()
+    {
+        ThrowIfNotLive();
+        return new(this);
+    }
 
     IEnumerator<Frame> IEnumerable<Frame>.GetEnumerator() => GetEnumerator();
 
@@ -379,7 +564,7 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
         }
 
         /// <inheritdoc />
-        public readonly Frame Current => _message.Frames[_index];
+        public readonly Frame Current => _message[_index];
 
         readonly object IEnumerator.Current => Current;
 

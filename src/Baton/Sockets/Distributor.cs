@@ -14,7 +14,7 @@ internal static class Distributor
     {
         // One pass, one match per pipe: each earlier match shares the message, the last one takes
         // the caller's reference, so a single subscriber costs no reference count or copy at all.
-        var topic = message.Count > 0 ? message[0].Span : default;
+        var topic = message.FrameCount > 0 ? message.FrameAt(0).Span : default;
         Pipe? last = null;
         var dropped = 0;
         var shared = false;

@@ -65,7 +65,7 @@ public class PubSocket : ZmqSocket
             return OnUpstreamData(message);
         }
 
-        var body = message[0].Span;
+        var body = message.FrameAt(0).Span;
         var prefix = body[1..];
         if (body[0] == 1)
         {
@@ -112,12 +112,12 @@ public class PubSocket : ZmqSocket
 
     private static bool IsSubscriptionChange(Message message)
     {
-        if (message.Count != 1 || message[0].Length == 0)
+        if (message.FrameCount != 1 || message.FrameAt(0).Length == 0)
         {
             return false;
         }
 
-        var first = message[0].Span[0];
+        var first = message.FrameAt(0).Span[0];
         return message.Kind == MessageKind.Subscription || first <= 1;
     }
 }

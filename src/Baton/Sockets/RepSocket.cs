@@ -59,9 +59,9 @@ public sealed class RepSocket : ZmqSocket
     private protected override bool OnReceive(ref Message message, Pipe? pipe)
     {
         var delimiter = -1;
-        for (var i = 0; i < message.Count; i++)
+        for (var i = 0; i < message.FrameCount; i++)
         {
-            if (message[i].IsEmpty)
+            if (message.FrameAt(i).IsEmpty)
             {
                 delimiter = i;
                 break;

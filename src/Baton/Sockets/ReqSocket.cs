@@ -34,23 +34,23 @@ public sealed class ReqSocket : ZmqSocket
                 throw new InvalidOperationException("A REQ socket must receive the reply to its request before sending another (or set RequestRelaxed).");
             }
 
-            message.Push(Frame.Empty);
+            message.PushFrame(Frame.Empty);
             var id = _requestId + 1;
             if (options.RequestCorrelate)
             {
                 var tag = new byte[4];
                 BinaryPrimitives.WriteUInt32BigEndian(tag, id);
-                message.Push(new Frame(tag));
+                message.PushFrame(new Frame(tag));
             }
 
             if (!_balancer.TrySend(Pipes, message, out var pipe))
             {
                 if (options.RequestCorrelate)
                 {
-                    message.Pop();
+                    message.PopFrame();
                 }
 
-                message.Pop();
+                message.PopFrame();
                 return false;
             }
 
@@ -84,7 +84,7 @@ public sealed class ReqSocket : ZmqSocket
             var index = 0;
             if (Options.RequestCorrelate)
             {
-                if (message.Count < 1 || message[0].Length != 4 || BinaryPrimitives.ReadUInt32BigEndian(message[0].Span) != _requestId)
+                if (message.FrameCount < 1 || message.FrameAt(0).Length != 4 || BinaryPrimitives.ReadUInt32BigEndian(message.FrameAt(0).Span) != _requestId)
                 {
                     return false;
                 }
@@ -92,7 +92,7 @@ public sealed class ReqSocket : ZmqSocket
                 index = 1;
             }
 
-            if (message.Count <= index || !message[index].IsEmpty)
+            if (message.FrameCount <= index || !message.FrameAt(index).IsEmpty)
             {
                 return false;
             }

@@ -24,22 +24,25 @@ public sealed class RouterSocket : ZmqSocket
 
     private protected override bool TrySendCore(Message message)
     {
-        if (message.Count == 0)
+        if (message.FrameCount == 1)
         {
-            throw new ArgumentException("A message sent on a ROUTER socket must start with the identity of its destination.", nameof(message));
+            // Only an identity, nothing to deliver: libzmq drops such a message too.
+            message.Release();
+            CountDropped();
+            return true;
         }
 
         Pipe? pipe;
         lock (_lock)
         {
-            _routes.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(message[0].Span, out pipe);
+            _routes.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(message.FrameAt(0).Span, out pipe);
         }
 
         if (pipe is null)
         {
             if (Options.RouterMandatory)
             {
-                throw new UnroutableMessageException(message[0].Span);
+                throw new UnroutableMessageException(message.FrameAt(0).Span);
             }
 
             message.Release();
@@ -47,17 +50,20 @@ public sealed class RouterSocket : ZmqSocket
             return true;
         }
 
-        var identity = message.Pop();
+        var identity = message.PopFrame();
         if (pipe.TryWrite(message))
         {
+            identity.ReturnToPool();
             return true;
         }
 
         if (Options.RouterMandatory)
         {
-            message.Push(identity);
+            message.PushFrame(identity);
             return false;
         }
+
+        identity.ReturnToPool();
 
         message.Release();
         CountDropped();
@@ -71,7 +77,7 @@ public sealed class RouterSocket : ZmqSocket
             return false;
         }
 
-        message.Push(new Frame(id));
+        message.PushFrame(new Frame(id));
         return true;
     }
 

@@ -62,7 +62,7 @@ public class SubSocket : ZmqSocket
     private protected override bool TrySendCore(Message message) => throw new NotSupportedException();
 
     private protected override bool OnArrival(Pipe pipe, Message message)
-        => message.Count > 0 && Subscriptions.Matches(message[0].Span);
+        => message.FrameCount > 0 && Subscriptions.Matches(message.FrameAt(0).Span);
 
     private protected override bool OnConnected(Pipe pipe, out string? refusal)
     {

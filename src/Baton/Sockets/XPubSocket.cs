@@ -24,7 +24,7 @@ public sealed class XPubSocket : PubSocket
     {
         if (isNew || Options.XPubVerbose)
         {
-            Enqueue(null, new Message(Frame.Copy(message[0].Span)));
+            Enqueue(null, new Message(Frame.Copy(message.FrameAt(0).Span)));
         }
     }
 

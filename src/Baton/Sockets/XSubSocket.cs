@@ -21,9 +21,9 @@ public sealed class XSubSocket : SubSocket
 
     private protected override bool TrySendCore(Message message)
     {
-        if (message.Count == 1 && message[0].Length > 0 && message[0].Span[0] <= 1)
+        if (message.FrameCount == 1 && message.FrameAt(0).Length > 0 && message.FrameAt(0).Span[0] <= 1)
         {
-            var body = message[0].Span;
+            var body = message.FrameAt(0).Span;
             var prefix = body[1..].ToArray();
             var kind = body[0];
             WithSubscriptionLock(() =>

@@ -308,25 +308,54 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
 
     /// <summary>
     /// Sends a message, waiting while the socket's type says to wait (PUSH, DEALER, REQ and PAIR at
-    /// HWM or with no peer). The socket takes ownership of the message and its buffers.
+    /// HWM or with no peer). The socket takes ownership of the message and its buffers: using the
+    /// message afterwards throws <see cref="ObjectDisposedException"/>. If the send is cancelled or
+    /// throws, the message stays the caller's.
     /// </summary>
+    /// <exception cref="ArgumentException">The message has no frames.</exception>
     /// <exception cref="NotSupportedException">This socket type cannot send.</exception>
     /// <exception cref="InvalidOperationException">The send breaks the type's state machine (REQ, REP).</exception>
-    /// <exception cref="ObjectDisposedException">The socket is closed.</exception>
+    /// <exception cref="ObjectDisposedException">The socket is closed, or the message was already sent or disposed.</exception>
     public ValueTask SendAsync(Message message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
+        ThrowIfUnsendable(message);
         cancellationToken.ThrowIfCancellationRequested();
         ThrowIfClosed();
         ThrowIfCannotSend();
+        message.MarkSent();
         var epoch = _writable.Epoch;
-        if (TrySendCore(message))
+        if (TrySendOwned(message))
         {
             CountSent();
             return default;
         }
 
         return SendSlowAsync(message, epoch, cancellationToken);
+    }
+
+    /// <summary>Refuses a message that was already sent or disposed, or that has no frames.</summary>
+    private static void ThrowIfUnsendable(Message message)
+    {
+        message.ThrowIfNotLive();
+        if (message.FrameCount == 0)
+        {
+            ThrowHelper.ThrowEmptyMessage(nameof(message));
+        }
+    }
+
+    /// <summary>Routes a message the socket has taken; if routing throws, the message goes back to the caller.</summary>
+    private bool TrySendOwned(Message message)
+    {
+        try
+        {
+            return TrySendCore(message);
+        }
+        catch
+        {
+            message.UnmarkSent();
+            throw;
+        }
     }
 
     /// <summary>Sends one frame holding a copy of <paramref name="data"/>; the copy is pooled, so steady traffic allocates nothing.</summary>
@@ -343,18 +372,35 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
             return default;
         }
 
-        return SendSlowAsync(Message.Copy(data.Span), epoch, cancellationToken);
+        var copy = Message.Copy(data.Span);
+        copy.MarkSent();
+        return SendSlowAsync(copy, epoch, cancellationToken, ownCopy: true);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask SendSlowAsync(Message message, long epoch, CancellationToken cancellationToken)
+    private async ValueTask SendSlowAsync(Message message, long epoch, CancellationToken cancellationToken, bool ownCopy = false)
     {
         while (true)
         {
-            await _writable.WaitAsync(epoch, cancellationToken).ConfigureAwait(false);
-            epoch = _writable.Epoch;
-            ThrowIfClosed();
-            if (TrySendCore(message))
+            try
+            {
+                await _writable.WaitAsync(epoch, cancellationToken).ConfigureAwait(false);
+                epoch = _writable.Epoch;
+                ThrowIfClosed();
+            }
+            catch
+            {
+                // A send that does not happen leaves the caller's message with the caller; a copy of ours is dropped.
+                message.UnmarkSent();
+                if (ownCopy)
+                {
+                    message.Dispose();
+                }
+
+                throw;
+            }
+
+            if (TrySendOwned(message))
             {
                 CountSent();
                 return;
@@ -375,24 +421,26 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     public bool TrySend(Message message, TimeSpan timeout)
     {
         ArgumentNullException.ThrowIfNull(message);
+        ThrowIfUnsendable(message);
         ThrowIfClosed();
         ThrowIfCannotSend();
+        message.MarkSent();
         var deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         while (true)
         {
             var epoch = _writable.Epoch;
-            if (TrySendCore(message))
+            if (TrySendOwned(message))
             {
                 CountSent();
                 return true;
             }
 
-            if (!BlockUntil(_writable, epoch, deadline))
+            if (!BlockUntil(_writable, epoch, deadline) || _closed)
             {
+                message.UnmarkSent();
+                ThrowIfClosed();
                 return false;
             }
-
-            ThrowIfClosed();
         }
     }
 
