@@ -103,6 +103,11 @@ public abstract partial class ZmqSocket
     }
 
     /// <summary>Lets queued messages reach the wire within the linger time, then lets peers close first.</summary>
+    /// <remarks>
+    /// Event-driven: it waits on each connection's <see cref="Connection.Drained"/> and each connector's
+    /// <see cref="StreamConnector.WhenDrainedAsync"/> against the deadline, so a close with nothing
+    /// queued ends as soon as the peers have read the tail.
+    /// </remarks>
     private async Task LingerAsync(StreamListener[] listeners, StreamConnector[] connectors)
     {
         var linger = Options.Linger;
@@ -112,8 +117,6 @@ public abstract partial class ZmqSocket
         }
 
         var clock = Stopwatch.StartNew();
-        bool Expired() => linger != Timeout.InfiniteTimeSpan && clock.Elapsed >= linger;
-
         var connections = new List<Connection>();
         foreach (var listener in listeners)
         {
@@ -130,26 +133,28 @@ public abstract partial class ZmqSocket
             connector.BeginDrain();
         }
 
-        // Closing is rare and short; polling keeps the many drain conditions simple.
-        while (!Expired())
+        var drains = new List<Task>();
+        foreach (var connection in connections)
         {
-            var drained = true;
-            foreach (var connection in connections)
+            // A connection still in its handshake has nothing queued: its pipe joins the socket when it is ready.
+            if (connection.IsReady && !connection.Drained.IsCompleted)
             {
-                drained &= !connection.IsReady || connection.Drained.IsCompleted;
+                drains.Add(connection.Drained);
             }
+        }
 
-            foreach (var connector in connectors)
+        foreach (var connector in connectors)
+        {
+            var drained = connector.WhenDrainedAsync();
+            if (!drained.IsCompleted)
             {
-                drained &= connector.IsDrained;
+                drains.Add(drained);
             }
+        }
 
-            if (drained)
-            {
-                break;
-            }
-
-            await Task.Delay(5).ConfigureAwait(false);
+        if (drains.Count > 0)
+        {
+            await WaitAsync(Task.WhenAll(drains), linger).ConfigureAwait(false);
         }
 
         // Drained connections half-closed their side; give peers a moment to read the tail and
@@ -178,8 +183,21 @@ public abstract partial class ZmqSocket
 
             if (remaining > TimeSpan.Zero)
             {
-                await Task.WhenAny(Task.WhenAll(runs), Task.Delay(remaining)).ConfigureAwait(false);
+                await WaitAsync(Task.WhenAll(runs), remaining).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>Waits for <paramref name="task"/> at most <paramref name="timeout"/> (infinite allowed); never throws.</summary>
+    private static async Task WaitAsync(Task task, TimeSpan timeout)
+    {
+        if (timeout == Timeout.InfiniteTimeSpan)
+        {
+            await task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            return;
+        }
+
+        // WaitAsync disposes its timer when the task wins, unlike Task.Delay in a WhenAny.
+        await task.WaitAsync(timeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 }
