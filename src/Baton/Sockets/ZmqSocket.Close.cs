@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Baton.Engine;
+using Baton.Internal;
 using Baton.Transports;
 
 namespace Baton.Sockets;
@@ -143,18 +144,39 @@ public abstract partial class ZmqSocket
             }
         }
 
-        foreach (var connector in connectors)
+        var connectorDrains = new Task[connectors.Length];
+        for (var i = 0; i < connectors.Length; i++)
         {
-            var drained = connector.WhenDrainedAsync();
-            if (!drained.IsCompleted)
+            connectorDrains[i] = connectors[i].WhenDrainedAsync();
+            if (!connectorDrains[i].IsCompleted)
             {
-                drains.Add(drained);
+                drains.Add(connectorDrains[i]);
             }
         }
 
-        if (drains.Count > 0)
+        if (drains.Count > 0 && !await DrainAsync(Task.WhenAll(drains), connections, connectors, clock).ConfigureAwait(false))
         {
-            await WaitAsync(Task.WhenAll(drains), linger).ConfigureAwait(false);
+            // What is still queued is discarded; cut those connections now rather than wait on them below.
+            var type = SocketTypes.WireName(Type);
+            foreach (var connection in connections)
+            {
+                if (!connection.Drained.IsCompleted)
+                {
+                    Log.LingerExpired(Logger, type, connection.Pipe.Endpoint, connection.Pipe.OutboundCount);
+                    connection.Close();
+                }
+            }
+
+            for (var i = 0; i < connectors.Length; i++)
+            {
+                if (!connectorDrains[i].IsCompleted)
+                {
+                    Log.LingerExpired(Logger, type, connectors[i].Endpoint, connectors[i].Queued);
+
+                    // Awaited again by CloseAsync: stopping twice is harmless.
+                    _ = connectors[i].StopAsync();
+                }
+            }
         }
 
         // Drained connections half-closed their side; give peers a moment to read the tail and
@@ -175,10 +197,13 @@ public abstract partial class ZmqSocket
 
         if (runs.Count > 0)
         {
-            var remaining = linger == Timeout.InfiniteTimeSpan ? s_closeHandshakeCap : linger - clock.Elapsed;
-            if (remaining > s_closeHandshakeCap)
+            // With a finite linger, a peer that does not close its side within the stall timeout is not reading.
+            var stall = Options.LingerStallTimeout;
+            var cap = linger != Timeout.InfiniteTimeSpan && stall != Timeout.InfiniteTimeSpan && stall < s_closeHandshakeCap ? stall : s_closeHandshakeCap;
+            var remaining = linger == Timeout.InfiniteTimeSpan ? cap : linger - clock.Elapsed;
+            if (remaining > cap)
             {
-                remaining = s_closeHandshakeCap;
+                remaining = cap;
             }
 
             if (remaining > TimeSpan.Zero)
@@ -186,6 +211,65 @@ public abstract partial class ZmqSocket
                 await WaitAsync(Task.WhenAll(runs), remaining).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Waits for <paramref name="drained"/> within the linger time, giving up early when queued messages
+    /// stop moving for <see cref="SocketOptions.LingerStallTimeout"/>; true if everything was written.
+    /// </summary>
+    /// <remarks>
+    /// Completion is event-driven; the stall rule looks at the pipes' progress counters once per stall
+    /// timeout (every 2 s by default), which costs nothing when the drain ends first.
+    /// </remarks>
+    private async Task<bool> DrainAsync(Task drained, List<Connection> connections, StreamConnector[] connectors, Stopwatch clock)
+    {
+        var linger = Options.Linger;
+        var stall = Options.LingerStallTimeout;
+        if (linger == Timeout.InfiniteTimeSpan || stall == Timeout.InfiniteTimeSpan || stall >= linger)
+        {
+            await WaitAsync(drained, linger).ConfigureAwait(false);
+            return drained.IsCompleted;
+        }
+
+        var seen = Progress(connections, connectors);
+        while (true)
+        {
+            var remaining = linger - clock.Elapsed;
+            if (remaining <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            await WaitAsync(drained, remaining < stall ? remaining : stall).ConfigureAwait(false);
+            if (drained.IsCompleted)
+            {
+                return true;
+            }
+
+            var now = Progress(connections, connectors);
+            if (now == seen)
+            {
+                return false;
+            }
+
+            seen = now;
+        }
+    }
+
+    private static long Progress(List<Connection> connections, StreamConnector[] connectors)
+    {
+        var sum = 0L;
+        foreach (var connection in connections)
+        {
+            sum += connection.Pipe.Progress;
+        }
+
+        foreach (var connector in connectors)
+        {
+            sum += connector.Progress;
+        }
+
+        return sum;
     }
 
     /// <summary>Waits for <paramref name="task"/> at most <paramref name="timeout"/> (infinite allowed); never throws.</summary>

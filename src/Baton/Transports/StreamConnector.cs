@@ -45,6 +45,9 @@ internal sealed class StreamConnector
 
     public Task? CurrentRun { get; private set; }
 
+    /// <summary>Progress of the messages queued for this peer (taken off the queue, chunks written); see <see cref="StreamPipe.Progress"/>.</summary>
+    public long Progress => (_pipe ?? _current?.Pipe)?.Progress ?? 0;
+
     /// <summary>Messages queued for this peer and not yet taken by a write loop.</summary>
     public int Queued => (_pipe ?? _current?.Pipe)?.OutboundCount ?? 0;
 
