@@ -28,7 +28,7 @@ internal static partial class IpcPath
         var temporary = TemporaryName(path);
         if (temporary is null)
         {
-            // No room for a temporary name within the 107 bytes of sun_path: bind the path itself.
+            // No room for a temporary name within the 107 bytes of sun_path (or Windows): bind the path itself.
             Claim(path, endpoint);
             listener.Bind(new UnixDomainSocketEndPoint(path));
             listener.Listen();
@@ -84,6 +84,12 @@ internal static partial class IpcPath
     /// <summary>A fresh name in the path's folder (a rename cannot cross file systems), or null if too long.</summary>
     private static string? TemporaryName(string path)
     {
+        if (OperatingSystem.IsWindows())
+        {
+            // Windows' AF_UNIX files are reparse points; the rename is only relied on where sockets are plain inodes.
+            return null;
+        }
+
         var name = Path.Combine(Path.GetDirectoryName(path) ?? "", $".baton-{Random.Shared.Next():x8}");
         return System.Text.Encoding.UTF8.GetByteCount(name) <= MaxPath ? name : null;
     }

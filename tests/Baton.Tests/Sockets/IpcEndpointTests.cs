@@ -83,6 +83,31 @@ public sealed class IpcEndpointTests : IDisposable
     }
 
     [Fact]
+    public async Task APathTooLongForATemporaryNameBesideIt_IsStillRefusedWhileLive_AndRemovedOnClose()
+    {
+        // sun_path holds 107 bytes: leave room for a one-letter name but not for the temporary one.
+        var folder = _folder.FullName;
+        while (folder.Length < 100)
+        {
+            folder = Path.Combine(folder, new string('d', Math.Min(20, 100 - folder.Length)));
+        }
+
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, "a");
+        Assert.True(System.Text.Encoding.UTF8.GetByteCount(path) <= 107, path);
+        var first = new PullSocket(context: _context);
+        first.Bind($"ipc://{path}");
+        await using (var second = new PullSocket(context: _context))
+        {
+            Assert.Throws<EndpointInUseException>(() => second.Bind($"ipc://{path}"));
+        }
+
+        await AssertReachable(first, $"ipc://{path}");
+        await first.DisposeAsync();
+        Assert.False(File.Exists(path));
+    }
+
+    [Fact]
     public async Task Unbind_RemovesTheFile_AndThePathCanBeBoundAgain()
     {
         var path = PathFor("unbind");
