@@ -51,9 +51,15 @@ internal static partial class IpcPath
             {
                 // Another bind put a file there since the claim: probe that one too.
             }
-            catch
+            catch (Exception e)
             {
                 TryDelete(temporary);
+                if (e is IOException && Exists(path))
+                {
+                    // Something we may not remove holds the path, as a direct bind would report it.
+                    throw new EndpointInUseException(endpoint, e);
+                }
+
                 throw;
             }
         }
