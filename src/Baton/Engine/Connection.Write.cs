@@ -180,6 +180,7 @@ internal sealed partial class Connection
                 {
                     await WriteLargeAsync(segment.Message!).ConfigureAwait(false);
                     segment.Message!.Release();
+                    _pipe.OnWritten();
                 }
             }
         }

@@ -31,6 +31,7 @@ internal sealed class StreamPipe : Pipe
     private int _chunkUsed;
     private int _chunkMessages;
     private int _outboundCount;
+    private long _progress;
     private volatile Connection? _connection;
     private volatile bool _terminated;
 
@@ -58,6 +59,13 @@ internal sealed class StreamPipe : Pipe
 
     /// <summary>Messages queued and not yet taken by a write loop.</summary>
     public int OutboundCount => Volatile.Read(ref _outboundCount);
+
+    /// <summary>
+    /// Grows as queued messages move: taken off the queue by a write loop, a chunk of them written, or
+    /// a message with a large frame written.
+    /// Closing watches it to tell a peer that is slowly taking a backlog from one that takes nothing.
+    /// </summary>
+    public long Progress => Volatile.Read(ref _progress);
 
     public override bool TryWrite(Message message)
     {
@@ -235,6 +243,7 @@ internal sealed class StreamPipe : Pipe
     private void OnTaken(int messages)
     {
         var after = Interlocked.Add(ref _outboundCount, -messages);
+        Interlocked.Add(ref _progress, messages);
         var lowWater = LowWater(_sendCapacity);
         if (after <= lowWater && after + messages > lowWater)
         {
@@ -242,9 +251,14 @@ internal sealed class StreamPipe : Pipe
         }
     }
 
+    /// <summary>Counts a message with a large frame written from its own buffers, as progress (write loop only).</summary>
+    public void OnWritten() => Interlocked.Increment(ref _progress);
+
     /// <summary>Gives a written chunk back for the next messages (write loop only).</summary>
     public void Recycle(byte[] chunk)
     {
+        Interlocked.Increment(ref _progress);
+
         // Lock-free: the sender holds the gate for every message, the write loop should not queue behind it.
         if (_terminated || Interlocked.CompareExchange(ref _spare, chunk, null) is not null)
         {

@@ -10,6 +10,7 @@ public sealed record SocketOptions
     private readonly int _sendHighWatermark = 1000;
     private readonly int _receiveHighWatermark = 1000;
     private readonly TimeSpan _linger = TimeSpan.FromSeconds(30);
+    private readonly TimeSpan _lingerStallTimeout = TimeSpan.FromSeconds(2);
     private readonly TimeSpan _reconnectInterval = TimeSpan.FromMilliseconds(100);
     private readonly TimeSpan _reconnectIntervalMax = TimeSpan.Zero;
     private readonly TimeSpan _handshakeInterval = TimeSpan.FromSeconds(30);
@@ -37,14 +38,38 @@ public sealed record SocketOptions
     }
 
     /// <summary>
-    /// How long closing the socket waits for queued messages to reach the wire.
-    /// <see cref="Timeout.InfiniteTimeSpan"/> waits for ever, <see cref="TimeSpan.Zero"/> discards them.
-    /// Default 30 s (libzmq waits for ever, which makes a close with an absent peer hang).
+    /// How long closing the socket (<c>Dispose</c>) may wait for queued messages to reach the wire
+    /// while they keep moving to a connected peer. Default 30 s. Within it, closing stops waiting as
+    /// soon as queued messages make no progress for <see cref="LingerStallTimeout"/> (default 2 s): no
+    /// peer is connected, or the peer takes nothing. So by default a close delivers a backlog that is
+    /// flowing, however large, for up to 30 s, and holds a host's shutdown about 2 s when the peer is
+    /// absent or stuck. <see cref="Timeout.InfiniteTimeSpan"/> waits for ever, as libzmq does by
+    /// default (the stall rule does not apply: a close waits for an absent peer to come);
+    /// <see cref="TimeSpan.Zero"/> discards queued messages at once, as NetMQ does by default.
     /// </summary>
     public TimeSpan Linger
     {
         get => _linger;
         init => _linger = Duration(value, nameof(Linger), allowInfinite: true);
+    }
+
+    /// <summary>
+    /// With a finite <see cref="Linger"/>, how long closing waits while no queued message moves (none
+    /// taken off the queue, no 64 KB of them written) before it discards what is left. Default 2 s.
+    /// <see cref="Timeout.InfiniteTimeSpan"/> waits out the whole <see cref="Linger"/>. Raise it when
+    /// a single large message may take longer than this to write to a slow peer.
+    /// </summary>
+    public TimeSpan LingerStallTimeout
+    {
+        get => _lingerStallTimeout;
+        init
+        {
+            _lingerStallTimeout = Duration(value, nameof(LingerStallTimeout), allowInfinite: true);
+            if (value == TimeSpan.Zero)
+            {
+                throw new ArgumentOutOfRangeException(nameof(LingerStallTimeout), value, "Use a positive duration or Timeout.InfiniteTimeSpan; Linger = TimeSpan.Zero discards queued messages.");
+            }
+        }
     }
 
     /// <summary>Wait before reconnecting after a connection fails. Default 100 ms.</summary>

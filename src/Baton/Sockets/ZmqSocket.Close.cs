@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Baton.Engine;
+using Baton.Internal;
 using Baton.Transports;
 
 namespace Baton.Sockets;
@@ -103,6 +104,11 @@ public abstract partial class ZmqSocket
     }
 
     /// <summary>Lets queued messages reach the wire within the linger time, then lets peers close first.</summary>
+    /// <remarks>
+    /// Event-driven: it waits on each connection's <see cref="Connection.Drained"/> and each connector's
+    /// <see cref="StreamConnector.WhenDrainedAsync"/> against the deadline, so a close with nothing
+    /// queued ends as soon as the peers have read the tail.
+    /// </remarks>
     private async Task LingerAsync(StreamListener[] listeners, StreamConnector[] connectors)
     {
         var linger = Options.Linger;
@@ -112,8 +118,6 @@ public abstract partial class ZmqSocket
         }
 
         var clock = Stopwatch.StartNew();
-        bool Expired() => linger != Timeout.InfiniteTimeSpan && clock.Elapsed >= linger;
-
         var connections = new List<Connection>();
         foreach (var listener in listeners)
         {
@@ -130,26 +134,49 @@ public abstract partial class ZmqSocket
             connector.BeginDrain();
         }
 
-        // Closing is rare and short; polling keeps the many drain conditions simple.
-        while (!Expired())
+        var drains = new List<Task>();
+        foreach (var connection in connections)
         {
-            var drained = true;
+            // A connection still in its handshake has nothing queued: its pipe joins the socket when it is ready.
+            if (connection.IsReady && !connection.Drained.IsCompleted)
+            {
+                drains.Add(connection.Drained);
+            }
+        }
+
+        var connectorDrains = new Task[connectors.Length];
+        for (var i = 0; i < connectors.Length; i++)
+        {
+            connectorDrains[i] = connectors[i].WhenDrainedAsync();
+            if (!connectorDrains[i].IsCompleted)
+            {
+                drains.Add(connectorDrains[i]);
+            }
+        }
+
+        if (drains.Count > 0 && !await DrainAsync(Task.WhenAll(drains), connections, connectors, clock).ConfigureAwait(false))
+        {
+            // What is still queued is discarded; cut those connections now rather than wait on them below.
+            var type = SocketTypes.WireName(Type);
             foreach (var connection in connections)
             {
-                drained &= !connection.IsReady || connection.Drained.IsCompleted;
+                if (!connection.Drained.IsCompleted)
+                {
+                    Log.LingerExpired(Logger, type, connection.Pipe.Endpoint, connection.Pipe.OutboundCount);
+                    connection.Close();
+                }
             }
 
-            foreach (var connector in connectors)
+            for (var i = 0; i < connectors.Length; i++)
             {
-                drained &= connector.IsDrained;
-            }
+                if (!connectorDrains[i].IsCompleted)
+                {
+                    Log.LingerExpired(Logger, type, connectors[i].Endpoint, connectors[i].Queued);
 
-            if (drained)
-            {
-                break;
+                    // Awaited again by CloseAsync: stopping twice is harmless.
+                    _ = connectors[i].StopAsync();
+                }
             }
-
-            await Task.Delay(5).ConfigureAwait(false);
         }
 
         // Drained connections half-closed their side; give peers a moment to read the tail and
@@ -170,16 +197,91 @@ public abstract partial class ZmqSocket
 
         if (runs.Count > 0)
         {
-            var remaining = linger == Timeout.InfiniteTimeSpan ? s_closeHandshakeCap : linger - clock.Elapsed;
-            if (remaining > s_closeHandshakeCap)
+            // With a finite linger, a peer that does not close its side within the stall timeout is not reading.
+            var stall = Options.LingerStallTimeout;
+            var cap = linger != Timeout.InfiniteTimeSpan && stall != Timeout.InfiniteTimeSpan && stall < s_closeHandshakeCap ? stall : s_closeHandshakeCap;
+            var remaining = linger == Timeout.InfiniteTimeSpan ? cap : linger - clock.Elapsed;
+            if (remaining > cap)
             {
-                remaining = s_closeHandshakeCap;
+                remaining = cap;
             }
 
             if (remaining > TimeSpan.Zero)
             {
-                await Task.WhenAny(Task.WhenAll(runs), Task.Delay(remaining)).ConfigureAwait(false);
+                await WaitAsync(Task.WhenAll(runs), remaining).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Waits for <paramref name="drained"/> within the linger time, giving up early when queued messages
+    /// stop moving for <see cref="SocketOptions.LingerStallTimeout"/>; true if everything was written.
+    /// </summary>
+    /// <remarks>
+    /// Completion is event-driven; the stall rule looks at the pipes' progress counters once per stall
+    /// timeout (every 2 s by default), which costs nothing when the drain ends first.
+    /// </remarks>
+    private async Task<bool> DrainAsync(Task drained, List<Connection> connections, StreamConnector[] connectors, Stopwatch clock)
+    {
+        var linger = Options.Linger;
+        var stall = Options.LingerStallTimeout;
+        if (linger == Timeout.InfiniteTimeSpan || stall == Timeout.InfiniteTimeSpan || stall >= linger)
+        {
+            await WaitAsync(drained, linger).ConfigureAwait(false);
+            return drained.IsCompleted;
+        }
+
+        var seen = Progress(connections, connectors);
+        while (true)
+        {
+            var remaining = linger - clock.Elapsed;
+            if (remaining <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            await WaitAsync(drained, remaining < stall ? remaining : stall).ConfigureAwait(false);
+            if (drained.IsCompleted)
+            {
+                return true;
+            }
+
+            var now = Progress(connections, connectors);
+            if (now == seen)
+            {
+                return false;
+            }
+
+            seen = now;
+        }
+    }
+
+    private static long Progress(List<Connection> connections, StreamConnector[] connectors)
+    {
+        var sum = 0L;
+        foreach (var connection in connections)
+        {
+            sum += connection.Pipe.Progress;
+        }
+
+        foreach (var connector in connectors)
+        {
+            sum += connector.Progress;
+        }
+
+        return sum;
+    }
+
+    /// <summary>Waits for <paramref name="task"/> at most <paramref name="timeout"/> (infinite allowed); never throws.</summary>
+    private static async Task WaitAsync(Task task, TimeSpan timeout)
+    {
+        if (timeout == Timeout.InfiniteTimeSpan)
+        {
+            await task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            return;
+        }
+
+        // WaitAsync disposes its timer when the task wins, unlike Task.Delay in a WhenAny.
+        await task.WaitAsync(timeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 }

@@ -21,7 +21,11 @@ internal sealed class StreamConnector
     private readonly StreamPipe? _pipe;
     private volatile Connection? _current;
     private volatile bool _draining;
+    private volatile bool _ended;
     private Task _loop = Task.CompletedTask;
+
+    // Completed and replaced whenever _current changes or the loop ends: what WhenDrainedAsync waits on.
+    private TaskCompletionSource _changed = NewSignal();
 
     public StreamConnector(ZmqSocket owner, Endpoint endpoint)
     {
@@ -39,23 +43,48 @@ internal sealed class StreamConnector
 
     public void Start() => _loop = RunAsync();
 
-    /// <summary>True when nothing queued for this peer is still unwritten.</summary>
-    public bool IsDrained
+    public Task? CurrentRun { get; private set; }
+
+    /// <summary>Progress of the messages queued for this peer (taken off the queue, chunks written); see <see cref="StreamPipe.Progress"/>.</summary>
+    public long Progress => (_pipe ?? _current?.Pipe)?.Progress ?? 0;
+
+    /// <summary>Messages queued for this peer and not yet taken by a write loop.</summary>
+    public int Queued => (_pipe ?? _current?.Pipe)?.OutboundCount ?? 0;
+
+    /// <summary>
+    /// After <see cref="BeginDrain"/>: completes once nothing queued for this peer is left unwritten,
+    /// or once no connection can come to take it (the connector stopped). Never completes while
+    /// messages wait for an absent peer: the caller bounds the wait.
+    /// </summary>
+    public async Task WhenDrainedAsync()
     {
-        get
+        while (true)
         {
+            // Read before the state it guards, so a change in between is never missed.
+            var changed = Volatile.Read(ref _changed).Task;
             var current = _current;
-            var queued = _pipe?.OutboundCount ?? current?.Pipe.OutboundCount ?? 0;
-            if (current is null || !current.IsReady)
+            if (current is null)
             {
-                return queued == 0;
+                if (_ended || (_pipe?.OutboundCount ?? 0) == 0)
+                {
+                    return;
+                }
+
+                await changed.ConfigureAwait(false);
+                continue;
             }
 
-            return current.Drained.IsCompleted;
+            // Completes when the write loop has written everything (and half-closed), or when the connection ends.
+            await current.Drained.ConfigureAwait(false);
+            if (_pipe is null || _pipe.OutboundCount == 0)
+            {
+                return;
+            }
+
+            // The connection ended with messages still queued: they wait for the next one.
+            await changed.ConfigureAwait(false);
         }
     }
-
-    public Task? CurrentRun { get; private set; }
 
     public void BeginDrain()
     {
@@ -72,6 +101,19 @@ internal sealed class StreamConnector
     }
 
     private async Task RunAsync()
+    {
+        try
+        {
+            await ConnectLoopAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _ended = true;
+            SignalChanged();
+        }
+    }
+
+    private async Task ConnectLoopAsync()
     {
         await Task.Yield();
         var delay = _options.ReconnectInterval;
@@ -105,6 +147,7 @@ internal sealed class StreamConnector
             var pipe = _pipe ?? new StreamPipe(_owner, _endpoint.Text, _options);
             var connection = new Connection(socket, _owner, pipe, _options, _owner.Logger);
             _current = connection;
+            SignalChanged();
             if (_draining)
             {
                 connection.BeginDrain();
@@ -119,6 +162,7 @@ internal sealed class StreamConnector
             CurrentRun = run;
             await run.ConfigureAwait(false);
             _current = null;
+            SignalChanged();
             if (_pipe is null)
             {
                 pipe.Terminate();
@@ -141,6 +185,10 @@ internal sealed class StreamConnector
             }
         }
     }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private void SignalChanged() => Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
 
     private TimeSpan NextDelay(TimeSpan delay)
     {

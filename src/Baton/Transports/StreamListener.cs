@@ -13,6 +13,8 @@ internal sealed class StreamListener
     private readonly NetSocket _listener;
     private readonly ZmqSocket _owner;
     private readonly string? _ipcPath;
+    private IpcPath.FileIdentity? _ipcIdentity;
+    private int _ipcReleased;
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _lock = new();
     private readonly Dictionary<Connection, Task> _connections = [];
@@ -67,26 +69,24 @@ internal sealed class StreamListener
             ? Path.Combine(Path.GetTempPath(), $"baton-{Guid.NewGuid():N}.ipc")
             : endpoint.Address;
         var ipc = new NetSocket(AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, ProtocolType.Unspecified);
+        IpcPath.FileIdentity? identity;
         try
         {
-            // A file left by a socket that died without closing would block the bind; libzmq removes it too.
-            if (File.Exists(path))
-            {
-                File.Delete(path);
-            }
-
-            ipc.Bind(new UnixDomainSocketEndPoint(path));
-            ipc.Listen();
+            // A live listener's path is refused; a file left by a socket that died is taken over.
+            identity = IpcPath.BindAndListen(ipc, path, endpoint.Text);
         }
-        catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException or EndpointInUseException)
         {
             ipc.Dispose();
-            throw e is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }
-                ? new EndpointInUseException(endpoint.Text, e)
-                : new InvalidEndpointException(endpoint.Text, $"cannot bind: {e.Message}", e);
+            throw e switch
+            {
+                EndpointInUseException inUse => inUse,
+                SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } => new EndpointInUseException(endpoint.Text, e),
+                _ => new InvalidEndpointException(endpoint.Text, $"cannot bind: {e.Message}", e),
+            };
         }
 
-        return new StreamListener(ipc, owner, endpoint.Text, "ipc://" + path, path);
+        return new StreamListener(ipc, owner, endpoint.Text, "ipc://" + path, path) { _ipcIdentity = identity };
     }
 
     /// <summary>Stops accepting and removes the ipc file; connections already made stay.</summary>
@@ -99,15 +99,10 @@ internal sealed class StreamListener
 
         _stop.Cancel();
         _listener.Dispose();
-        if (_ipcPath is not null)
+        if (_ipcPath is not null && Interlocked.Exchange(ref _ipcReleased, 1) == 0)
         {
-            try
-            {
-                File.Delete(_ipcPath);
-            }
-            catch (IOException)
-            {
-            }
+            // Only if it is still our file: another listener may have taken the path over since.
+            IpcPath.Release(_ipcPath, _ipcIdentity);
         }
     }
 
