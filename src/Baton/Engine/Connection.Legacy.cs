@@ -69,6 +69,8 @@ internal sealed partial class Connection
         {
             var greeting = new byte[Zmtp.GreetingSize];
             Zmtp.WriteGreeting(greeting, "NULL", asServer: false);
+
+            // The signature and the major version are out already: the minor version onwards completes it.
             await SendAllAsync(greeting.AsMemory(LegacyGreeting.RevisionOffset + 1)).ConfigureAwait(false);
             await ReadGreetingAsync().ConfigureAwait(false);
             return true;

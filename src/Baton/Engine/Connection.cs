@@ -11,8 +11,9 @@ using NetSocket = System.Net.Sockets.Socket;
 namespace Baton.Engine;
 
 /// <summary>
-/// One ZMTP 3.x stream to a peer: the NULL handshake, then a read loop that decodes every frame a
-/// read brings and a write loop that batches many messages into each system call, plus heartbeats.
+/// One ZMTP stream to a peer (3.x; 2.0 and 1.0 peers see Connection.Legacy.cs): the NULL handshake,
+/// then a read loop that decodes every frame a read brings and a write loop that batches many messages
+/// into each system call, plus heartbeats.
 /// </summary>
 internal sealed partial class Connection
 {
