@@ -45,12 +45,12 @@ internal sealed partial class Connection
 
         if (greeting.Length >= 10 && (greeting[9] & 1) != 1)
         {
-            throw new PeerException("ZMTP 1.0 peers are not supported");
+            throw new PeerException("not a ZMTP 3 greeting (a ZMTP 1.0 peer's first frame)");
         }
 
         if (greeting.Length >= 11 && greeting[10] < 3)
         {
-            throw new PeerException($"ZMTP {greeting[10]}.x peers are not supported (3.0 or later needed)");
+            throw new PeerException($"not a ZMTP 3 greeting (revision {greeting[10]}: ZMTP {(greeting[10] == 1 ? "2.0" : "1.0")})");
         }
     }
 
@@ -88,6 +88,11 @@ internal sealed partial class Connection
             var more = (flags & Zmtp.FlagMore) != 0;
             if (isCommand)
             {
+                if (_framing != 3)
+                {
+                    throw LegacyCommand(flags);
+                }
+
                 if (more)
                 {
                     throw new PeerException("malformed frame: a command with the MORE flag");

@@ -60,7 +60,7 @@ internal sealed partial class Connection
                     streaming = batch.Count > 1 || (batch.Count == 1 && batch[0].Messages > 1);
                     if (batch.Count > 0)
                     {
-                        await WriteBatchAsync(batch).ConfigureAwait(false);
+                        await (_framing == 1 ? WriteBatchV1Async(batch) : WriteBatchAsync(batch)).ConfigureAwait(false);
                         wrote = true;
                     }
 
@@ -104,7 +104,7 @@ internal sealed partial class Connection
     /// </summary>
     public bool TryWriteInline()
     {
-        if (!_inlineAllowed || !_ready || _draining || Volatile.Read(ref _writeOwner) != 0 || Interlocked.CompareExchange(ref _writeOwner, 1, 0) != 0)
+        if (!_inlineAllowed || !_ready || _draining || _framing == 1 || Volatile.Read(ref _writeOwner) != 0 || Interlocked.CompareExchange(ref _writeOwner, 1, 0) != 0)
         {
             return false;
         }

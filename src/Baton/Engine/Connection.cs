@@ -11,8 +11,9 @@ using NetSocket = System.Net.Sockets.Socket;
 namespace Baton.Engine;
 
 /// <summary>
-/// One ZMTP 3.x stream to a peer: the NULL handshake, then a read loop that decodes every frame a
-/// read brings and a write loop that batches many messages into each system call, plus heartbeats.
+/// One ZMTP stream to a peer (3.x; 2.0 and 1.0 peers see Connection.Legacy.cs): the NULL handshake,
+/// then a read loop that decodes every frame a read brings and a write loop that batches many messages
+/// into each system call, plus heartbeats.
 /// </summary>
 internal sealed partial class Connection
 {
@@ -96,11 +97,12 @@ internal sealed partial class Connection
                 handshakeTimer = new Timer(static state => ((Connection)state!).Abort("the ZMTP handshake did not complete in time"), this, _options.HandshakeInterval, Timeout.InfiniteTimeSpan);
             }
 
-            var greeting = new byte[Zmtp.GreetingSize];
-            Zmtp.WriteGreeting(greeting, "NULL", asServer: false);
-            await SendAllAsync(greeting).ConfigureAwait(false);
-            await ReadGreetingAsync().ConfigureAwait(false);
-            await SendAllAsync(Zmtp.EncodeReady(SocketTypes.WireName(_owner.Type), _options.Identity)).ConfigureAwait(false);
+            // False: a ZMTP 2.0 or 1.0 peer, handshaken already (see Connection.Legacy.cs).
+            if (await ExchangeGreetingAsync().ConfigureAwait(false))
+            {
+                await SendAllAsync(Zmtp.EncodeReady(SocketTypes.WireName(_owner.Type), _options.Identity)).ConfigureAwait(false);
+            }
+
             while (!_ready)
             {
                 if (!await ReadFramesAsync().ConfigureAwait(false))
@@ -112,12 +114,12 @@ internal sealed partial class Connection
             handshakeTimer?.Dispose();
             handshakeTimer = null;
             writer = WriteLoopAsync();
-            if (_options.HeartbeatInterval > TimeSpan.Zero)
+            if (_options.HeartbeatInterval > TimeSpan.Zero && _framing == 3)
             {
                 heartbeat = StartHeartbeat();
             }
 
-            while (await ReadFramesAsync().ConfigureAwait(false))
+            while (await (_framing == 1 ? ReadFramesV1Async() : ReadFramesAsync()).ConfigureAwait(false))
             {
             }
 
@@ -231,7 +233,11 @@ internal sealed partial class Connection
         }
 
         byte[] encoded;
-        if (_legacy)
+        if (_framing == 1)
+        {
+            encoded = Zmtp1Codec.EncodeFrame(body, more: false);
+        }
+        else if (_legacy)
         {
             encoded = new byte[Zmtp.MaxHeaderSize + body.Length];
             var header = Zmtp.WriteHeader(encoded, 0, body.Length);

@@ -66,7 +66,7 @@ public class PyzmqPairingTests
         await RunScenarioAsync(pairing, first, second);
     }
 
-    private static async Task RunScenarioAsync(string pairing, InteropSide a, InteropSide b)
+    internal static async Task RunScenarioAsync(string pairing, InteropSide a, InteropSide b)
     {
         switch (pairing)
         {

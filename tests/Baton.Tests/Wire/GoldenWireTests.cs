@@ -10,7 +10,7 @@ public class GoldenWireTests
 {
     private static readonly byte[] ExpectedGreeting =
     [
-        0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0x7F, // signature
+        0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, // signature: the padding is the identity's length + 1, for ZMTP 1.0 peers (RFC 15 2.1)
         0x03, 0x01, // version 3.1
         (byte)'N', (byte)'U', (byte)'L', (byte)'L', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // mechanism, 20 bytes
         0x00, // as-server
@@ -20,14 +20,35 @@ public class GoldenWireTests
     private static byte[] Ascii(string text) => Encoding.ASCII.GetBytes(text);
 
     [Fact]
-    public async Task BoundSocket_SendsZmtp31NullGreetingBeforeHearingAnything()
+    public async Task BoundSocket_SendsTheZmtp31NullGreetingInStages_AsLibzmqDoes()
     {
         using var context = new Context();
         await using var pull = new PullSocket(TestUtil.Quick, context);
         using var raw = await RawPeer.ConnectAsync(pull.Bind("tcp://127.0.0.1:0"));
-        var greeting = await raw.ReadExactlyAsync(64);
         Assert.Equal(64, ExpectedGreeting.Length);
-        Assert.Equal(ExpectedGreeting, greeting);
+
+        // The signature alone until the peer's shows it is not a ZMTP 1.0 peer (RFC 37, backwards interoperability).
+        Assert.Equal(ExpectedGreeting[..10], await raw.ReadExactlyAsync(10));
+        await Assert.ThrowsAsync<TimeoutException>(() => raw.ReadExactlyAsync(1, TimeSpan.FromMilliseconds(200)));
+        await raw.SendAsync(RawZmtp.Greeting()[..10]);
+
+        // Then the major version, and the rest only once the peer's version shows it speaks ZMTP 3.
+        Assert.Equal(ExpectedGreeting[10..11], await raw.ReadExactlyAsync(1));
+        await Assert.ThrowsAsync<TimeoutException>(() => raw.ReadExactlyAsync(1, TimeSpan.FromMilliseconds(200)));
+        await raw.SendAsync(RawZmtp.Greeting()[10..11]);
+        Assert.Equal(ExpectedGreeting[11..], await raw.ReadExactlyAsync(53));
+    }
+
+    [Fact]
+    public async Task Signature_CarriesTheIdentityLength_ForZmtp10Peers()
+    {
+        var (listener, endpoint) = RawPeer.Listen();
+        using var _ = listener;
+        using var context = new Context();
+        await using var dealer = new DealerSocket(TestUtil.Quick with { Identity = Ascii("id-1") }, context);
+        dealer.Connect(endpoint);
+        using var raw = await RawPeer.AcceptAsync(listener);
+        Assert.Equal([0xFF, 0, 0, 0, 0, 0, 0, 0, 5, 0x7F], await raw.ReadExactlyAsync(10));
     }
 
     [Fact]
@@ -39,6 +60,7 @@ public class GoldenWireTests
         await using var push = new PushSocket(TestUtil.Quick, context);
         push.Connect(endpoint);
         using var raw = await RawPeer.AcceptAsync(listener);
+        await raw.SendAsync(RawZmtp.Greeting());
         Assert.Equal(ExpectedGreeting, await raw.ReadExactlyAsync(64));
     }
 

@@ -1,0 +1,375 @@
+using System.Buffers;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using Baton.Internal;
+using Baton.Messages;
+using Baton.Sockets;
+using Baton.Wire;
+using SocketType = Baton.Sockets.SocketType;
+
+namespace Baton.Engine;
+
+/// <summary>
+/// Older peers: the staged greeting that finds out whether the peer speaks ZMTP 3.x, 2.0 or 1.0 (RFC 37
+/// "Backwards Interoperability", RFC 15, RFC 13), and ZMTP 1.0 framing. ZMTP 2.0 data frames are ZMTP 3's,
+/// so a 2.0 peer goes through the ordinary read and write paths, with commands refused.
+/// </summary>
+internal sealed partial class Connection
+{
+    private static readonly byte[] s_majorVersion = [3];
+
+    // What the peer speaks once greeted: 3 (ZMTP 3.x), 2 (ZMTP 2.0: 3's data frames, no commands) or 1 (ZMTP 1.0 framing).
+    private int _framing = 3;
+
+    private ReadOnlySpan<byte> Received => _readBuffer.AsSpan(_start, _end - _start);
+
+    /// <summary>
+    /// The greeting in stages, as libzmq's engine does: our signature; then, if the peer's is a ZMTP 2+
+    /// one, our major version; then, by the peer's revision, the rest of a ZMTP 3 greeting or of a 2.0
+    /// one. True when the peer speaks ZMTP 3 and its greeting has been read (READY comes next); false
+    /// when an older peer's handshake is complete.
+    /// </summary>
+    private async Task<bool> ExchangeGreetingAsync()
+    {
+        var identity = _options.Identity ?? [];
+        var signature = new byte[LegacyGreeting.SignatureSize];
+        LegacyGreeting.WriteSignature(signature, identity.Length);
+        await SendAllAsync(signature).ConfigureAwait(false);
+
+        bool versioned;
+        while (LegacyGreeting.ReadSignature(Received, out versioned) == OperationStatus.NeedMoreData)
+        {
+            await FillGreetingAsync().ConfigureAwait(false);
+        }
+
+        if (!versioned)
+        {
+            // The peer read our signature as the head of our identity frame (length and flags): the body completes it.
+            if (identity.Length > 0)
+            {
+                await SendAllAsync(identity).ConfigureAwait(false);
+            }
+
+            await CompleteLegacyHandshakeAsync(ZmtpVersion.Zmtp10Unversioned, peerType: null).ConfigureAwait(false);
+            return false;
+        }
+
+        await SendAllAsync(s_majorVersion).ConfigureAwait(false);
+        while (_end - _start <= LegacyGreeting.RevisionOffset)
+        {
+            await FillGreetingAsync().ConfigureAwait(false);
+        }
+
+        if (!LegacyGreeting.TryParseRevision(_readBuffer[_start + LegacyGreeting.RevisionOffset], out var version, out var error))
+        {
+            throw new PeerException(error!);
+        }
+
+        if (version == ZmtpVersion.Zmtp3)
+        {
+            var greeting = new byte[Zmtp.GreetingSize];
+            Zmtp.WriteGreeting(greeting, "NULL", asServer: false);
+
+            // The signature and the major version are out already: the minor version onwards completes it.
+            await SendAllAsync(greeting.AsMemory(LegacyGreeting.RevisionOffset + 1)).ConfigureAwait(false);
+            await ReadGreetingAsync().ConfigureAwait(false);
+            return true;
+        }
+
+        var ownType = SocketTypes.WireName(_owner.Type);
+        await SendAllAsync(LegacyGreeting.EncodeGreetingTail(version, ownType, identity)).ConfigureAwait(false);
+        while (_end - _start < LegacyGreeting.Zmtp2GreetingSize)
+        {
+            await FillGreetingAsync().ConfigureAwait(false);
+        }
+
+        var typeByte = _readBuffer[_start + LegacyGreeting.Zmtp2GreetingSize - 1];
+        _start += LegacyGreeting.Zmtp2GreetingSize;
+        var typeName = LegacyGreeting.SocketTypeName(typeByte) ?? throw new PeerException($"unknown peer socket type {typeByte} in a ZMTP 2.0 greeting");
+        SocketTypes.TryParse(typeName, out var peerType);
+        if (!SocketTypes.AreCompatible(_owner.Type, peerType))
+        {
+            // ZMTP 2.0 has no ERROR command: closing is all the peer hears.
+            throw new PeerException($"invalid socket pairing: a {ownType} socket cannot talk to a {typeName} socket");
+        }
+
+        await CompleteLegacyHandshakeAsync(version, peerType).ConfigureAwait(false);
+        return false;
+    }
+
+    private async Task FillGreetingAsync()
+    {
+        if (!await FillAsync().ConfigureAwait(false))
+        {
+            throw new PeerException("the peer closed the connection during the greeting");
+        }
+    }
+
+    /// <summary>Reads the peer's identity frame and joins the pipe to the socket, as READY does for ZMTP 3.</summary>
+    private async Task CompleteLegacyHandshakeAsync(ZmtpVersion version, SocketType? peerType)
+    {
+        _framing = version == ZmtpVersion.Zmtp20 ? 2 : 1;
+
+        // Subscriptions travel as messages, as to a ZMTP 3.0 peer.
+        _legacy = true;
+        Range identity;
+        int consumed;
+        while (true)
+        {
+            var status = LegacyGreeting.ReadIdentity(version, Received, out identity, out consumed, out var error);
+            if (status == OperationStatus.Done)
+            {
+                break;
+            }
+
+            if (status == OperationStatus.InvalidData)
+            {
+                throw new PeerException(error!);
+            }
+
+            await FillGreetingAsync().ConfigureAwait(false);
+        }
+
+        var id = Received[identity];
+        _pipe.PeerIdentity = id.IsEmpty ? null : id.ToArray();
+        _start += consumed;
+
+        // An unversioned peer does not say what it is: assume the usual counterpart, so the peer counts as connected.
+        _pipe.PeerType = peerType ?? Counterpart(_owner.Type);
+        _pipe.Attach(this);
+        _ready = true;
+        if (!_owner.OnPipeConnected(_pipe, out var refusal))
+        {
+            _ready = false;
+            _pipe.Detach(this);
+            throw new PeerException(refusal ?? "refused by the socket");
+        }
+
+        var protocol = version switch
+        {
+            ZmtpVersion.Zmtp20 => "ZMTP 2.0",
+            ZmtpVersion.Zmtp10 => "ZMTP 1.0 with a ZMTP 2.0 greeting",
+            _ => "ZMTP 1.0",
+        };
+        Log.LegacyPeerConnected(_logger, SocketTypes.WireName(_owner.Type), _pipe.Endpoint, peerType is { } type ? SocketTypes.WireName(type) : "unknown type", protocol);
+        _owner.Raise(SocketEventKind.HandshakeSucceeded, _pipe.Endpoint);
+        BatonMetrics.Connections.Add(1, _owner.MetricTag);
+
+        if (version == ZmtpVersion.Zmtp10Unversioned && _owner.Type is SocketType.Pub or SocketType.XPub)
+        {
+            // A ZMTP 1.0 subscriber never sends its subscriptions (it filters by itself): it gets everything, as libzmq does.
+            var all = Frame.Rent(1);
+            all.WritableSpan[0] = 1;
+            _owner.Deliver(_pipe, new Message(all) { Kind = MessageKind.Subscription });
+        }
+    }
+
+    private static SocketType Counterpart(SocketType type) => type switch
+    {
+        SocketType.Pub or SocketType.XPub => SocketType.Sub,
+        SocketType.Sub or SocketType.XSub => SocketType.Pub,
+        SocketType.Req => SocketType.Rep,
+        SocketType.Rep => SocketType.Req,
+        SocketType.Dealer or SocketType.Router => SocketType.Dealer,
+        SocketType.Push => SocketType.Pull,
+        SocketType.Pull => SocketType.Push,
+        _ => type,
+    };
+
+    /// <summary>A ZMTP 2.0 peer sent a frame with the command flag, a reserved bit in 2.0.</summary>
+    private static PeerException LegacyCommand(byte flags)
+        => new($"malformed ZMTP 2.0 frame: reserved flag bits set (0x{flags:X2})");
+
+    /// <summary>Reads once and decodes every complete ZMTP 1.0 frame; false at end of stream (ReadFramesAsync for 1.0 framing).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ReadFramesV1Async()
+    {
+        while (true)
+        {
+            var status = Zmtp1Codec.ReadHeader(Received, out var headerSize, out var size, out var more, out var error);
+            if (status == OperationStatus.InvalidData)
+            {
+                throw new PeerException(error!);
+            }
+
+            if (status == OperationStatus.NeedMoreData)
+            {
+                break;
+            }
+
+            if (size > int.MaxValue - 64 || (_options.MaxMessageSize >= 0 && (long)size + _partialSize > _options.MaxMessageSize))
+            {
+                throw new PeerException($"message larger than the maximum message size ({_options.MaxMessageSize} bytes): a frame of {size} bytes");
+            }
+
+            var frameSize = (int)size;
+            var available = _end - _start - headerSize;
+            Frame frame;
+            if (available >= frameSize)
+            {
+                _partial ??= Message.Rent();
+                frame = _partial.Allocate(frameSize);
+                _readBuffer.AsSpan(_start + headerSize, frameSize).CopyTo(frame.WritableSpan);
+                _start += headerSize + frameSize;
+            }
+            else if (frameSize > ReadBufferSize / 2)
+            {
+                await DeliverBatchAsync().ConfigureAwait(false);
+                frame = await ReadLargeFrameAsync(headerSize, frameSize).ConfigureAwait(false);
+            }
+            else
+            {
+                break;
+            }
+
+            _partial ??= Message.Rent();
+            _partial.Append(frame);
+            _partialSize += frameSize;
+            if (!more)
+            {
+                _batch[_batched++] = _partial;
+                _partial = null;
+                _partialSize = 0;
+                if (_batched == _batch.Length || (_pipe.ReceiveCapacity > 0 && _pipe.InboundCount + _batched >= _pipe.ReceiveCapacity))
+                {
+                    await DeliverBatchAsync().ConfigureAwait(false);
+                }
+            }
+        }
+
+        await DeliverBatchAsync().ConfigureAwait(false);
+        return await FillAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reads a frame larger than half the read buffer straight into its own buffer; the buffer grows
+    /// with the data that arrives beyond <see cref="EagerFrameLimit"/>, so a header alone commits little.
+    /// </summary>
+    private async ValueTask<Frame> ReadLargeFrameAsync(int headerSize, int frameSize)
+    {
+        var capacity = Math.Min(frameSize, EagerFrameLimit);
+        var pooled = capacity <= 1 << 20;
+        var array = pooled ? ArrayPool<byte>.Shared.Rent(capacity) : GC.AllocateUninitializedArray<byte>(capacity);
+        var have = _end - _start - headerSize;
+        _readBuffer.AsSpan(_start + headerSize, have).CopyTo(array);
+        _start = _end = 0;
+        while (have < frameSize)
+        {
+            if (have == array.Length)
+            {
+                var grown = GC.AllocateUninitializedArray<byte>((int)Math.Min((long)array.Length * 2, frameSize));
+                array.AsSpan(0, have).CopyTo(grown);
+                if (pooled)
+                {
+                    ArrayPool<byte>.Shared.Return(array);
+                }
+
+                array = grown;
+                pooled = false;
+            }
+
+            var read = await _socket.ReceiveAsync(array.AsMemory(have, Math.Min(frameSize, array.Length) - have), SocketFlags.None, _abort.Token).ConfigureAwait(false);
+            if (read == 0)
+            {
+                if (pooled)
+                {
+                    ArrayPool<byte>.Shared.Return(array);
+                }
+
+                throw new PeerException("the peer hung up in the middle of a frame");
+            }
+
+            have += read;
+            Volatile.Write(ref _lastReceived, Environment.TickCount64);
+        }
+
+        return new Frame(array, frameSize, pooled);
+    }
+
+    /// <summary>
+    /// WriteBatchAsync for a ZMTP 1.0 peer: the pipe's chunks hold ZMTP 3 frames (encoded by the senders
+    /// before anyone knew the peer's version), so they are re-framed here, at write time, into a scratch buffer.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteBatchV1Async(List<StreamPipe.Segment> batch)
+    {
+        // Room for a whole chunk and the few bytes per frame 1.0 headers may add.
+        var scratch = ArrayPool<byte>.Shared.Rent(128 * 1024);
+        var next = 0;
+        try
+        {
+            for (; next < batch.Count; next++)
+            {
+                var segment = batch[next];
+                if (segment.Chunk is not null)
+                {
+                    var source = segment.Chunk.AsMemory(0, segment.Length);
+                    while (!source.IsEmpty)
+                    {
+                        var status = Zmtp1Codec.TranscodeFromZmtp3(source.Span, scratch, out var consumed, out var written);
+                        if (status == OperationStatus.InvalidData || written == 0)
+                        {
+                            throw new InvalidOperationException("a chunk of the pipe does not hold whole ZMTP frames");
+                        }
+
+                        await SendAllAsync(scratch.AsMemory(0, written)).ConfigureAwait(false);
+                        source = source[consumed..];
+                    }
+
+                    _pipe.Recycle(segment.Chunk);
+                }
+                else
+                {
+                    await WriteLargeV1Async(segment.Message!, scratch).ConfigureAwait(false);
+                    segment.Message!.Release();
+                }
+            }
+        }
+        finally
+        {
+            // On failure the rest of the batch is lost with the connection, as in WriteBatchAsync.
+            for (; next < batch.Count; next++)
+            {
+                StreamPipe.Release(batch[next]);
+            }
+
+            batch.Clear();
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    /// <summary>Writes a message with a large frame in 1.0 framing: small frames through the scratch buffer, large ones from their own.</summary>
+    private async ValueTask WriteLargeV1Async(Message message, byte[] scratch)
+    {
+        var used = 0;
+        var count = message.Count;
+        for (var i = 0; i < count; i++)
+        {
+            var frame = message[i];
+            var small = frame.Length <= StreamPipe.CopyThreshold;
+            if (scratch.Length - used < Zmtp1Codec.MaxHeaderSize + (small ? frame.Length : 0))
+            {
+                await SendAllAsync(scratch.AsMemory(0, used)).ConfigureAwait(false);
+                used = 0;
+            }
+
+            used += Zmtp1Codec.WriteHeader(scratch.AsSpan(used), i < count - 1, frame.Length);
+            if (small)
+            {
+                frame.Span.CopyTo(scratch.AsSpan(used));
+                used += frame.Length;
+            }
+            else
+            {
+                await SendAllAsync(scratch.AsMemory(0, used)).ConfigureAwait(false);
+                used = 0;
+                await SendAllAsync(frame.Memory).ConfigureAwait(false);
+            }
+        }
+
+        if (used > 0)
+        {
+            await SendAllAsync(scratch.AsMemory(0, used)).ConfigureAwait(false);
+        }
+    }
+}
