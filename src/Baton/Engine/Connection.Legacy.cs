@@ -223,7 +223,7 @@ internal sealed partial class Connection
             }
 
             _partial ??= Message.Rent();
-            _partial.Append(frame);
+            _partial.AppendFrame(frame);
             _partialSize += frameSize;
             if (!more)
             {
@@ -342,10 +342,10 @@ internal sealed partial class Connection
     private async ValueTask WriteLargeV1Async(Message message, byte[] scratch)
     {
         var used = 0;
-        var count = message.Count;
+        var count = message.FrameCount;
         for (var i = 0; i < count; i++)
         {
-            var frame = message[i];
+            var frame = message.FrameAt(i);
             var small = frame.Length <= StreamPipe.CopyThreshold;
             if (scratch.Length - used < Zmtp1Codec.MaxHeaderSize + (small ? frame.Length : 0))
             {
