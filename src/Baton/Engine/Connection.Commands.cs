@@ -67,7 +67,7 @@ internal sealed partial class Connection
             var subscription = Frame.Rent(data.Length + 1);
             subscription.WritableSpan[0] = name.SequenceEqual(Zmtp.Subscribe) ? (byte)1 : (byte)0;
             data.CopyTo(subscription.WritableSpan[1..]);
-            _owner.Deliver(_pipe, new Message(subscription) { Kind = MessageKind.Subscription });
+            _owner.Deliver(_pipe, MessageBody.Of(subscription, MessageKind.Subscription));
         }
         else if (name.SequenceEqual(Zmtp.Error))
         {

@@ -160,7 +160,7 @@ internal sealed partial class Connection
             // A ZMTP 1.0 subscriber never sends its subscriptions (it filters by itself): it gets everything, as libzmq does.
             var all = Frame.Rent(1);
             all.WritableSpan[0] = 1;
-            _owner.Deliver(_pipe, new Message(all) { Kind = MessageKind.Subscription });
+            _owner.Deliver(_pipe, MessageBody.Of(all, MessageKind.Subscription));
         }
     }
 
@@ -207,7 +207,7 @@ internal sealed partial class Connection
             Frame frame;
             if (available >= frameSize)
             {
-                _partial ??= Message.Rent();
+                _partial ??= MessageBody.Rent();
                 frame = _partial.Allocate(frameSize);
                 _readBuffer.AsSpan(_start + headerSize, frameSize).CopyTo(frame.WritableSpan);
                 _start += headerSize + frameSize;
@@ -222,7 +222,7 @@ internal sealed partial class Connection
                 break;
             }
 
-            _partial ??= Message.Rent();
+            _partial ??= MessageBody.Rent();
             _partial.AppendFrame(frame);
             _partialSize += frameSize;
             if (!more)
@@ -339,7 +339,7 @@ internal sealed partial class Connection
     }
 
     /// <summary>Writes a message with a large frame in 1.0 framing: small frames through the scratch buffer, large ones from their own.</summary>
-    private async ValueTask WriteLargeV1Async(Message message, byte[] scratch)
+    private async ValueTask WriteLargeV1Async(MessageBody message, byte[] scratch)
     {
         var used = 0;
         var count = message.FrameCount;

@@ -137,7 +137,7 @@ internal sealed partial class Connection
             Frame frame;
             if (available - headerSize >= frameSize)
             {
-                _partial ??= Message.Rent();
+                _partial ??= MessageBody.Rent();
                 frame = _partial.Allocate(frameSize);
                 buffer.AsSpan(_start + headerSize, frameSize).CopyTo(frame.WritableSpan);
 
@@ -193,7 +193,7 @@ internal sealed partial class Connection
                 break;
             }
 
-            _partial ??= Message.Rent();
+            _partial ??= MessageBody.Rent();
             _partial.AppendFrame(frame);
             _partialSize += frameSize;
             if (!more)

@@ -198,7 +198,7 @@ internal sealed partial class Connection
 
     /// <summary>Writes a message that has a large frame: headers and small frames through a scratch buffer, large frames from their own.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask WriteLargeAsync(Message message)
+    private async ValueTask WriteLargeAsync(MessageBody message)
     {
         var scratch = ArrayPool<byte>.Shared.Rent(StreamPipe.CopyThreshold + Zmtp.MaxHeaderSize);
         try

@@ -51,10 +51,10 @@ internal sealed partial class Connection
     private bool _ready;
     private volatile bool _draining;
     private string? _abortReason;
-    private Message? _partial;
+    private MessageBody? _partial;
 
     // Messages decoded from one read, handed to the socket together (see DeliverBatchAsync).
-    private readonly Message[] _batch = new Message[64];
+    private readonly MessageBody[] _batch = new MessageBody[64];
     private int _batched;
     private long _partialSize;
 
@@ -162,7 +162,7 @@ internal sealed partial class Connection
         }
 
         _drained.TrySetResult();
-        _partial?.Dispose();
+        _partial?.Release();
         // Whole messages that came before the fault are the peer's, and are kept, as if delivered one by one.
         DeliverPending();
         _socket.Dispose();
@@ -224,7 +224,7 @@ internal sealed partial class Connection
     }
 
     /// <summary>Queues a subscription change: a SUBSCRIBE/CANCEL command, or the 3.0 message form.</summary>
-    public void EnqueueSubscription(Message message)
+    public void EnqueueSubscription(MessageBody message)
     {
         var body = message.FrameCount > 0 ? message.FrameAt(0).Span : default;
         if (body.IsEmpty)

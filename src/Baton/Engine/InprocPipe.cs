@@ -13,7 +13,7 @@ namespace Baton.Engine;
 internal sealed class InprocPipe : Pipe
 {
     private readonly Lock _gate = new();
-    private readonly ConcurrentQueue<Message> _backlog = new();
+    private readonly ConcurrentQueue<MessageBody> _backlog = new();
     private readonly int _backlogCapacity;
     private InprocPipe? _peer;
     private volatile bool _linked;
@@ -69,7 +69,7 @@ internal sealed class InprocPipe : Pipe
         Owner.PulseWritable();
     }
 
-    public override bool TryWrite(Message message)
+    public override bool TryWrite(MessageBody message)
     {
         if (!_linked)
         {
@@ -82,7 +82,7 @@ internal sealed class InprocPipe : Pipe
                         return false;
                     }
 
-                    _backlog.Enqueue(message.Handover());
+                    _backlog.Enqueue(message);
                     return true;
                 }
             }
@@ -94,11 +94,11 @@ internal sealed class InprocPipe : Pipe
             return false;
         }
 
-        peer.Owner.Deliver(peer, message.Handover());
+        peer.Owner.Deliver(peer, message);
         return true;
     }
 
-    public override void WriteControl(Message message)
+    public override void WriteControl(MessageBody message)
     {
         // Before the link there is nobody to tell; subscriptions are resent when it is made.
         var peer = _peer;

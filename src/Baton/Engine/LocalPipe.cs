@@ -8,9 +8,9 @@ internal sealed class LocalPipe(ZmqSocket owner) : Pipe(owner, "local")
 {
     public override bool IsConnected => false;
 
-    public override bool TryWrite(Message message) => false;
+    public override bool TryWrite(MessageBody message) => false;
 
-    public override void WriteControl(Message message)
+    public override void WriteControl(MessageBody message)
     {
     }
 

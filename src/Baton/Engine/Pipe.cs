@@ -40,12 +40,12 @@ internal abstract class Pipe
     public abstract bool IsConnected { get; }
 
     /// <summary>Queues a message for the peer; false when the HWM is reached or the pipe is gone.</summary>
-    public abstract bool TryWrite(Message message);
+    public abstract bool TryWrite(MessageBody message);
 
     /// <summary>Queues a one-frame message holding a copy of <paramref name="frame"/>; false when the HWM is reached or the pipe is gone.</summary>
     public virtual bool TryWrite(ReadOnlySpan<byte> frame)
     {
-        var message = Message.Copy(frame);
+        var message = MessageBody.Copy(frame);
         if (TryWrite(message))
         {
             return true;
@@ -56,7 +56,7 @@ internal abstract class Pipe
     }
 
     /// <summary>Sends a subscription change ahead of data, ignoring HWM; dropped when not connected.</summary>
-    public abstract void WriteControl(Message message);
+    public abstract void WriteControl(MessageBody message);
 
     /// <summary>How many inbound messages may wait before this peer is paused; 0 = no limit.</summary>
     public int ReceiveCapacity { get; set; }
@@ -68,7 +68,7 @@ internal abstract class Pipe
     public bool IsInboundFull => ReceiveCapacity > 0 && Volatile.Read(ref _inbound) >= ReceiveCapacity;
 
     /// <summary>This peer's received messages waiting for the application (see FairQueue).</summary>
-    public System.Collections.Concurrent.ConcurrentQueue<Message> Inbound { get; } = new();
+    public System.Collections.Concurrent.ConcurrentQueue<MessageBody> Inbound { get; } = new();
 
     /// <summary>
     /// Marks the pipe as being in the fair queue's ready ring; false if it already is. The plain read

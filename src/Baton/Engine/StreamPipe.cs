@@ -43,7 +43,7 @@ internal sealed class StreamPipe : Pipe
     }
 
     /// <summary>A run of encoded messages, or one message to write from its own buffers.</summary>
-    public readonly record struct Segment(byte[]? Chunk, int Length, int Messages, Message? Message);
+    public readonly record struct Segment(byte[]? Chunk, int Length, int Messages, MessageBody? Message);
 
     /// <summary>Woken when there is something to write: a message or a command.</summary>
     public AutoResetSignal OutboundSignal { get; } = new();
@@ -67,7 +67,7 @@ internal sealed class StreamPipe : Pipe
     /// </summary>
     public long Progress => Volatile.Read(ref _progress);
 
-    public override bool TryWrite(Message message)
+    public override bool TryWrite(MessageBody message)
     {
         bool encoded;
         lock (_gate)
@@ -147,7 +147,7 @@ internal sealed class StreamPipe : Pipe
     }
 
     /// <summary>Encodes a message of small frames into the current chunk; false if it must go by reference.</summary>
-    private bool TryEncode(Message message)
+    private bool TryEncode(MessageBody message)
     {
         var count = message.FrameCount;
         var size = 0;
@@ -276,7 +276,7 @@ internal sealed class StreamPipe : Pipe
         }
     }
 
-    public override void WriteControl(Message message)
+    public override void WriteControl(MessageBody message)
     {
         var connection = _connection;
         if (connection is null || _terminated)

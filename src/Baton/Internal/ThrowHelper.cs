@@ -6,11 +6,11 @@ namespace Baton.Internal;
 internal static class ThrowHelper
 {
     [DoesNotReturn]
-    public static void ThrowMessageNotLive(bool sent) => throw new ObjectDisposedException(
+    public static void ThrowMessageNotLive(bool isDefault) => throw new ObjectDisposedException(
         "Message",
-        sent
-            ? "The message was sent: a sent message belongs to the socket and must not be used again (take frames out before sending to keep them)."
-            : "The message was disposed and must not be used again (frames taken out of it before stay valid).");
+        isDefault
+            ? "default(Message) is no message: create one with new Message()."
+            : "The message was sent or disposed and must not be used again (a sent message belongs to the socket; frames taken out of a message before stay valid).");
 
     [DoesNotReturn]
     public static void ThrowFrameIndexOutOfRange(int index, int count)

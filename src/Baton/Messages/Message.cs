@@ -1,9 +1,6 @@
 using System.Collections;
-using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using Baton.Internal;
-using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Text;
 
 namespace Baton.Messages;
 
@@ -11,148 +8,75 @@ namespace Baton.Messages;
 /// A ZeroMQ message: one or more frames that travel atomically.
 /// </summary>
 /// <remarks>
-/// <para>Ownership rules, enforced at run time:</para>
+/// <para>A <see cref="Message"/> is a small handle to pooled storage, so creating, sending, receiving
+/// and disposing messages allocates nothing in steady state. The ownership rules are enforced at run
+/// time, through the handle:</para>
 /// <list type="bullet">
 /// <item>Sending a message hands it, with the buffers of its frames, to the socket. Using it afterwards
-/// (reading, changing or sending it again) throws <see cref="ObjectDisposedException"/>; disposing it
-/// afterwards does nothing. A send that does not happen (a timeout, a cancelled token, an exception)
-/// leaves the message with the caller.</item>
-/// <item>A received message belongs to the caller, who should dispose it: that returns the message and
-/// its buffers to a pool, so steady traffic allocates nothing. Using it afterwards throws
-/// <see cref="ObjectDisposedException"/>. (The pool may hand the same object out again later, as a new
-/// message: the check is a safety net, not a licence.)</item>
-/// <item>A frame taken out of a message through the public API (the indexer, <see cref="First"/>,
-/// <see cref="Last"/>, <see cref="Pop"/>, enumeration) stays valid for ever: it can be kept, put into
-/// another message and sent, in any order with the disposal of the first. Its bytes then leave the pool
-/// and belong to the garbage collector. Reading a message without taking frames out
-/// (<see cref="ToString"/>, <see cref="ToStrings"/>, <see cref="ByteCount"/>) keeps its buffers pooled.</item>
+/// (reading, changing or sending it again, through this or any copy of the handle) throws
+/// <see cref="ObjectDisposedException"/>; disposing it afterwards does nothing. A send that does not
+/// happen (a timeout, a cancelled token, an exception) leaves the message with the caller.</item>
+/// <item>A received message belongs to the caller, who should dispose it: that returns its storage to the
+/// pool. Using it afterwards throws <see cref="ObjectDisposedException"/>, and disposing it again does
+/// nothing, even once the pool has reused the storage for another message.</item>
+/// <item>A frame taken out of a message through the indexer, <see cref="First"/>, <see cref="Last"/>,
+/// <see cref="Pop"/> or enumeration stays valid for ever: it can be kept, put into another message and
+/// sent, in any order with the disposal of the first message. Its bytes then leave the pool and belong
+/// to the garbage collector. <see cref="GetSpan"/>, <see cref="ToString"/>, <see cref="ToStrings"/> and
+/// <see cref="ByteCount"/> read a message without taking frames out, and keep its buffers pooled.</item>
 /// <item>A socket refuses a message with no frames (<see cref="ArgumentException"/>).</item>
+/// <item><c>default(Message)</c> is no message: its members throw. Use <c>new Message()</c>.</item>
 /// </list>
 /// </remarks>
-public sealed class Message : IReadOnlyList<Frame>, IDisposable
+public readonly struct Message : IReadOnlyList<Frame>, IDisposable
 {
-    // Up to four frames live inside the object, so a typical message is one allocation, and none once pooled.
-    private InlineFrames _inline;
-    private Frame[]? _overflow;
-    private int _count;
-    /// <summary>Largest store a pooled message keeps; bigger frames rent from the shared array pool.</summary>
-    private const int StoreLimit = 4 * 1024;
-
-    private int _references = 1;
-    private bool _recyclable;
-    private MessageState _state;
-
-    // Set when a frame living in the store escaped through the public API: the store then goes with it.
-    private bool _storeEscaped;
-
-    // Pooled messages keep the bytes of small frames in a store of their own, reused with the message,
-    // so receiving and sending small messages never touch a shared array pool.
-    private byte[]? _store;
-    private int _storeUsed;
+    private readonly MessageBody? _body;
+    private readonly int _generation;
 
     /// <summary>An empty message; add frames with <see cref="Append(Frame)"/>.</summary>
     public Message()
+        : this(MessageBody.Rent())
     {
     }
 
-    /// <summary>A message made of the given frames.</summary>
+    /// <summary>A message made of the given frames (the frames' bytes are not copied).</summary>
     public Message(params ReadOnlySpan<Frame> frames)
+        : this(MessageBody.Rent())
     {
-        EnsureCapacity(frames.Length);
-        frames.CopyTo(Frames);
-        _count = frames.Length;
+        foreach (var frame in frames)
+        {
+            _body!.AppendFrame(frame);
+        }
     }
 
-    /// <summary>A message with one UTF-8 frame per string.</summary>
+    /// <summary>A message with one UTF-8 frame per string, encoded into pooled storage.</summary>
     public Message(params ReadOnlySpan<string> frames)
+        : this(MessageBody.Rent())
     {
-        EnsureCapacity(frames.Length);
         foreach (var text in frames)
         {
-            Append(Frame.FromString(text));
+            ArgumentNullException.ThrowIfNull(text, nameof(frames));
+            _body!.AppendFrame(_body.Allocate(text));
         }
     }
 
-    /// <summary>
-    /// A message with one frame holding a copy of <paramref name="data"/>, taken from a pool together with
-    /// its buffer: sending it, or disposing it, gives both back, so steady traffic allocates nothing.
-    /// </summary>
-    public static Message Copy(ReadOnlySpan<byte> data)
+    /// <summary>A handle to <paramref name="body"/> as it is now.</summary>
+    internal Message(MessageBody body)
     {
-        var message = Rent();
-        var frame = message.Allocate(data.Length);
-        data.CopyTo(frame.WritableSpan);
-        message.AppendFrame(frame);
-        return message;
+        _body = body;
+        _generation = body.Generation;
     }
 
-    /// <summary>A frame of <paramref name="length"/> bytes to fill, from this message's store when it fits, else from the array pool.</summary>
-    internal Frame Allocate(int length)
-    {
-        if (length == 0)
-        {
-            return default;
-        }
-
-        if (!_recyclable || length > StoreLimit)
-        {
-            return Frame.Rent(length);
-        }
-
-        if (_store is null || _store.Length - _storeUsed < length)
-        {
-            if (_store is { Length: StoreLimit })
-            {
-                return Frame.Rent(length);
-            }
-
-            // Grow to fit the message so far; the store then stays with the pooled message. Frames already
-            // handed out keep pointing into the old store, which the garbage collector keeps alive for them.
-            _store = new byte[Math.Min(StoreLimit, Math.Max(256, (int)BitOperations.RoundUpToPowerOf2((uint)(_storeUsed + length))))];
-            _storeUsed = 0;
-        }
-
-        var frame = new Frame(_store, _storeUsed, length, FrameOwnership.Store);
-        _storeUsed += length;
-        return frame;
-    }
-
-    /// <summary>An empty message from the pool; it goes back to the pool when its last reference is released.</summary>
-    internal static Message Rent()
-    {
-        if (!MessagePool.TryTake(out var message))
-        {
-            message = new Message();
-        }
-
-        message._references = 1;
-        message._recyclable = true;
-        message._state = MessageState.Live;
-        message.Kind = MessageKind.Data;
-        return message;
-    }
-
-    internal MessageKind Kind { get; set; }
+    /// <summary>A message with one frame holding a copy of <paramref name="data"/>, in pooled storage.</summary>
+    public static Message Copy(ReadOnlySpan<byte> data) => new(MessageBody.Copy(data));
 
     /// <summary>The number of frames.</summary>
     /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
-    public int Count
-    {
-        get
-        {
-            ThrowIfNotLive();
-            return _count;
-        }
-    }
-
-    /// <summary>The number of frames, for the library's own use: no ownership check.</summary>
-    internal int FrameCount => _count;
-
-    private Span<Frame> Frames => _overflow is null ? _inline : _overflow;
+    public int Count => Body.FrameCount;
 
     /// <summary>
     /// The frame at <paramref name="index"/>. The frame stays valid after this message is disposed or
-    /// sent (its bytes leave the pool, see the remarks on <see cref="Message"/>).
+    /// sent (its bytes leave the pool; see the remarks on <see cref="Message"/>).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not a frame's.</exception>
     /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
@@ -160,21 +84,14 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
     {
         get
         {
-            ThrowIfNotLive();
-            if ((uint)index >= (uint)_count)
+            var body = Body;
+            if ((uint)index >= (uint)body.FrameCount)
             {
-                ThrowHelper.ThrowFrameIndexOutOfRange(index, _count);
+                ThrowHelper.ThrowFrameIndexOutOfRange(index, body.FrameCount);
             }
 
-            return Escape(ref Frames[index]);
+            return body.Escape(index);
         }
-    }
-
-    /// <summary>The frame at <paramref name="index"/> as it is, for the library's own use: no check, and the frame stays pooled.</summary>
-    internal Frame FrameAt(int index)
-    {
-        Debug.Assert((uint)index < (uint)_count);
-        return Frames[index];
     }
 
     /// <summary>The first frame (see the indexer).</summary>
@@ -185,68 +102,62 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
     /// <summary>The last frame (see the indexer).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The message has no frames.</exception>
     /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
-    public Frame Last => this[_count - 1];
+    public Frame Last => this[Count - 1];
+
+    /// <summary>
+    /// The bytes of the frame at <paramref name="index"/>, read in place: nothing leaves the pool. The
+    /// span is valid until the message is sent or disposed (a span cannot be kept on the heap or across
+    /// an await, which keeps it short-lived); take the frame through the indexer to keep it longer.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not a frame's.</exception>
+    /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
+    public ReadOnlySpan<byte> GetSpan(int index)
+    {
+        var body = Body;
+        if ((uint)index >= (uint)body.FrameCount)
+        {
+            ThrowHelper.ThrowFrameIndexOutOfRange(index, body.FrameCount);
+        }
+
+        return body.FrameAt(index).Span;
+    }
 
     /// <summary>The total number of bytes in all frames.</summary>
     /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
-    public long ByteCount
-    {
-        get
-        {
-            ThrowIfNotLive();
-            long total = 0;
-            var frames = Frames[.._count];
-            foreach (ref readonly var frame in frames)
-            {
-                total += frame.Length;
-            }
+    public long ByteCount => Body.ByteCount;
 
-            return total;
-        }
-    }
-
-    /// <summary>Adds a frame at the end.</summary>
+    /// <summary>Adds a frame at the end (its bytes are not copied).</summary>
     /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
     public Message Append(Frame frame)
     {
-        ThrowIfNotLive();
-        AppendFrame(frame);
+        Body.AppendFrame(frame);
         return this;
     }
 
-    /// <summary>Adds a frame at the end, for the library's own use: no check.</summary>
-    internal void AppendFrame(Frame frame)
+    /// <summary>Adds a UTF-8 frame at the end, encoded into pooled storage.</summary>
+    /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
+    public Message Append(string text)
     {
-        EnsureCapacity(_count + 1);
-        Frames[_count++] = frame;
+        ArgumentNullException.ThrowIfNull(text);
+        var body = Body;
+        body.AppendFrame(body.Allocate(text));
+        return this;
     }
 
-    /// <summary>Adds a UTF-8 frame at the end.</summary>
-    public Message Append(string text) => Append(Frame.FromString(text));
-
     /// <summary>Adds a frame wrapping <paramref name="data"/> (no copy) at the end.</summary>
+    /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
     public Message Append(byte[] data) => Append(new Frame(data));
 
     /// <summary>Adds a zero-length frame at the end.</summary>
+    /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
     public Message AppendEmpty() => Append(Frame.Empty);
 
     /// <summary>Inserts a frame at the front, as routing envelopes do.</summary>
     /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
     public Message Push(Frame frame)
     {
-        ThrowIfNotLive();
-        PushFrame(frame);
+        Body.PushFrame(frame);
         return this;
-    }
-
-    /// <summary>Inserts a frame at the front, for the library's own use: no check.</summary>
-    internal void PushFrame(Frame frame)
-    {
-        EnsureCapacity(_count + 1);
-        var frames = Frames;
-        frames[.._count].CopyTo(frames[1..]);
-        frames[0] = frame;
-        _count++;
     }
 
     /// <summary>Removes and returns the first frame, which stays valid (see the indexer).</summary>
@@ -254,302 +165,98 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
     /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
     public Frame Pop()
     {
-        ThrowIfNotLive();
-        if (_count == 0)
+        var body = Body;
+        if (body.FrameCount == 0)
         {
             throw new InvalidOperationException("The message has no frames.");
         }
 
-        var first = Escape(ref Frames[0]);
-        PopFrame();
+        var first = body.Escape(0);
+        body.PopFrame();
         return first;
-    }
-
-    /// <summary>Removes and returns the first frame as it is, for the library's own use: the caller owns its buffer.</summary>
-    internal Frame PopFrame()
-    {
-        Debug.Assert(_count > 0);
-        var frames = Frames;
-        var first = frames[0];
-        _count--;
-        frames[1..(_count + 1)].CopyTo(frames);
-        frames[_count] = default;
-        return first;
-    }
-
-    /// <summary>Removes the first <paramref name="count"/> frames and returns them as a new (pooled) message.</summary>
-    internal Message PopEnvelope(int count)
-    {
-        var envelope = Rent();
-        var frames = Frames;
-        for (var i = 0; i < count; i++)
-        {
-            envelope.AppendFrame(envelope.Adopt(frames[i]));
-        }
-
-        _count -= count;
-        frames[count..(count + _count)].CopyTo(frames);
-        frames.Slice(_count, count).Clear();
-        return envelope;
-    }
-
-    /// <summary>Moves the frames of <paramref name="envelope"/> in front of this message's frames and recycles the envelope.</summary>
-    internal void PushEnvelope(Message envelope)
-    {
-        var added = envelope._count;
-        EnsureCapacity(_count + added);
-        var frames = Frames;
-        frames[.._count].CopyTo(frames[added..]);
-        var moved = envelope.Frames[..added];
-        for (var i = 0; i < added; i++)
-        {
-            frames[i] = Adopt(moved[i]);
-        }
-
-        _count += added;
-
-        // The frames now belong to this message: the envelope goes back empty.
-        envelope.Frames[..added].Clear();
-        envelope._count = 0;
-        envelope.Release();
-    }
-
-    /// <summary>A frame to keep in this message: one living in another message's store is copied, since that store is reused.</summary>
-    private Frame Adopt(Frame frame)
-    {
-        if (!frame.IsInStore)
-        {
-            return frame;
-        }
-
-        var copy = Allocate(frame.Length);
-        frame.Span.CopyTo(copy.WritableSpan);
-        return copy;
     }
 
     /// <summary>Each frame decoded as UTF-8.</summary>
     /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
-    public string[] ToStrings()
-    {
-        ThrowIfNotLive();
-        var result = new string[_count];
-        for (var i = 0; i < _count; i++)
-        {
-            result[i] = Frames[i].ToString();
-        }
+    public string[] ToStrings() => Body.ToStrings();
 
-        return result;
-    }
-
-    /// <summary>The frames as UTF-8 text joined by tabs, the form the <c>baton</c> CLI prints.</summary>
-    /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
+    /// <summary>
+    /// The frames as UTF-8 text joined by tabs, the form the <c>baton</c> CLI prints. Unlike the other
+    /// members it never throws (as .NET asks of ToString): a sent or disposed message reads
+    /// "(sent or disposed)", <c>default(Message)</c> reads "(no message)".
+    /// </summary>
     public override string ToString()
-    {
-        ThrowIfNotLive();
-        var builder = new StringBuilder();
-        for (var i = 0; i < _count; i++)
-        {
-            if (i > 0)
-            {
-                builder.Append('\t');
-            }
-
-            builder.Append(Frames[i].ToString());
-        }
-
-        return builder.ToString();
-    }
-
-    /// <summary>A copy whose pooled frames are copied and whose other frames are shared.</summary>
-    internal Message CloneForFanOut()
-    {
-        var copy = Rent();
-        copy.Kind = Kind;
-        for (var i = 0; i < _count; i++)
-        {
-            var frame = Frames[i];
-            if (frame.IsPooled)
-            {
-                var owned = copy.Allocate(frame.Length);
-                frame.Span.CopyTo(owned.WritableSpan);
-                frame = owned;
-            }
-
-            copy.AppendFrame(frame);
-        }
-
-        return copy;
-    }
-
-    internal void AddReferences(int count)
-    {
-        Debug.Assert(count > 0 && Volatile.Read(ref _references) > 0, "Only an owner adds references.");
-        Interlocked.Add(ref _references, count);
-    }
-
-    /// <summary>True while the message is the caller's to use (not sent, not disposed).</summary>
-    internal bool IsLive => _state == MessageState.Live;
+        => _body is null ? "(no message)" : _body.Generation != _generation ? "(sent or disposed)" : _body.ToString();
 
     /// <summary>
-    /// A socket takes the message: from now on the caller's public calls throw. Internal code goes on
-    /// using it through the unchecked members until the last reference is released.
-    /// </summary>
-    internal void MarkSent()
-    {
-        ThrowIfNotLive();
-        _state = MessageState.Sent;
-    }
-
-    /// <summary>A send that did not happen gives the message back to the caller.</summary>
-    internal void UnmarkSent()
-    {
-        Debug.Assert(_state == MessageState.Sent);
-        _state = MessageState.Live;
-    }
-
-    /// <summary>
-    /// The message a receiver gets when this one crosses to another socket as an object (inproc). A sent
-    /// message moves its frames into a fresh pooled message, so the sender's reference stays dead and cannot
-    /// reach the receiver's message; a message the library made itself travels as it is.
-    /// </summary>
-    internal Message Handover()
-    {
-        if (_state == MessageState.Live)
-        {
-            return this;
-        }
-
-        Debug.Assert(Volatile.Read(ref _references) == 1, "A sent message crossing to another socket has one owner.");
-        var fresh = Rent();
-        fresh.Kind = Kind;
-        fresh.EnsureCapacity(_count);
-        Frames[.._count].CopyTo(fresh.Frames);
-        fresh._count = _count;
-
-        // The store travels with the frames that point into it; the husk keeps the fresh one's, if any.
-        (fresh._store, _store) = (_store, fresh._store);
-        (fresh._storeUsed, _storeUsed) = (_storeUsed, 0);
-        (fresh._storeEscaped, _storeEscaped) = (_storeEscaped, false);
-        Frames[.._count].Clear();
-        _count = 0;
-        Release();
-        return fresh;
-    }
-
-    /// <summary>Drops one reference; the last one returns the pooled buffers (and a pooled message to its pool).</summary>
-    internal void Release()
-    {
-        // One owner, the usual case, needs no atomic: only an owner adds references, so nobody can race us.
-        bool last;
-        if (Volatile.Read(ref _references) == 1)
-        {
-            _references = 0;
-            last = true;
-        }
-        else
-        {
-            last = Interlocked.Decrement(ref _references) == 0;
-        }
-
-        if (last)
-        {
-            _state = MessageState.Released;
-            ReturnBuffers();
-            if (_recyclable)
-            {
-                _recyclable = false;
-                _overflow = null;
-                MessagePool.Return(this);
-            }
-        }
-    }
-
-    /// <summary>
-    /// Returns the message and its pooled buffers to the pool. Afterwards the message must not be used
-    /// (its members throw <see cref="ObjectDisposedException"/>); frames taken out of it stay valid.
-    /// Disposing a message that was sent, or disposing twice, does nothing.
+    /// Returns the message's storage to the pool. Afterwards the message must not be used (its members
+    /// throw <see cref="ObjectDisposedException"/>); frames taken out of it stay valid. Disposing a
+    /// message that was sent, disposing twice, or disposing <c>default(Message)</c> does nothing.
     /// </summary>
     public void Dispose()
     {
-        if (_state == MessageState.Live)
+        var body = _body;
+        if (body is not null && body.Generation == _generation)
         {
-            Release();
+            body.Generation++;
+            body.Release();
         }
-    }
-
-    /// <summary>Throws <see cref="ObjectDisposedException"/>, saying why, unless the message is the caller's to use.</summary>
-    internal void ThrowIfNotLive()
-    {
-        if (_state != MessageState.Live)
-        {
-            ThrowHelper.ThrowMessageNotLive(_state == MessageState.Sent);
-        }
-    }
-
-    /// <summary>The frame in <paramref name="slot"/>, made safe to outlive this message: its buffer leaves the pool.</summary>
-    private Frame Escape(ref Frame slot)
-    {
-        if (slot.IsPooled)
-        {
-            if (slot.IsInStore)
-            {
-                _storeEscaped = true;
-            }
-
-            slot = slot.WithCallerOwnership();
-        }
-
-        return slot;
-    }
-
-    private void ReturnBuffers()
-    {
-        var frames = Frames[.._count];
-        foreach (ref var frame in frames)
-        {
-            frame.ReturnToPool();
-            frame = default;
-        }
-
-        _count = 0;
-        _storeUsed = 0;
-        if (_storeEscaped)
-        {
-            // Frames that escaped still point into the store: it is theirs now, the next message gets a new one.
-            _store = null;
-            _storeEscaped = false;
-        }
-    }
-
-    private void EnsureCapacity(int needed)
-    {
-        var capacity = _overflow?.Length ?? InlineFrames.Length;
-        if (needed <= capacity)
-        {
-            return;
-        }
-
-        var grown = new Frame[Math.Max(needed, capacity * 2)];
-        Frames[.._count].CopyTo(grown);
-        if (_overflow is null)
-        {
-            ((Span<Frame>)_inline).Clear();
-        }
-
-        _overflow = grown;
     }
 
     /// <summary>Enumerates the frames (each stays valid, as from the indexer).</summary>
     /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
     public Enumerator GetEnumerator()
     {
-        ThrowIfNotLive();
+        _ = Body;
         return new(this);
     }
 
     IEnumerator<Frame> IEnumerable<Frame>.GetEnumerator() => GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>True for <c>default(Message)</c>, which refers to nothing.</summary>
+    internal bool IsDefault => _body is null;
+
+    /// <summary>The body behind a live handle; throws, saying why, for any other.</summary>
+    internal MessageBody Body
+    {
+        get
+        {
+            var body = _body;
+            if (body is null || body.Generation != _generation)
+            {
+                ThrowHelper.ThrowMessageNotLive(body is null);
+            }
+
+            return body;
+        }
+    }
+
+    /// <summary>
+    /// A socket takes the message: every handle to it dies, and the socket goes on with the body. A send
+    /// that does not happen gives it back with <see cref="Restore"/>.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
+    /// <exception cref="ArgumentException">The message has no frames.</exception>
+    internal MessageBody TakeForSend(string paramName)
+    {
+        var body = Body;
+        if (body.FrameCount == 0)
+        {
+            ThrowHelper.ThrowEmptyMessage(paramName);
+        }
+
+        body.Generation++;
+        return body;
+    }
+
+    /// <summary>Makes the handle live again after a send that did not happen.</summary>
+    internal void Restore(MessageBody body)
+    {
+        System.Diagnostics.Debug.Assert(ReferenceEquals(body, _body) && body.Generation == _generation + 1);
+        body.Generation = _generation;
+    }
 
     /// <summary>An allocation-free enumerator over a message's frames.</summary>
     public struct Enumerator : IEnumerator<Frame>
@@ -569,7 +276,7 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
         readonly object IEnumerator.Current => Current;
 
         /// <inheritdoc />
-        public bool MoveNext() => ++_index < _message._count;
+        public bool MoveNext() => ++_index < _message.Count;
 
         /// <inheritdoc />
         public void Reset() => _index = -1;
@@ -578,12 +285,5 @@ public sealed class Message : IReadOnlyList<Frame>, IDisposable
         public readonly void Dispose()
         {
         }
-    }
-
-    [InlineArray(Length)]
-    private struct InlineFrames
-    {
-        public const int Length = 4;
-        private Frame _first;
     }
 }

@@ -13,17 +13,17 @@ internal static class MessagePool
 {
     private const int BatchSize = 32;
     private const int MaxBatches = 128;
-    private static readonly ConcurrentQueue<Message[]> Full = new();
-    private static readonly ConcurrentQueue<Message[]> Empty = new();
+    private static readonly ConcurrentQueue<MessageBody[]> Full = new();
+    private static readonly ConcurrentQueue<MessageBody[]> Empty = new();
     private static int _fullCount;
 
     [ThreadStatic]
-    private static Message[]? t_stack;
+    private static MessageBody[]? t_stack;
 
     [ThreadStatic]
     private static int t_count;
 
-    public static bool TryTake(out Message message)
+    public static bool TryTake(out MessageBody message)
     {
         var stack = t_stack;
         if (stack is not null && t_count > 0)
@@ -53,9 +53,9 @@ internal static class MessagePool
         return false;
     }
 
-    public static void Return(Message message)
+    public static void Return(MessageBody message)
     {
-        var stack = t_stack ??= Empty.TryDequeue(out var reused) ? reused : new Message[BatchSize];
+        var stack = t_stack ??= Empty.TryDequeue(out var reused) ? reused : new MessageBody[BatchSize];
         if (t_count == BatchSize)
         {
             // Our stack is full: hand it over whole and start another.
@@ -66,7 +66,7 @@ internal static class MessagePool
             }
 
             Full.Enqueue(stack);
-            stack = t_stack = Empty.TryDequeue(out var next) ? next : new Message[BatchSize];
+            stack = t_stack = Empty.TryDequeue(out var next) ? next : new MessageBody[BatchSize];
             t_count = 0;
         }
 

@@ -13,7 +13,7 @@ public sealed class DealerSocket : ZmqSocket
     {
     }
 
-    private protected override bool TrySendCore(Message message) => _balancer.TrySend(Pipes, message, out _);
+    private protected override bool TrySendCore(MessageBody message) => _balancer.TrySend(Pipes, message, out _);
 
     private protected override bool TrySendCore(ReadOnlySpan<byte> frame) => _balancer.TrySend(Pipes, frame);
 }

@@ -10,7 +10,7 @@ namespace Baton.Sockets;
 internal static class Distributor
 {
     /// <returns>How many matching peers missed the message because they were at HWM.</returns>
-    public static int Send(Pipe[] pipes, Message message, bool filter)
+    public static int Send(Pipe[] pipes, MessageBody message, bool filter)
     {
         // One pass, one match per pipe: each earlier match shares the message, the last one takes
         // the caller's reference, so a single subscriber costs no reference count or copy at all.
@@ -58,7 +58,7 @@ internal static class Distributor
         return dropped;
     }
 
-    private static int SendShared(Pipe pipe, Message message)
+    private static int SendShared(Pipe pipe, MessageBody message)
     {
         if (pipe is InprocPipe)
         {

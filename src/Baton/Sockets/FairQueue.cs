@@ -33,10 +33,10 @@ internal sealed class FairQueue
     public bool IsCompleted => _completed;
 
     /// <summary>Queues a message from <paramref name="pipe"/>; false once the queue is completed.</summary>
-    public bool Enqueue(Pipe pipe, Message message) => EnqueueBatch(pipe, new ReadOnlySpan<Message>(in message));
+    public bool Enqueue(Pipe pipe, MessageBody message) => EnqueueBatch(pipe, new ReadOnlySpan<MessageBody>(in message));
 
     /// <summary>Queues the messages of one read from <paramref name="pipe"/>; false once the queue is completed.</summary>
-    public bool EnqueueBatch(Pipe pipe, ReadOnlySpan<Message> batch)
+    public bool EnqueueBatch(Pipe pipe, ReadOnlySpan<MessageBody> batch)
     {
         if (_completed)
         {
@@ -59,7 +59,7 @@ internal sealed class FairQueue
     }
 
     /// <summary>Takes the next message in fair order, if any is queued.</summary>
-    public bool TryDequeue(out Message message, out Pipe pipe)
+    public bool TryDequeue(out MessageBody message, out Pipe pipe)
     {
         var current = Interlocked.Exchange(ref _current, null);
         if (current is not null)

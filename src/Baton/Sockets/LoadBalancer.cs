@@ -8,7 +8,7 @@ internal sealed class LoadBalancer
 {
     private int _next;
 
-    public bool TrySend(Pipe[] pipes, Message message, out Pipe? chosen)
+    public bool TrySend(Pipe[] pipes, MessageBody message, out Pipe? chosen)
     {
         var count = pipes.Length;
         if (count == 1)

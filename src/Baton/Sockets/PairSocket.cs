@@ -12,7 +12,7 @@ public sealed class PairSocket : ZmqSocket
     {
     }
 
-    private protected override bool TrySendCore(Message message)
+    private protected override bool TrySendCore(MessageBody message)
     {
         var pipes = Pipes;
         return pipes.Length > 0 && pipes[0].TryWrite(message);

@@ -48,7 +48,7 @@ public class PubSocket : ZmqSocket
         }
     }
 
-    private protected override bool TrySendCore(Message message)
+    private protected override bool TrySendCore(MessageBody message)
     {
         if (Distributor.Send(Pipes, message, filter: true) > 0)
         {
@@ -58,7 +58,7 @@ public class PubSocket : ZmqSocket
         return true;
     }
 
-    private protected override bool OnArrival(Pipe pipe, Message message)
+    private protected override bool OnArrival(Pipe pipe, MessageBody message)
     {
         if (!IsSubscriptionChange(message))
         {
@@ -98,10 +98,10 @@ public class PubSocket : ZmqSocket
     private protected override void OnClosing() => _subscribed.Pulse();
 
     /// <summary>What to do with a subscriber's data message (PUB drops it).</summary>
-    private protected virtual bool OnUpstreamData(Message message) => false;
+    private protected virtual bool OnUpstreamData(MessageBody message) => false;
 
     /// <summary>A subscription arrived; <paramref name="isNew"/> when no other peer had it.</summary>
-    private protected virtual void OnSubscribe(Message message, bool isNew)
+    private protected virtual void OnSubscribe(MessageBody message, bool isNew)
     {
     }
 
@@ -110,7 +110,7 @@ public class PubSocket : ZmqSocket
     {
     }
 
-    private static bool IsSubscriptionChange(Message message)
+    private static bool IsSubscriptionChange(MessageBody message)
     {
         if (message.FrameCount != 1 || message.FrameAt(0).Length == 0)
         {

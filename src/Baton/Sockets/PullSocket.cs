@@ -13,5 +13,5 @@ public sealed class PullSocket : ZmqSocket
 
     private protected override bool CanSend => false;
 
-    private protected override bool TrySendCore(Message message) => throw new NotSupportedException();
+    private protected override bool TrySendCore(MessageBody message) => throw new NotSupportedException();
 }

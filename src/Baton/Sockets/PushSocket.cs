@@ -15,7 +15,7 @@ public sealed class PushSocket : ZmqSocket
 
     private protected override bool CanReceive => false;
 
-    private protected override bool TrySendCore(Message message) => _balancer.TrySend(Pipes, message, out _);
+    private protected override bool TrySendCore(MessageBody message) => _balancer.TrySend(Pipes, message, out _);
 
     private protected override bool TrySendCore(ReadOnlySpan<byte> frame) => _balancer.TrySend(Pipes, frame);
 }

@@ -11,7 +11,7 @@ public sealed class RepSocket : ZmqSocket
 {
     private readonly Lock _lock = new();
     private bool _replying;
-    private Message? _envelope;
+    private MessageBody? _envelope;
     private Pipe? _replyPipe;
 
     /// <summary>Creates a REP socket.</summary>
@@ -20,7 +20,7 @@ public sealed class RepSocket : ZmqSocket
     {
     }
 
-    private protected override bool TrySendCore(Message message)
+    private protected override bool TrySendCore(MessageBody message)
     {
         lock (_lock)
         {
@@ -56,7 +56,7 @@ public sealed class RepSocket : ZmqSocket
         }
     }
 
-    private protected override bool OnReceive(ref Message message, Pipe? pipe)
+    private protected override bool OnReceive(ref MessageBody message, Pipe? pipe)
     {
         var delimiter = -1;
         for (var i = 0; i < message.FrameCount; i++)

@@ -24,7 +24,7 @@ public sealed class ReqSocket : ZmqSocket
     {
     }
 
-    private protected override bool TrySendCore(Message message)
+    private protected override bool TrySendCore(MessageBody message)
     {
         lock (_lock)
         {
@@ -72,7 +72,7 @@ public sealed class ReqSocket : ZmqSocket
         }
     }
 
-    private protected override bool OnReceive(ref Message message, Pipe? pipe)
+    private protected override bool OnReceive(ref MessageBody message, Pipe? pipe)
     {
         lock (_lock)
         {

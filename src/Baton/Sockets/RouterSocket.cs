@@ -22,7 +22,7 @@ public sealed class RouterSocket : ZmqSocket
     {
     }
 
-    private protected override bool TrySendCore(Message message)
+    private protected override bool TrySendCore(MessageBody message)
     {
         if (message.FrameCount == 1)
         {
@@ -70,7 +70,7 @@ public sealed class RouterSocket : ZmqSocket
         return true;
     }
 
-    private protected override bool OnReceive(ref Message message, Pipe? pipe)
+    private protected override bool OnReceive(ref MessageBody message, Pipe? pipe)
     {
         if (pipe?.RoutingId is not { } id)
         {

@@ -59,9 +59,9 @@ public class SubSocket : ZmqSocket
 
     private protected override bool CanSend => false;
 
-    private protected override bool TrySendCore(Message message) => throw new NotSupportedException();
+    private protected override bool TrySendCore(MessageBody message) => throw new NotSupportedException();
 
-    private protected override bool OnArrival(Pipe pipe, Message message)
+    private protected override bool OnArrival(Pipe pipe, MessageBody message)
         => message.FrameCount > 0 && Subscriptions.Matches(message.FrameAt(0).Span);
 
     private protected override bool OnConnected(Pipe pipe, out string? refusal)
@@ -96,11 +96,11 @@ public class SubSocket : ZmqSocket
         }
     }
 
-    private static Message SubscriptionMessage(byte kind, ReadOnlySpan<byte> prefix)
+    private static MessageBody SubscriptionMessage(byte kind, ReadOnlySpan<byte> prefix)
     {
         var body = new byte[prefix.Length + 1];
         body[0] = kind;
         prefix.CopyTo(body.AsSpan(1));
-        return new Message(new Frame(body)) { Kind = MessageKind.Subscription };
+        return MessageBody.Of(new Frame(body), MessageKind.Subscription);
     }
 }

@@ -18,13 +18,13 @@ public sealed class XPubSocket : PubSocket
 
     private protected override bool CanReceive => true;
 
-    private protected override bool OnUpstreamData(Message message) => true;
+    private protected override bool OnUpstreamData(MessageBody message) => true;
 
-    private protected override void OnSubscribe(Message message, bool isNew)
+    private protected override void OnSubscribe(MessageBody message, bool isNew)
     {
         if (isNew || Options.XPubVerbose)
         {
-            Enqueue(null, new Message(Frame.Copy(message.FrameAt(0).Span)));
+            Enqueue(null, MessageBody.Copy(message.FrameAt(0).Span));
         }
     }
 
@@ -34,7 +34,7 @@ public sealed class XPubSocket : PubSocket
         {
             var body = new byte[prefix.Length + 1];
             prefix.CopyTo(body, 1);
-            Enqueue(null, new Message(new Frame(body)));
+            Enqueue(null, MessageBody.Of(new Frame(body)));
         }
     }
 }

@@ -17,9 +17,9 @@ public sealed class XSubSocket : SubSocket
 
     private protected override bool CanSend => true;
 
-    private protected override bool OnArrival(Pipe pipe, Message message) => true;
+    private protected override bool OnArrival(Pipe pipe, MessageBody message) => true;
 
-    private protected override bool TrySendCore(Message message)
+    private protected override bool TrySendCore(MessageBody message)
     {
         if (message.FrameCount == 1 && message.FrameAt(0).Length > 0 && message.FrameAt(0).Span[0] <= 1)
         {

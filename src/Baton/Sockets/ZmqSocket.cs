@@ -318,42 +318,40 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     /// <exception cref="ObjectDisposedException">The socket is closed, or the message was already sent or disposed.</exception>
     public ValueTask SendAsync(Message message, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(message);
         ThrowIfUnsendable(message);
         cancellationToken.ThrowIfCancellationRequested();
         ThrowIfClosed();
         ThrowIfCannotSend();
-        message.MarkSent();
+        var body = message.TakeForSend(nameof(message));
         var epoch = _writable.Epoch;
-        if (TrySendOwned(message))
+        if (TrySendTaken(message, body))
         {
             CountSent();
             return default;
         }
 
-        return SendSlowAsync(message, epoch, cancellationToken);
+        return SendSlowAsync(message, body, epoch, cancellationToken);
     }
 
     /// <summary>Refuses a message that was already sent or disposed, or that has no frames.</summary>
     private static void ThrowIfUnsendable(Message message)
     {
-        message.ThrowIfNotLive();
-        if (message.FrameCount == 0)
+        if (message.Body.FrameCount == 0)
         {
             ThrowHelper.ThrowEmptyMessage(nameof(message));
         }
     }
 
-    /// <summary>Routes a message the socket has taken; if routing throws, the message goes back to the caller.</summary>
-    private bool TrySendOwned(Message message)
+    /// <summary>Routes a body the socket has taken; if routing throws, the message goes back to the caller.</summary>
+    private bool TrySendTaken(Message message, MessageBody body)
     {
         try
         {
-            return TrySendCore(message);
+            return TrySendCore(body);
         }
         catch
         {
-            message.UnmarkSent();
+            message.Restore(body);
             throw;
         }
     }
@@ -372,13 +370,13 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
             return default;
         }
 
-        var copy = Message.Copy(data.Span);
-        copy.MarkSent();
-        return SendSlowAsync(copy, epoch, cancellationToken, ownCopy: true);
+        // Our own copy: nobody holds a handle to it, and a send that does not happen drops it.
+        return SendSlowAsync(default, MessageBody.Copy(data.Span), epoch, cancellationToken);
     }
 
+    /// <summary>Waits for room, then sends; <paramref name="message"/> is default when the body is the socket's own copy.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask SendSlowAsync(Message message, long epoch, CancellationToken cancellationToken, bool ownCopy = false)
+    private async ValueTask SendSlowAsync(Message message, MessageBody body, long epoch, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -390,21 +388,28 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
             }
             catch
             {
-                // A send that does not happen leaves the caller's message with the caller; a copy of ours is dropped.
-                message.UnmarkSent();
-                if (ownCopy)
-                {
-                    message.Dispose();
-                }
-
+                GiveBack(message, body);
                 throw;
             }
 
-            if (TrySendOwned(message))
+            if (TrySendTaken(message, body))
             {
                 CountSent();
                 return;
             }
+        }
+    }
+
+    /// <summary>A send that did not happen: the caller's message becomes usable again; a copy of ours is dropped.</summary>
+    private static void GiveBack(Message message, MessageBody body)
+    {
+        if (message.IsDefault)
+        {
+            body.Release();
+        }
+        else
+        {
+            message.Restore(body);
         }
     }
 
@@ -420,16 +425,20 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     /// <inheritdoc cref="SendAsync(Message, CancellationToken)" path="/exception"/>
     public bool TrySend(Message message, TimeSpan timeout)
     {
-        ArgumentNullException.ThrowIfNull(message);
         ThrowIfUnsendable(message);
         ThrowIfClosed();
         ThrowIfCannotSend();
-        message.MarkSent();
+        var body = message.TakeForSend(nameof(message));
+        return TrySendBody(message, body, timeout);
+    }
+
+    private bool TrySendBody(Message message, MessageBody body, TimeSpan timeout)
+    {
         var deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         while (true)
         {
             var epoch = _writable.Epoch;
-            if (TrySendOwned(message))
+            if (TrySendTaken(message, body))
             {
                 CountSent();
                 return true;
@@ -437,7 +446,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
 
             if (!BlockUntil(_writable, epoch, deadline) || _closed)
             {
-                message.UnmarkSent();
+                GiveBack(message, body);
                 ThrowIfClosed();
                 return false;
             }
@@ -456,19 +465,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
             return true;
         }
 
-        if (timeout == TimeSpan.Zero)
-        {
-            return false;
-        }
-
-        var message = Message.Copy(data);
-        if (TrySend(message, timeout))
-        {
-            return true;
-        }
-
-        message.Dispose();
-        return false;
+        return timeout != TimeSpan.Zero && TrySendBody(default, MessageBody.Copy(data), timeout);
     }
 
     private static bool BlockUntil(EventCount events, long epoch, long deadline)
@@ -484,7 +481,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
 
     // ---- receiving ----
 
-    /// <summary>Receives the next message, waiting until one arrives.</summary>
+    /// <summary>Receives the next message, waiting until one arrives. The message is the caller's: dispose it.</summary>
     /// <exception cref="NotSupportedException">This socket type cannot receive.</exception>
     /// <exception cref="ObjectDisposedException">The socket is closed (also while waiting).</exception>
     public ValueTask<Message> ReceiveAsync(CancellationToken cancellationToken = default)
@@ -495,9 +492,9 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
         ThrowIfCannotReceive();
         BeforeReceive();
         var epoch = _inbound.Epoch;
-        if (TryDequeue(out var message))
+        if (TryDequeue(out var body))
         {
-            return new ValueTask<Message>(message);
+            return new ValueTask<Message>(new Message(body));
         }
 
         return ReceiveSlowAsync(epoch, cancellationToken);
@@ -511,9 +508,9 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
             ThrowIfReceiveClosed();
             await _inbound.WaitAsync(epoch, cancellationToken).ConfigureAwait(false);
             epoch = _inbound.Epoch;
-            if (TryDequeue(out var message))
+            if (TryDequeue(out var body))
             {
-                return message;
+                return new Message(body);
             }
         }
     }
@@ -523,12 +520,12 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     public Message Receive()
     {
         TryReceive(out var message, Timeout.InfiniteTimeSpan);
-        return message!;
+        return message;
     }
 
-    /// <summary>Receives a message if one comes within <paramref name="timeout"/>.</summary>
+    /// <summary>Receives a message if one comes within <paramref name="timeout"/>; otherwise <paramref name="message"/> is <c>default</c>.</summary>
     /// <inheritdoc cref="ReceiveAsync(CancellationToken)" path="/exception"/>
-    public bool TryReceive([NotNullWhen(true)] out Message? message, TimeSpan timeout)
+    public bool TryReceive(out Message message, TimeSpan timeout)
     {
         ThrowIfClosed();
         ThrowIfCannotReceive();
@@ -537,14 +534,16 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
         while (true)
         {
             var epoch = _inbound.Epoch;
-            if (TryDequeue(out message))
+            if (TryDequeue(out var body))
             {
+                message = new Message(body);
                 return true;
             }
 
             ThrowIfReceiveClosed();
             if (!BlockUntil(_inbound.Arrivals, epoch, deadline))
             {
+                message = default;
                 return false;
             }
         }
@@ -577,7 +576,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
         }
     }
 
-    private bool TryDequeue([NotNullWhen(true)] out Message? message)
+    private bool TryDequeue([NotNullWhen(true)] out MessageBody? message)
     {
         while (_inbound.TryDequeue(out var candidate, out var pipe))
         {
@@ -602,7 +601,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     // ---- engine-facing ----
 
     /// <summary>A message arrived from <paramref name="pipe"/> (read loop or inproc sender).</summary>
-    internal void Deliver(Pipe pipe, Message message)
+    internal void Deliver(Pipe pipe, MessageBody message)
     {
         if (_closed || !OnArrival(pipe, message))
         {
@@ -614,7 +613,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     }
 
     /// <summary>The messages one read of the wire brought from <paramref name="pipe"/>: queued together, one hand-off for the lot.</summary>
-    internal void DeliverBatch(Pipe pipe, Span<Message> batch)
+    internal void DeliverBatch(Pipe pipe, Span<MessageBody> batch)
     {
         if (_closed || Options.Conflate)
         {
@@ -649,7 +648,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     }
 
     /// <summary>Puts a message in the receive queue; <paramref name="pipe"/> is null for messages the socket made itself.</summary>
-    private protected void Enqueue(Pipe? pipe, Message message)
+    private protected void Enqueue(Pipe? pipe, MessageBody message)
     {
         if (_closed)
         {
@@ -753,12 +752,12 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     // ---- what each socket type decides ----
 
     /// <summary>Routes a message; true when it was queued or deliberately dropped, false to wait for room.</summary>
-    private protected abstract bool TrySendCore(Message message);
+    private protected abstract bool TrySendCore(MessageBody message);
 
     /// <summary>Sends a one-frame message given as bytes without waiting; types that can, encode it with no message object.</summary>
     private protected virtual bool TrySendCore(ReadOnlySpan<byte> frame)
     {
-        var message = Message.Copy(frame);
+        var message = MessageBody.Copy(frame);
         if (TrySendCore(message))
         {
             return true;
@@ -769,10 +768,10 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     }
 
     /// <summary>Screens an arriving message on the engine's thread; false consumes it (subscriptions, filters).</summary>
-    private protected virtual bool OnArrival(Pipe pipe, Message message) => true;
+    private protected virtual bool OnArrival(Pipe pipe, MessageBody message) => true;
 
     /// <summary>Screens a message leaving the receive queue; false drops it (REQ/REP envelopes).</summary>
-    private protected virtual bool OnReceive(ref Message message, Pipe? pipe) => true;
+    private protected virtual bool OnReceive(ref MessageBody message, Pipe? pipe) => true;
 
     /// <summary>Checks the receive state before waiting (REQ, REP).</summary>
     private protected virtual void BeforeReceive()

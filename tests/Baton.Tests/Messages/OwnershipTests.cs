@@ -184,6 +184,42 @@ public class OwnershipTests
     }
 
     [Fact]
+    public void StaleHandle_StaysDead_EvenAfterThePoolReusesItsStorage()
+    {
+        var message = new Message("first");
+        var copy = message;
+        message.Dispose();
+
+        // New messages on this thread take the pooled storage back; the old handles must not reach them.
+        var others = new List<Message>();
+        for (var i = 0; i < 64; i++)
+        {
+            others.Add(new Message($"other {i}"));
+        }
+
+        Assert.Throws<ObjectDisposedException>(() => copy.Count);
+        Assert.Throws<ObjectDisposedException>(() => message.Append("x"));
+        copy.Dispose();
+        message.Dispose();
+        for (var i = 0; i < others.Count; i++)
+        {
+            Assert.Equal([$"other {i}"], others[i].ToStrings());
+            others[i].Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task DefaultMessage_IsNoMessage()
+    {
+        await using var push = new PushSocket(TestUtil.Quick);
+        var none = default(Message);
+        Assert.Throws<ObjectDisposedException>(() => none.Count);
+        Assert.Throws<ObjectDisposedException>(() => push.Send(none));
+        Assert.Equal("(no message)", none.ToString());
+        none.Dispose();
+    }
+
+    [Fact]
     public async Task SendThatDoesNotHappen_LeavesTheMessageWithTheCaller()
     {
         // No peer: PUSH waits, so a timed-out or cancelled send gives the message back.

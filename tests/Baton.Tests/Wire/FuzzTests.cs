@@ -204,7 +204,7 @@ public class FuzzTests(ITestOutputHelper output)
                         Interlocked.Increment(ref fuzzMessages);
                     }
 
-                    message.Release();
+                    message.Dispose();
                 }
             }
             catch (OperationCanceledException)
