@@ -11,11 +11,17 @@ internal sealed record BenchCase(string Label, Driver Local, Driver Remote)
     public static List<BenchCase> For(string kind, string peer, string transport, bool libzmqAvailable)
     {
         var baton = new BatonDriver();
+        var batonMessage = new BatonMessageDriver();
         var cases = new List<BenchCase>();
         var all = peer == "all";
         if (all || peer == "baton")
         {
             cases.Add(new("baton", baton, baton));
+        }
+
+        if (all || peer == "baton" || peer == "baton-message")
+        {
+            cases.Add(new("baton-message", batonMessage, batonMessage));
         }
 
         if ((all || peer == "libzmq") && libzmqAvailable)
@@ -28,6 +34,11 @@ internal sealed record BenchCase(string Label, Driver Local, Driver Remote)
                 var latency = kind == "latency";
                 cases.Add(new("baton→libzmq", latency ? baton : libzmq, latency ? libzmq : baton));
                 cases.Add(new("libzmq→baton", latency ? libzmq : baton, latency ? baton : libzmq));
+                if (!latency)
+                {
+                    // The idiomatic sender into libzmq's receiver, against libzmq's own sender into it.
+                    cases.Add(new("baton-message→libzmq", libzmq, batonMessage));
+                }
             }
         }
 

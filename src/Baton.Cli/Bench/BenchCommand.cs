@@ -28,8 +28,8 @@ internal static class BenchCommand
         transport.AcceptOnlyFromAmong("inproc", "ipc", "tcp");
         var size = new Option<int>("--size") { Description = "Message size in bytes.", DefaultValueFactory = _ => 8 };
         var count = new Option<int?>("--count") { Description = "Timed messages per round (default depends on the size)." };
-        var peer = new Option<string>("--peer") { Description = "Who to measure: baton, libzmq, netmq, socket, or all (with the mixed Baton/libzmq pairs).", DefaultValueFactory = _ => "all" };
-        peer.AcceptOnlyFromAmong("baton", "libzmq", "netmq", "socket", "all");
+        var peer = new Option<string>("--peer") { Description = "Who to measure: baton (span calls, and baton-message: the idiomatic SendAsync(new Message)/ReceiveAsync path), baton-message, libzmq, netmq, socket, or all (with the mixed Baton/libzmq pairs).", DefaultValueFactory = _ => "all" };
+        peer.AcceptOnlyFromAmong("baton", "baton-message", "libzmq", "netmq", "socket", "all");
         var rounds = new Option<int>("--rounds") { Description = "Interleaved rounds; the figures are their medians.", DefaultValueFactory = _ => 3 };
         var json = new Option<bool>("--json") { Description = "Print a JSON array of the measurements on stdout instead of the table." };
         var plot = new Option<string?>("--plot") { Description = "Also draw a bar chart into this PNG file." };

@@ -53,24 +53,27 @@ internal static class BenchReport
     public static List<string> Ratios(BenchSettings settings, IReadOnlyList<Measurement> rows)
     {
         var lines = new List<string>();
-        var baton = Find(rows, "baton");
-        if (baton is null)
+        foreach (var (label, title) in (ReadOnlySpan<(string, string)>)[("baton", "Baton"), ("baton-message", "Baton (idiomatic)")])
         {
-            return lines;
-        }
-
-        foreach (var reference in (string[])["libzmq", "netmq", "socket"])
-        {
-            var other = Find(rows, reference);
-            if (other is null || other.Headline == 0)
+            var baton = Find(rows, label);
+            if (baton is null)
             {
                 continue;
             }
 
-            var name = reference == "socket" ? "a plain .NET socket" : reference;
-            lines.Add(settings.Kind == "throughput"
-                ? $"Baton / {name}: {baton.Headline / other.Headline:F2}× the messages per second (higher is better)"
-                : $"Baton / {name}: {baton.P50Us / other.P50Us:F2}× the median and {baton.P99Us / other.P99Us:F2}× the p99 round trip (lower is better)");
+            foreach (var reference in (string[])["libzmq", "netmq", "socket"])
+            {
+                var other = Find(rows, reference);
+                if (other is null || other.Headline == 0)
+                {
+                    continue;
+                }
+
+                var name = reference == "socket" ? "a plain .NET socket" : reference;
+                lines.Add(settings.Kind == "throughput"
+                    ? $"{title} / {name}: {baton.Headline / other.Headline:F2}× the messages per second (higher is better)"
+                    : $"{title} / {name}: {baton.P50Us / other.P50Us:F2}× the median and {baton.P99Us / other.P99Us:F2}× the p99 round trip (lower is better)");
+            }
         }
 
         return lines;
@@ -107,6 +110,7 @@ internal static class BenchReport
     private static ScottPlot.Color ColorFor(string peer) => peer switch
     {
         "baton" => ScottPlot.Color.FromHex("#2b6cb0"),
+        "baton-message" => ScottPlot.Color.FromHex("#4299e1"),
         "libzmq" => ScottPlot.Color.FromHex("#c05621"),
         "netmq" => ScottPlot.Color.FromHex("#6b46c1"),
         "socket" => ScottPlot.Color.FromHex("#718096"),

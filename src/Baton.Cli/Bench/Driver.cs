@@ -34,6 +34,7 @@ internal abstract class Driver
     public static Driver ForName(string name) => name switch
     {
         "baton" => new BatonDriver(),
+        "baton-message" => new BatonMessageDriver(),
         "libzmq" => new LibzmqDriver(),
         "netmq" => new NetMqDriver(),
         "socket" => new SocketDriver(),

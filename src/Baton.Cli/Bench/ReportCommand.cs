@@ -124,6 +124,7 @@ internal static class ReportCommand
             Target(text, $"{name}: Baton/libzmq ≥ 1.0", Ratio(rows, "baton", "libzmq"), r => r >= 1.0);
             if (settings.Transport != "inproc")
             {
+                Target(text, $"{name}: Baton idiomatic (baton-message)/libzmq ≥ 1.0", Ratio(rows, "baton-message", "libzmq"), r => r >= 1.0);
                 Target(text, $"{name}: Baton/NetMQ ≥ 3.0", Ratio(rows, "baton", "netmq"), r => r >= 3.0);
             }
         }

@@ -16,7 +16,7 @@ public class BenchCliTests
         var (exit, stdout, stderr) = await CliProcess.RunAsync("bench", "throughput", "--transport", "tcp", "--size", "64", "--count", "2000", "--rounds", "1", "--json");
         Assert.True(exit == 0, stderr);
         var rows = JsonDocument.Parse(stdout).RootElement.EnumerateArray().ToList();
-        Assert.Equal(["baton", "libzmq", "baton→libzmq", "libzmq→baton", "netmq", "socket"], rows.Select(r => r.GetProperty("peer").GetString()));
+        Assert.Equal(["baton", "baton-message", "libzmq", "baton→libzmq", "libzmq→baton", "baton-message→libzmq", "netmq", "socket"], rows.Select(r => r.GetProperty("peer").GetString()));
         foreach (var row in rows)
         {
             Assert.Equal("throughput", row.GetProperty("kind").GetString());
