@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Baton.Messages;
 using Baton.Sockets;
 
 namespace Baton.Bench;
@@ -40,6 +41,7 @@ public class PushPullBenchmarks
 
         // Warm the pools and the connection before anything is measured.
         SendAndReceive();
+        SendAndReceiveMessages().GetAwaiter().GetResult();
     }
 
     [GlobalCleanup]
@@ -62,6 +64,23 @@ public class PushPullBenchmarks
             for (var i = 0; i < Window; i++)
             {
                 ReceiveOne(_pull);
+            }
+        }
+    }
+
+    [Benchmark(OperationsPerInvoke = Messages, Description = "idiomatic: await SendAsync(new Message) + using ReceiveAsync")]
+    public async Task SendAndReceiveMessages()
+    {
+        for (var sent = 0; sent < Messages; sent += Window)
+        {
+            for (var i = 0; i < Window; i++)
+            {
+                await _push.SendAsync(new Message(_payload));
+            }
+
+            for (var i = 0; i < Window; i++)
+            {
+                using var message = await _pull.ReceiveAsync();
             }
         }
     }
