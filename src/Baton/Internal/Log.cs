@@ -25,4 +25,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Debug, Message = "{SocketType} discarded {Count} message(s) for {Endpoint} when the linger time ran out")]
     public static partial void LingerExpired(ILogger logger, string socketType, string endpoint, int count);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "{SocketType} on {Endpoint} has {Count} handshakes in progress: further peers wait to be accepted")]
+    public static partial void HandshakesSaturated(ILogger logger, string socketType, string endpoint, int count);
 }
