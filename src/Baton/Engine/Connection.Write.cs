@@ -213,8 +213,8 @@ internal sealed partial class Connection
 
         if (_commands.TryDequeue(out var command))
         {
-            Interlocked.Decrement(ref _queuedCommands);
             (flags, body) = command;
+            Interlocked.Add(ref _queuedCommandBytes, -(body.Length + QueuedCommandOverhead));
             return true;
         }
 

@@ -28,8 +28,14 @@ internal sealed partial class Connection
     /// <summary>The first buffer of a large frame, unless more has already arrived; it doubles as data comes.</summary>
     private const int LargeFrameInitial = 64 * 1024;
 
-    /// <summary>Commands (PINGs, subscriptions) waiting for a peer that does not read, before it is dropped.</summary>
-    private const int MaxQueuedCommands = 10_000;
+    /// <summary>
+    /// Bytes of commands (PINGs, subscriptions) that may wait for a peer that does not read before it is
+    /// dropped. Large, because a socket resends its whole subscription set at once on connecting.
+    /// </summary>
+    private const long MaxQueuedCommandBytes = 16 << 20;
+
+    /// <summary>What a queued command costs besides its body: the array's header and the queue slot.</summary>
+    private const int QueuedCommandOverhead = 48;
 
     private readonly NetSocket _socket;
     private readonly ZmqSocket _owner;
@@ -48,7 +54,7 @@ internal sealed partial class Connection
     private Action? _handshakeEnded;
     private byte[] _readBuffer = [];
     private bool _socketDrained;
-    private int _queuedCommands;
+    private long _queuedCommandBytes;
 
     // The PONG body owed to the peer: one at most, a newer PING replaces it (as libzmq does), so a peer
     // that sends PINGs and never reads cannot grow a queue.
@@ -275,10 +281,11 @@ internal sealed partial class Connection
     /// <summary>Queues a frame for the write loop; a peer that lets too many pile up (it does not read) is dropped.</summary>
     private void EnqueueCommand((byte Flags, byte[] Body) frame)
     {
-        if (Interlocked.Increment(ref _queuedCommands) > MaxQueuedCommands)
+        var cost = frame.Body.Length + QueuedCommandOverhead;
+        if (Interlocked.Add(ref _queuedCommandBytes, cost) > MaxQueuedCommandBytes)
         {
-            Interlocked.Decrement(ref _queuedCommands);
-            Abort($"the peer does not read: more than {MaxQueuedCommands} commands are waiting to be written");
+            Interlocked.Add(ref _queuedCommandBytes, -cost);
+            Abort($"the peer does not read: more than {MaxQueuedCommandBytes >> 20} MB of commands are waiting to be written");
             return;
         }
 
