@@ -137,13 +137,14 @@ internal sealed partial class Connection
                 await SendAllAsync(frame).ConfigureAwait(false);
             }
 
-            while (!_ready)
+            do
             {
                 if (!await ReadFramesAsync().ConfigureAwait(false))
                 {
                     throw new PeerException("the peer closed the connection during the handshake");
                 }
 
+                // The mechanism's answers, the one completing the handshake included (CURVE's server READY).
                 foreach (var reply in _handshakeReplies)
                 {
                     await SendAllAsync(reply).ConfigureAwait(false);
@@ -151,6 +152,7 @@ internal sealed partial class Connection
 
                 _handshakeReplies.Clear();
             }
+            while (!_ready);
 
             EndHandshake();
             handshakeTimer?.Dispose();
