@@ -158,14 +158,25 @@ internal sealed class StreamListener
     private async Task AcceptLoopAsync()
     {
         await Task.Yield();
+        var saturated = false;
         while (!_stop.IsCancellationRequested)
         {
             NetSocket peer;
             try
             {
-                if (!_handshakeSlots.Wait(0))
+                if (_handshakeSlots.Wait(0))
                 {
-                    Log.HandshakesSaturated(_owner.Logger, SocketTypes.WireName(_owner.Type), BoundEndpoint, MaxPendingHandshakes);
+                    saturated = false;
+                }
+                else
+                {
+                    // Once per flood, not once per peer.
+                    if (!saturated)
+                    {
+                        Log.HandshakesSaturated(_owner.Logger, SocketTypes.WireName(_owner.Type), BoundEndpoint, MaxPendingHandshakes);
+                        saturated = true;
+                    }
+
                     await _handshakeSlots.WaitAsync(_stop.Token).ConfigureAwait(false);
                 }
 
