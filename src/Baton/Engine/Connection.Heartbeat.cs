@@ -50,7 +50,7 @@ internal sealed partial class Connection
 
                     if (now - lastPing >= interval)
                     {
-                        EnqueueCommand(Zmtp.EncodePing(_options.HeartbeatTtl, default));
+                        EnqueueCommand((Zmtp.FlagCommand, Commands.PingBody(_options.HeartbeatTtl, default)));
                         lastPing = now;
                         if (unansweredSince == 0)
                         {

@@ -21,6 +21,10 @@ internal sealed partial class Connection
     // What the peer speaks once greeted: 3 (ZMTP 3.x), 2 (ZMTP 2.0: 3's data frames, no commands) or 1 (ZMTP 1.0 framing).
     private int _framing = 3;
 
+    // The message being read in ZMTP 1.0 framing so far: bytes and frames, for the limits.
+    private long _v1MessageBytes;
+    private int _v1MessageFrames;
+
     private ReadOnlySpan<byte> Received => _readBuffer.AsSpan(_start, _end - _start);
 
     /// <summary>
@@ -67,13 +71,19 @@ internal sealed partial class Connection
 
         if (version == ZmtpVersion.Zmtp3)
         {
-            var greeting = new byte[Zmtp.GreetingSize];
-            Zmtp.WriteGreeting(greeting, "NULL", asServer: false);
+            var greeting = new byte[Greeting.Size];
+            Greeting.Write(greeting, _mechanism.Name, _mechanism.AsServer);
 
             // The signature and the major version are out already: the minor version onwards completes it.
             await SendAllAsync(greeting.AsMemory(LegacyGreeting.RevisionOffset + 1)).ConfigureAwait(false);
             await ReadGreetingAsync().ConfigureAwait(false);
             return true;
+        }
+
+        if (_mechanism.Name != "NULL")
+        {
+            // Security needs ZMTP 3: an older peer would get in unauthenticated.
+            throw new PeerException($"a {(version == ZmtpVersion.Zmtp20 ? "ZMTP 2.0" : "ZMTP 1.0")} peer cannot use the {_mechanism.Name} mechanism this socket requires");
         }
 
         var ownType = SocketTypes.WireName(_owner.Type);
@@ -111,7 +121,7 @@ internal sealed partial class Connection
         _framing = version == ZmtpVersion.Zmtp20 ? 2 : 1;
 
         // Subscriptions travel as messages, as to a ZMTP 3.0 peer.
-        _legacy = true;
+        _zmtp30 = true;
         Range identity;
         int consumed;
         while (true)
@@ -197,9 +207,15 @@ internal sealed partial class Connection
                 break;
             }
 
-            if (size > int.MaxValue - 64 || (_options.MaxMessageSize >= 0 && (long)size + _partialSize > _options.MaxMessageSize))
+            // The limits FrameDecoder keeps for ZMTP 2.0 and 3, checked on the header as there.
+            if (size > int.MaxValue - 64 || (_options.MaxMessageSize >= 0 && (long)size + _v1MessageBytes > _options.MaxMessageSize))
             {
                 throw new PeerException($"message larger than the maximum message size ({_options.MaxMessageSize} bytes): a frame of {size} bytes");
+            }
+
+            if (_options.MaxFramesPerMessage >= 0 && _v1MessageFrames >= _options.MaxFramesPerMessage)
+            {
+                throw new PeerException($"message of more than {_options.MaxFramesPerMessage} frames (MaxFramesPerMessage)");
             }
 
             var frameSize = (int)size;
@@ -212,10 +228,12 @@ internal sealed partial class Connection
                 _readBuffer.AsSpan(_start + headerSize, frameSize).CopyTo(frame.WritableSpan);
                 _start += headerSize + frameSize;
             }
-            else if (frameSize > ReadBufferSize / 2)
+            else if (frameSize > LargeFrameSize)
             {
                 await DeliverBatchAsync().ConfigureAwait(false);
-                frame = await ReadLargeFrameAsync(headerSize, frameSize).ConfigureAwait(false);
+                _start += headerSize;
+                var array = await ReadLargeFrameAsync(frameSize).ConfigureAwait(false);
+                frame = new Frame(array, frameSize, array.Length <= 1 << 20);
             }
             else
             {
@@ -224,12 +242,17 @@ internal sealed partial class Connection
 
             _partial ??= MessageBody.Rent();
             _partial.AppendFrame(frame);
-            _partialSize += frameSize;
-            if (!more)
+            if (more)
             {
+                _v1MessageBytes += frameSize;
+                _v1MessageFrames++;
+            }
+            else
+            {
+                _v1MessageBytes = 0;
+                _v1MessageFrames = 0;
                 _batch[_batched++] = _partial;
                 _partial = null;
-                _partialSize = 0;
                 if (_batched == _batch.Length || (_pipe.ReceiveCapacity > 0 && _pipe.InboundCount + _batched >= _pipe.ReceiveCapacity))
                 {
                     await DeliverBatchAsync().ConfigureAwait(false);
@@ -239,51 +262,6 @@ internal sealed partial class Connection
 
         await DeliverBatchAsync().ConfigureAwait(false);
         return await FillAsync().ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Reads a frame larger than half the read buffer straight into its own buffer; the buffer grows
-    /// with the data that arrives beyond <see cref="EagerFrameLimit"/>, so a header alone commits little.
-    /// </summary>
-    private async ValueTask<Frame> ReadLargeFrameAsync(int headerSize, int frameSize)
-    {
-        var capacity = Math.Min(frameSize, EagerFrameLimit);
-        var pooled = capacity <= 1 << 20;
-        var array = pooled ? ArrayPool<byte>.Shared.Rent(capacity) : GC.AllocateUninitializedArray<byte>(capacity);
-        var have = _end - _start - headerSize;
-        _readBuffer.AsSpan(_start + headerSize, have).CopyTo(array);
-        _start = _end = 0;
-        while (have < frameSize)
-        {
-            if (have == array.Length)
-            {
-                var grown = GC.AllocateUninitializedArray<byte>((int)Math.Min((long)array.Length * 2, frameSize));
-                array.AsSpan(0, have).CopyTo(grown);
-                if (pooled)
-                {
-                    ArrayPool<byte>.Shared.Return(array);
-                }
-
-                array = grown;
-                pooled = false;
-            }
-
-            var read = await _socket.ReceiveAsync(array.AsMemory(have, Math.Min(frameSize, array.Length) - have), SocketFlags.None, _abort.Token).ConfigureAwait(false);
-            if (read == 0)
-            {
-                if (pooled)
-                {
-                    ArrayPool<byte>.Shared.Return(array);
-                }
-
-                throw new PeerException("the peer hung up in the middle of a frame");
-            }
-
-            have += read;
-            Volatile.Write(ref _lastReceived, Environment.TickCount64);
-        }
-
-        return new Frame(array, frameSize, pooled);
     }
 
     /// <summary>

@@ -1,57 +1,33 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using System.Text;
 using Baton.Messages;
 using Baton.Wire;
 
 namespace Baton.Engine;
 
-/// <summary>The read side: greeting, frame decoding straight from a large pooled buffer.</summary>
+/// <summary>The read side: greeting, then every frame a read brings, decoded by Wire's <see cref="FrameDecoder"/> straight from a pooled buffer.</summary>
 internal sealed partial class Connection
 {
     private async Task ReadGreetingAsync()
     {
-        while (_end - _start < Zmtp.GreetingSize)
+        while (_end - _start < Greeting.Size)
         {
-            ValidateGreetingPrefix(_readBuffer.AsSpan(_start, _end - _start));
+            Greeting.ValidatePrefix(_readBuffer.AsSpan(_start, _end - _start));
             if (!await FillAsync().ConfigureAwait(false))
             {
                 throw new PeerException("the peer closed the connection during the greeting");
             }
         }
 
-        var greeting = _readBuffer.AsSpan(_start, Zmtp.GreetingSize);
-        ValidateGreetingPrefix(greeting);
-        _legacy = greeting[11] == 0 && greeting[10] == 3;
-        var mechanism = greeting.Slice(12, 20);
-        var length = mechanism.IndexOf((byte)0);
-        var name = Encoding.ASCII.GetString(length < 0 ? mechanism : mechanism[..length]);
-        if (name != "NULL")
+        var greeting = Greeting.Parse(_readBuffer.AsSpan(_start, Greeting.Size));
+        _zmtp30 = greeting.IsZmtp30;
+        if (greeting.Mechanism != _mechanism.Name)
         {
-            throw new PeerException($"security mechanism mismatch: the peer uses '{name}', this socket uses 'NULL'");
+            throw new PeerException($"security mechanism mismatch: the peer uses '{greeting.Mechanism}', this socket uses '{_mechanism.Name}'");
         }
 
-        _start += Zmtp.GreetingSize;
-    }
-
-    private static void ValidateGreetingPrefix(ReadOnlySpan<byte> greeting)
-    {
-        if (greeting.Length >= 1 && greeting[0] != 0xFF)
-        {
-            throw new PeerException($"not a ZMTP greeting (first byte 0x{greeting[0]:X2})");
-        }
-
-        if (greeting.Length >= 10 && (greeting[9] & 1) != 1)
-        {
-            throw new PeerException("not a ZMTP 3 greeting (a ZMTP 1.0 peer's first frame)");
-        }
-
-        if (greeting.Length >= 11 && greeting[10] < 3)
-        {
-            throw new PeerException($"not a ZMTP 3 greeting (revision {greeting[10]}: ZMTP {(greeting[10] == 1 ? "2.0" : "1.0")})");
-        }
+        _start += Greeting.Size;
     }
 
     /// <summary>Reads once and decodes every complete frame; false at end of stream.</summary>
@@ -61,146 +37,85 @@ internal sealed partial class Connection
         var wasReady = _ready;
         while (true)
         {
-            var available = _end - _start;
-            if (available < 2)
+            var status = _decoder.Decode(_readBuffer.AsSpan(_start, _end - _start), out var header);
+            if (status == FrameStatus.NeedMore)
             {
                 break;
             }
 
-            var buffer = _readBuffer;
-            var flags = buffer[_start];
-            if ((flags & 0xF8) != 0)
-            {
-                throw new PeerException($"malformed frame: reserved flag bits set (0x{flags:X2})");
-            }
-
-            var isLong = (flags & Zmtp.FlagLong) != 0;
-            var headerSize = isLong ? 9 : 2;
-            if (available < headerSize)
-            {
-                break;
-            }
-
-            var size = isLong
-                ? BinaryPrimitives.ReadUInt64BigEndian(buffer.AsSpan(_start + 1, 8))
-                : buffer[_start + 1];
-            var isCommand = (flags & Zmtp.FlagCommand) != 0;
-            var more = (flags & Zmtp.FlagMore) != 0;
-            if (isCommand)
-            {
-                if (_framing != 3)
-                {
-                    throw LegacyCommand(flags);
-                }
-
-                if (more)
-                {
-                    throw new PeerException("malformed frame: a command with the MORE flag");
-                }
-
-                if (size > (ulong)(ReadBufferSize - headerSize))
-                {
-                    throw new PeerException($"command of {size} bytes is larger than any valid command");
-                }
-
-                if ((ulong)(available - headerSize) < size)
-                {
-                    break;
-                }
-
-                // Keep messages and what commands deliver (subscriptions) in wire order.
-                DeliverPending();
-
-                var body = buffer.AsSpan(_start + headerSize, (int)size);
-                _start += headerSize + (int)size;
-                HandleCommand(body);
-                if (_ready && !wasReady)
-                {
-                    // Handshake done: let the caller start the write loop before we block on a read.
-                    return true;
-                }
-
-                continue;
-            }
-
-            if (!_ready)
-            {
-                throw new PeerException("the peer sent a message before completing the handshake");
-            }
-
-            if (size > int.MaxValue - 64 || (_options.MaxMessageSize >= 0 && (long)size + _partialSize > _options.MaxMessageSize))
-            {
-                throw new PeerException($"message larger than the maximum message size ({_options.MaxMessageSize} bytes): a frame of {size} bytes");
-            }
-
-            var frameSize = (int)size;
+            var flags = header.Flags;
+            var bodyStart = _start + header.HeaderLength;
+            var size = header.Size;
             Frame frame;
-            if (available - headerSize >= frameSize)
+            if (status == FrameStatus.Frame)
             {
-                _partial ??= MessageBody.Rent();
-                frame = _partial.Allocate(frameSize);
-                buffer.AsSpan(_start + headerSize, frameSize).CopyTo(frame.WritableSpan);
-
-                _start += headerSize + frameSize;
-            }
-            else if (frameSize > ReadBufferSize / 2)
-            {
-                await DeliverBatchAsync().ConfigureAwait(false);
-
-                // Large frame: read the rest straight into the frame's own buffer, no second copy.
-                // Beyond EagerFrameLimit the buffer grows with the data that actually arrives, so a
-                // 9-byte header alone cannot make us commit gigabytes.
-                var capacity = Math.Min(frameSize, EagerFrameLimit);
-                var array = capacity > 1 << 20 ? GC.AllocateUninitializedArray<byte>(capacity) : ArrayPool<byte>.Shared.Rent(capacity);
-                var pooled = capacity <= 1 << 20;
-                var have = available - headerSize;
-                buffer.AsSpan(_start + headerSize, have).CopyTo(array);
-                _start = _end = 0;
-                while (have < frameSize)
+                _start = bodyStart + size;
+                var body = _readBuffer.AsSpan(bodyStart, size);
+                if (_transforms && _ready)
                 {
-                    if (have == array.Length)
-                    {
-                        var grown = GC.AllocateUninitializedArray<byte>((int)Math.Min((long)array.Length * 2, frameSize));
-                        array.AsSpan(0, have).CopyTo(grown);
-                        if (pooled)
-                        {
-                            ArrayPool<byte>.Shared.Return(array);
-                        }
-
-                        array = grown;
-                        pooled = false;
-                    }
-
-                    var read = await _socket.ReceiveAsync(array.AsMemory(have, Math.Min(frameSize, array.Length) - have), SocketFlags.None, _abort.Token).ConfigureAwait(false);
-                    if (read == 0)
-                    {
-                        if (pooled)
-                        {
-                            ArrayPool<byte>.Shared.Return(array);
-                        }
-
-                        throw new PeerException("the peer hung up in the middle of a frame");
-                    }
-
-                    have += read;
-                    Volatile.Write(ref _lastReceived, Environment.TickCount64);
+                    // Handshake commands are the mechanism's own business and arrive as they are.
+                    size = _mechanism.Decode(ref flags, body);
+                    body = body[..size];
                 }
 
-                frame = new Frame(array, frameSize, pooled);
+                if ((flags & Zmtp.FlagCommand) != 0)
+                {
+                    if (_framing != 3)
+                    {
+                        throw LegacyCommand(flags);
+                    }
+
+                    // Keep messages and what commands deliver (subscriptions) in wire order.
+                    DeliverPending();
+                    HandleCommand(body);
+                    if (_ready && !wasReady)
+                    {
+                        // Handshake done: let the caller start the write loop before we block on a read.
+                        return true;
+                    }
+
+                    continue;
+                }
+
+                if (!_ready)
+                {
+                    throw new PeerException("the peer sent a message before completing the handshake");
+                }
+
+                _partial ??= MessageBody.Rent();
+                frame = _partial.Allocate(size);
+                body.CopyTo(frame.WritableSpan);
             }
             else
             {
-                break;
+                if (!_ready)
+                {
+                    throw new PeerException("the peer sent a message before completing the handshake");
+                }
+
+                await DeliverBatchAsync().ConfigureAwait(false);
+                _start = bodyStart;
+                var array = await ReadLargeFrameAsync(size).ConfigureAwait(false);
+                var pooled = array.Length <= 1 << 20;
+                if (_transforms)
+                {
+                    size = _mechanism.Decode(ref flags, array.AsSpan(0, size));
+                    if ((flags & Zmtp.FlagCommand) != 0)
+                    {
+                        ReturnFrameBuffer(array);
+                        throw new PeerException("a command larger than any valid command");
+                    }
+                }
+
+                frame = new Frame(array, size, pooled);
             }
 
             _partial ??= MessageBody.Rent();
             _partial.AppendFrame(frame);
-            _partialSize += frameSize;
-            if (!more)
+            if ((flags & Zmtp.FlagMore) == 0)
             {
                 _batch[_batched++] = _partial;
                 _partial = null;
-                _partialSize = 0;
                 if (_batched == _batch.Length || (_pipe.ReceiveCapacity > 0 && _pipe.InboundCount + _batched >= _pipe.ReceiveCapacity))
                 {
                     await DeliverBatchAsync().ConfigureAwait(false);
@@ -210,6 +125,70 @@ internal sealed partial class Connection
 
         await DeliverBatchAsync().ConfigureAwait(false);
         return await FillAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Gathers the body of a large frame whose header was consumed, into an array of its own: the bytes already read, then the rest read
+    /// straight into the frame's own buffer, no second copy through the read buffer. The buffer starts
+    /// at what has arrived (or 64 KB) and doubles as data comes, so a header announcing gigabytes costs
+    /// only the bytes the peer really sends.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<byte[]> ReadLargeFrameAsync(int frameSize)
+    {
+        var have = _end - _start;
+        var array = RentFrameBuffer(Math.Min(frameSize, Math.Max(LargeFrameInitial, have + _socket.Available)));
+        _readBuffer.AsSpan(_start, have).CopyTo(array);
+        _start = _end = 0;
+
+        // The read buffer idles while the frame comes in, perhaps for long: give it back meanwhile.
+        if (_readBuffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_readBuffer);
+            _readBuffer = [];
+        }
+        try
+        {
+            while (have < frameSize)
+            {
+                if (have == array.Length)
+                {
+                    // Grow with what has come: double, or to what the system has already received.
+                    var grown = RentFrameBuffer((int)Math.Min(frameSize, Math.Max((long)array.Length * 2, have + (long)_socket.Available)));
+                    array.AsSpan(0, have).CopyTo(grown);
+                    ReturnFrameBuffer(array);
+                    array = grown;
+                }
+
+                var read = await _socket.ReceiveAsync(array.AsMemory(have, Math.Min(frameSize, array.Length) - have), SocketFlags.None, _abort.Token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    throw new PeerException("the peer hung up in the middle of a frame");
+                }
+
+                have += read;
+                Volatile.Write(ref _lastReceived, Environment.TickCount64);
+            }
+        }
+        catch
+        {
+            ReturnFrameBuffer(array);
+            throw;
+        }
+
+        return array;
+    }
+
+    // Up to 1 MB from the shared pool; beyond, an exact array so the pool never hoards huge ones (as Frame.Rent).
+    private static byte[] RentFrameBuffer(int size)
+        => size > 1 << 20 ? GC.AllocateUninitializedArray<byte>(size) : ArrayPool<byte>.Shared.Rent(size);
+
+    private static void ReturnFrameBuffer(byte[] array)
+    {
+        if (array.Length <= 1 << 20)
+        {
+            ArrayPool<byte>.Shared.Return(array);
+        }
     }
 
     /// <summary>Hands the messages decoded so far to the socket in one go, then waits while this peer is at its receive HWM.</summary>
@@ -243,12 +222,19 @@ internal sealed partial class Connection
         _abort.Token.ThrowIfCancellationRequested();
     }
 
+    /// <summary>
+    /// Reads once after the undecoded bytes. A handshaken connection reads into the 64 KB pooled buffer,
+    /// but holds it only while data flows: once the socket is drained and at most part of a frame is
+    /// left, that part moves to a small buffer and a zero-byte read waits for more, so idle peers and
+    /// peers that stall mid-frame pin no read buffer (10,000 of them would pin 640 MB). A handshake
+    /// reads into a small buffer that grows only when a command needs the room.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> FillAsync()
     {
+        var pending = _end - _start;
         if (_start > 0)
         {
-            var pending = _end - _start;
             if (pending > 0)
             {
                 Buffer.BlockCopy(_readBuffer, _start, _readBuffer, 0, pending);
@@ -258,22 +244,30 @@ internal sealed partial class Connection
             _end = pending;
         }
 
-        if (_end == 0 && _socketDrained && _ready)
+        if (_ready && _socketDrained && pending < LargeFrameSize)
         {
-            // Nothing pending and the socket was empty: give the buffer back and wait for data with a
-            // zero-byte read, so an idle connection holds no read buffer (10,000 idle peers would pin 640 MB).
-            if (_readBuffer.Length > 0)
+            if (_readBuffer.Length >= ReadBufferSize)
             {
+                var parked = pending > 0 ? ArrayPool<byte>.Shared.Rent(pending) : [];
+                _readBuffer.AsSpan(0, pending).CopyTo(parked);
                 ArrayPool<byte>.Shared.Return(_readBuffer);
-                _readBuffer = [];
+                _readBuffer = parked;
             }
 
             await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, _abort.Token).ConfigureAwait(false);
         }
 
-        if (_readBuffer.Length == 0)
+        if (_ready ? _readBuffer.Length < ReadBufferSize : _end == _readBuffer.Length)
         {
-            _readBuffer = ArrayPool<byte>.Shared.Rent(ReadBufferSize);
+            var size = _ready ? ReadBufferSize : Math.Clamp(_readBuffer.Length * 2, HandshakeBufferSize, ReadBufferSize);
+            var grown = ArrayPool<byte>.Shared.Rent(size);
+            _readBuffer.AsSpan(0, _end).CopyTo(grown);
+            if (_readBuffer.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(_readBuffer);
+            }
+
+            _readBuffer = grown;
         }
 
         var space = _readBuffer.Length - _end;

@@ -41,9 +41,9 @@ internal sealed partial class Connection
                         wrote = true;
                     }
 
-                    while (_commands.TryDequeue(out var command))
+                    if (HasCommands)
                     {
-                        await SendAllAsync(command).ConfigureAwait(false);
+                        await WriteCommandsAsync().ConfigureAwait(false);
                         wrote = true;
                     }
 
@@ -64,7 +64,7 @@ internal sealed partial class Connection
                         wrote = true;
                     }
 
-                    if (!wrote && _draining && _pipe.OutboundCount == 0 && _commands.IsEmpty)
+                    if (!wrote && _draining && _pipe.OutboundCount == 0 && !HasCommands)
                     {
                         _drained.TrySetResult();
 
@@ -113,7 +113,7 @@ internal sealed partial class Connection
 
         try
         {
-            if (_remainder.Chunk is not null || !_commands.IsEmpty || !_pipe.TryTakeLone(out var segment))
+            if (_remainder.Chunk is not null || HasCommands || !_pipe.TryTakeLone(out var segment))
             {
                 return false;
             }
@@ -154,7 +154,7 @@ internal sealed partial class Connection
         }
 
         // Whatever came in meanwhile, or is left over, is the write loop's.
-        if (_remainder.Chunk is not null || _pipe.OutboundCount > 0 || !_commands.IsEmpty)
+        if (_remainder.Chunk is not null || _pipe.OutboundCount > 0 || HasCommands)
         {
             _pipe.OutboundSignal.Set();
         }
@@ -162,9 +162,86 @@ internal sealed partial class Connection
         return true;
     }
 
+    /// <summary>Writes the owed PONG and the queued commands, framed by the mechanism, in as few system calls as fit.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteCommandsAsync()
+    {
+        var scratch = ArrayPool<byte>.Shared.Rent(4096);
+        var used = 0;
+        try
+        {
+            while (TryTakeCommand(out var flags, out var body))
+            {
+                var need = _framing == 1 ? Zmtp1Codec.MaxHeaderSize + body.Length : _mechanism.MaxEncodedLength(body.Length);
+                if (scratch.Length - used < need)
+                {
+                    if (used > 0)
+                    {
+                        await SendAllAsync(scratch.AsMemory(0, used)).ConfigureAwait(false);
+                        used = 0;
+                    }
+
+                    if (scratch.Length < need)
+                    {
+                        ArrayPool<byte>.Shared.Return(scratch);
+                        scratch = ArrayPool<byte>.Shared.Rent(need);
+                    }
+                }
+
+                if (_framing == 1)
+                {
+                    // Only subscriptions (as messages) go to a ZMTP 1.0 peer: it has no commands.
+                    used += Zmtp1Codec.WriteHeader(scratch.AsSpan(used), false, body.Length);
+                    body.CopyTo(scratch.AsSpan(used));
+                    used += body.Length;
+                }
+                else
+                {
+                    used += _mechanism.Encode(flags, body, scratch.AsSpan(used));
+                }
+            }
+
+            if (used > 0)
+            {
+                await SendAllAsync(scratch.AsMemory(0, used)).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    private bool TryTakeCommand(out byte flags, out byte[] body)
+    {
+        if (Interlocked.Exchange(ref _pendingPong, null) is { } pong)
+        {
+            flags = Zmtp.FlagCommand;
+            body = pong;
+            return true;
+        }
+
+        if (_commands.TryDequeue(out var command))
+        {
+            (flags, body) = command;
+            Interlocked.Add(ref _queuedCommandBytes, -(body.Length + QueuedCommandOverhead));
+            return true;
+        }
+
+        flags = 0;
+        body = [];
+        return false;
+    }
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteBatchAsync(List<StreamPipe.Segment> batch)
     {
+        if (_transforms)
+        {
+            await WriteTransformedAsync(batch).ConfigureAwait(false);
+            return;
+        }
+
         var next = 0;
         try
         {
@@ -196,6 +273,65 @@ internal sealed partial class Connection
         }
     }
 
+    /// <summary>
+    /// Writes queued messages through a mechanism that transforms bytes. Such a pipe queues messages
+    /// unencoded (see StreamPipe): the encoding depends on this connection's keys and nonces, so it
+    /// happens here, at write time, many messages to a 64 KB buffer and one system call per buffer.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteTransformedAsync(List<StreamPipe.Segment> batch)
+    {
+        var scratch = ArrayPool<byte>.Shared.Rent(StreamPipe.ChunkSize);
+        var used = 0;
+        var next = 0;
+        try
+        {
+            for (; next < batch.Count; next++)
+            {
+                var message = batch[next].Message!;
+                var count = message.FrameCount;
+                for (var i = 0; i < count; i++)
+                {
+                    var frame = message.FrameAt(i);
+                    var need = _mechanism.MaxEncodedLength(frame.Length);
+                    if (scratch.Length - used < need)
+                    {
+                        if (used > 0)
+                        {
+                            await SendAllAsync(scratch.AsMemory(0, used)).ConfigureAwait(false);
+                            used = 0;
+                        }
+
+                        if (scratch.Length < need)
+                        {
+                            ArrayPool<byte>.Shared.Return(scratch);
+                            scratch = ArrayPool<byte>.Shared.Rent(need);
+                        }
+                    }
+
+                    used += _mechanism.Encode(i < count - 1 ? Zmtp.FlagMore : (byte)0, frame.Span, scratch.AsSpan(used));
+                }
+
+                message.Release();
+            }
+
+            if (used > 0)
+            {
+                await SendAllAsync(scratch.AsMemory(0, used)).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            for (; next < batch.Count; next++)
+            {
+                StreamPipe.Release(batch[next]);
+            }
+
+            batch.Clear();
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
     /// <summary>Writes a message that has a large frame: headers and small frames through a scratch buffer, large frames from their own.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteLargeAsync(MessageBody message)
@@ -214,7 +350,7 @@ internal sealed partial class Connection
                     used = 0;
                 }
 
-                used += Zmtp.WriteHeader(scratch.AsSpan(used), i < count - 1 ? Zmtp.FlagMore : (byte)0, frame.Length);
+                used += FrameEncoder.WriteHeader(scratch.AsSpan(used), i < count - 1 ? Zmtp.FlagMore : (byte)0, frame.Length);
                 if (frame.Length <= StreamPipe.CopyThreshold)
                 {
                     frame.Span.CopyTo(scratch.AsSpan(used));

@@ -5,33 +5,61 @@ using Baton.Internal;
 using Baton.Messages;
 using Baton.Sockets;
 using Baton.Wire;
+using Baton.Wire.Mechanisms;
 using Microsoft.Extensions.Logging;
 using NetSocket = System.Net.Sockets.Socket;
 
 namespace Baton.Engine;
 
 /// <summary>
-/// One ZMTP stream to a peer (3.x; 2.0 and 1.0 peers see Connection.Legacy.cs): the NULL handshake,
-/// then a read loop that decodes every frame a read brings and a write loop that batches many messages
-/// into each system call, plus heartbeats.
+/// One ZMTP stream to a peer (3.x; 2.0 and 1.0 peers see Connection.Legacy.cs): the mechanism's
+/// handshake, then a read loop that decodes every frame a read brings and a write loop that batches many
+/// messages into each system call, plus heartbeats.
 /// </summary>
 internal sealed partial class Connection
 {
     private const int ReadBufferSize = 64 * 1024;
 
-    /// <summary>Frames up to this size get their whole buffer when the header arrives.</summary>
-    private const int EagerFrameLimit = 256 * 1024 * 1024;
+    /// <summary>The read buffer of a handshake: greeting and READY fit; it doubles only for a larger command.</summary>
+    private const int HandshakeBufferSize = 512;
+
+    /// <summary>A frame that is not whole and larger than this is gathered in its own buffer (see ReadLargeFrameAsync).</summary>
+    private const int LargeFrameSize = ReadBufferSize / 2;
+
+    /// <summary>The first buffer of a large frame, unless more has already arrived; it doubles as data comes.</summary>
+    private const int LargeFrameInitial = 64 * 1024;
+
+    /// <summary>
+    /// Bytes of commands (PINGs, subscriptions) that may wait for a peer that does not read before it is
+    /// dropped. Large, because a socket resends its whole subscription set at once on connecting.
+    /// </summary>
+    private const long MaxQueuedCommandBytes = 16 << 20;
+
+    /// <summary>What a queued command costs besides its body: the array's header and the queue slot.</summary>
+    private const int QueuedCommandOverhead = 48;
 
     private readonly NetSocket _socket;
     private readonly ZmqSocket _owner;
     private readonly StreamPipe _pipe;
     private readonly SocketOptions _options;
     private readonly ILogger _logger;
-    private readonly ConcurrentQueue<byte[]> _commands = new();
+    private readonly Mechanism _mechanism;
+
+    // Frames to write other than messages: flags and unframed body, framed by the mechanism at write time.
+    private readonly ConcurrentQueue<(byte Flags, byte[] Body)> _commands = new();
+    private readonly List<byte[]> _handshakeReplies = [];
     private readonly CancellationTokenSource _abort = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly bool _transforms;
+    private FrameDecoder _decoder;
+    private Action? _handshakeEnded;
     private byte[] _readBuffer = [];
     private bool _socketDrained;
+    private long _queuedCommandBytes;
+
+    // The PONG body owed to the peer: one at most, a newer PING replaces it (as libzmq does), so a peer
+    // that sends PINGs and never reads cannot grow a queue.
+    private byte[]? _pendingPong;
 
     // 1 while the write loop or a sender writing inline owns the socket's send side.
     private int _writeOwner;
@@ -47,7 +75,7 @@ internal sealed partial class Connection
     private long _lastReceived;
     private int _remoteTtlMs;
     private int _heartbeatStarted;
-    private bool _legacy;
+    private bool _zmtp30;
     private bool _ready;
     private volatile bool _draining;
     private string? _abortReason;
@@ -56,9 +84,9 @@ internal sealed partial class Connection
     // Messages decoded from one read, handed to the socket together (see DeliverBatchAsync).
     private readonly MessageBody[] _batch = new MessageBody[64];
     private int _batched;
-    private long _partialSize;
 
-    public Connection(NetSocket socket, ZmqSocket owner, StreamPipe pipe, SocketOptions options, ILogger logger)
+    // handshakeEnded: called once, when the handshake succeeded or the connection ended before that.
+    public Connection(NetSocket socket, ZmqSocket owner, StreamPipe pipe, SocketOptions options, ILogger logger, Action? handshakeEnded = null)
     {
         _socket = socket;
 
@@ -68,6 +96,10 @@ internal sealed partial class Connection
         _pipe = pipe;
         _options = options;
         _logger = logger;
+        _handshakeEnded = handshakeEnded;
+        _mechanism = options.Mechanism.Create();
+        _transforms = _mechanism.TransformsBytes;
+        _decoder = new FrameDecoder(options.MaxMessageSize, options.MaxFramesPerMessage, ReadBufferSize - Zmtp.MaxHeaderSize, LargeFrameSize);
     }
 
     /// <summary>Set when the peer sent ERROR: the connector must not try again.</summary>
@@ -88,7 +120,7 @@ internal sealed partial class Connection
         Task? writer = null;
         Task? heartbeat = null;
         Timer? handshakeTimer = null;
-        _readBuffer = ArrayPool<byte>.Shared.Rent(ReadBufferSize);
+        _readBuffer = ArrayPool<byte>.Shared.Rent(HandshakeBufferSize);
         _lastReceived = Environment.TickCount64;
         try
         {
@@ -100,7 +132,10 @@ internal sealed partial class Connection
             // False: a ZMTP 2.0 or 1.0 peer, handshaken already (see Connection.Legacy.cs).
             if (await ExchangeGreetingAsync().ConfigureAwait(false))
             {
-                await SendAllAsync(Zmtp.EncodeReady(SocketTypes.WireName(_owner.Type), _options.Identity)).ConfigureAwait(false);
+                foreach (var frame in _mechanism.Start(Commands.ReadyMetadata(SocketTypes.WireName(_owner.Type), _options.Identity)))
+                {
+                    await SendAllAsync(frame).ConfigureAwait(false);
+                }
             }
 
             while (!_ready)
@@ -109,8 +144,17 @@ internal sealed partial class Connection
                 {
                     throw new PeerException("the peer closed the connection during the handshake");
                 }
+
+                // The mechanism's answers, the one completing the handshake included (CURVE's server READY).
+                foreach (var reply in _handshakeReplies)
+                {
+                    await SendAllAsync(reply).ConfigureAwait(false);
+                }
+
+                _handshakeReplies.Clear();
             }
 
+            EndHandshake();
             handshakeTimer?.Dispose();
             handshakeTimer = null;
             writer = WriteLoopAsync();
@@ -147,6 +191,7 @@ internal sealed partial class Connection
         }
 
         handshakeTimer?.Dispose();
+        EndHandshake();
         _abortReason ??= reason;
         _abort.Cancel();
         _pipe.OutboundSignal.Set();
@@ -223,7 +268,7 @@ internal sealed partial class Connection
         _pipe.InboundSpace.Set();
     }
 
-    /// <summary>Queues a subscription change: a SUBSCRIBE/CANCEL command, or the 3.0 message form.</summary>
+    /// <summary>Queues a subscription change (message form 1/0 + topic): a SUBSCRIBE/CANCEL command, or the message itself for a ZMTP 3.0 peer.</summary>
     public void EnqueueSubscription(MessageBody message)
     {
         var body = message.FrameCount > 0 ? message.FrameAt(0).Span : default;
@@ -232,29 +277,32 @@ internal sealed partial class Connection
             return;
         }
 
-        byte[] encoded;
-        if (_framing == 1)
-        {
-            encoded = Zmtp1Codec.EncodeFrame(body, more: false);
-        }
-        else if (_legacy)
-        {
-            encoded = new byte[Zmtp.MaxHeaderSize + body.Length];
-            var header = Zmtp.WriteHeader(encoded, 0, body.Length);
-            body.CopyTo(encoded.AsSpan(header));
-            encoded = encoded.AsSpan(0, header + body.Length).ToArray();
-        }
-        else
-        {
-            encoded = Zmtp.EncodeCommand(body[0] == 1 ? Zmtp.Subscribe : Zmtp.Cancel, body[1..]);
-        }
-
-        EnqueueCommand(encoded);
+        EnqueueCommand(Subscriptions.Encode(body, _zmtp30));
     }
 
-    private void EnqueueCommand(byte[] encoded)
+    /// <summary>Queues a frame for the write loop; a peer that lets too many pile up (it does not read) is dropped.</summary>
+    private void EnqueueCommand((byte Flags, byte[] Body) frame)
     {
-        _commands.Enqueue(encoded);
+        var cost = frame.Body.Length + QueuedCommandOverhead;
+        if (Interlocked.Add(ref _queuedCommandBytes, cost) > MaxQueuedCommandBytes)
+        {
+            Interlocked.Add(ref _queuedCommandBytes, -cost);
+            Abort($"the peer does not read: more than {MaxQueuedCommandBytes >> 20} MB of commands are waiting to be written");
+            return;
+        }
+
+        _commands.Enqueue(frame);
         _pipe.OutboundSignal.Set();
     }
+
+    /// <summary>Owes the peer a PONG; a PONG still unwritten is replaced, so at most one waits.</summary>
+    private void QueuePong(ReadOnlySpan<byte> context)
+    {
+        Volatile.Write(ref _pendingPong, Commands.PongBody(context));
+        _pipe.OutboundSignal.Set();
+    }
+
+    private bool HasCommands => !_commands.IsEmpty || Volatile.Read(ref _pendingPong) is not null;
+
+    private void EndHandshake() => Interlocked.Exchange(ref _handshakeEnded, null)?.Invoke();
 }

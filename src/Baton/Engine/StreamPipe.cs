@@ -15,17 +15,25 @@ namespace Baton.Engine;
 /// the write loop takes whole: the sender's copy is the only one, the message goes back to its pool at
 /// once, and the write loop handles a chunk of hundreds of messages per system call rather than one
 /// message at a time. A message with a large frame is queued as it is and written from its own buffers.
+/// That fast path holds while the mechanism leaves bytes as they are (NULL): chunks then do not depend on
+/// the connection and survive reconnects. A mechanism that transforms bytes (CURVE) encodes with
+/// per-connection state, so its pipes queue every message as it is and the connection's write loop
+/// encodes it through the mechanism at write time (Connection.WriteTransformedAsync; docs/WIRE.md).
 /// </remarks>
 internal sealed class StreamPipe : Pipe
 {
     /// <summary>Frames above this size are written from their own buffer instead of being copied.</summary>
     public const int CopyThreshold = 8 * 1024;
 
-    private const int ChunkSize = 64 * 1024;
+    /// <summary>Size of the chunks messages are encoded into.</summary>
+    public const int ChunkSize = 64 * 1024;
 
     private readonly Lock _gate = new();
     private readonly Queue<Segment> _sealed = new();
     private readonly int _sendCapacity;
+
+    // False when the mechanism transforms bytes: messages then wait unencoded for the connection's write loop.
+    private readonly bool _preEncode;
     private byte[]? _chunk;
     private byte[]? _spare;
     private int _chunkUsed;
@@ -40,6 +48,7 @@ internal sealed class StreamPipe : Pipe
     {
         _sendCapacity = options.SendHighWatermark;
         ReceiveCapacity = options.ReceiveHighWatermark;
+        _preEncode = !options.Mechanism.TransformsBytes;
     }
 
     /// <summary>A run of encoded messages, or one message to write from its own buffers.</summary>
@@ -77,7 +86,7 @@ internal sealed class StreamPipe : Pipe
                 return false;
             }
 
-            encoded = TryEncode(message);
+            encoded = _preEncode && TryEncode(message);
             if (!encoded)
             {
                 Seal();
@@ -100,7 +109,7 @@ internal sealed class StreamPipe : Pipe
     /// <summary>Encodes a one-frame message straight from the caller's bytes: no message object at all.</summary>
     public override bool TryWrite(ReadOnlySpan<byte> frame)
     {
-        if (frame.Length > CopyThreshold)
+        if (frame.Length > CopyThreshold || !_preEncode)
         {
             return base.TryWrite(frame);
         }
@@ -112,11 +121,8 @@ internal sealed class StreamPipe : Pipe
                 return false;
             }
 
-            var size = (frame.Length > 255 ? Zmtp.MaxHeaderSize : 2) + frame.Length;
-            var span = Reserve(size);
-            var used = Zmtp.WriteHeader(span, 0, frame.Length);
-            frame.CopyTo(span[used..]);
-            _chunkUsed += used + frame.Length;
+            var span = Reserve(FrameEncoder.HeaderSize(frame.Length) + frame.Length);
+            _chunkUsed += FrameEncoder.WriteFrame(span, 0, frame);
             _chunkMessages++;
             Interlocked.Increment(ref _outboundCount);
         }
@@ -149,35 +155,15 @@ internal sealed class StreamPipe : Pipe
     /// <summary>Encodes a message of small frames into the current chunk; false if it must go by reference.</summary>
     private bool TryEncode(MessageBody message)
     {
-        var count = message.FrameCount;
-        var size = 0;
-        for (var i = 0; i < count; i++)
-        {
-            var length = message.FrameAt(i).Length;
-            if (length > CopyThreshold)
-            {
-                return false;
-            }
-
-            size += (length > 255 ? Zmtp.MaxHeaderSize : 2) + length;
-        }
-
-        if (size > ChunkSize)
+        var size = FrameEncoder.MessageSize(message, CopyThreshold);
+        if (size < 0 || size > ChunkSize)
         {
             return false;
         }
 
+        // Reserve first: it may start a new chunk, which resets _chunkUsed.
         var span = Reserve(size);
-        var used = 0;
-        for (var i = 0; i < count; i++)
-        {
-            var frame = message.FrameAt(i);
-            used += Zmtp.WriteHeader(span[used..], i < count - 1 ? Zmtp.FlagMore : (byte)0, frame.Length);
-            frame.Span.CopyTo(span[used..]);
-            used += frame.Length;
-        }
-
-        _chunkUsed += used;
+        _chunkUsed += FrameEncoder.WriteMessage(span, message);
         _chunkMessages++;
         return true;
     }

@@ -28,4 +28,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 8, Level = LogLevel.Debug, Message = "{SocketType} connected to peer at {Endpoint} ({PeerType}, {Protocol})")]
     public static partial void LegacyPeerConnected(ILogger logger, string socketType, string endpoint, string peerType, string protocol);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "{SocketType} on {Endpoint} has {Count} handshakes in progress: further peers wait to be accepted")]
+    public static partial void HandshakesSaturated(ILogger logger, string socketType, string endpoint, int count);
 }

@@ -1,3 +1,5 @@
+using Baton.Wire.Mechanisms;
+
 namespace Baton.Sockets;
 
 /// <summary>
@@ -19,6 +21,7 @@ public sealed record SocketOptions
     private readonly TimeSpan _heartbeatTtl = TimeSpan.Zero;
     private readonly byte[]? _identity;
     private readonly long _maxMessageSize = -1;
+    private readonly int _maxFramesPerMessage = 65_536;
 
     /// <summary>The defaults.</summary>
     public static SocketOptions Default { get; } = new();
@@ -150,6 +153,29 @@ public sealed record SocketOptions
             _maxMessageSize = value;
         }
     }
+
+    /// <summary>
+    /// Most frames in an inbound message; a peer that sends more is dropped with a logged reason. -1 = no
+    /// limit. Default 65,536. <see cref="MaxMessageSize"/> counts body bytes only, and an empty frame
+    /// costs the receiver memory (tens of bytes) while its sender spends two: without this bound a peer
+    /// could grow one endless message of empty frames until memory runs out.
+    /// </summary>
+    public int MaxFramesPerMessage
+    {
+        get => _maxFramesPerMessage;
+        init
+        {
+            if (value is 0 or < -1)
+            {
+                throw new ArgumentOutOfRangeException(nameof(MaxFramesPerMessage), value, "Use -1 for no limit or a positive frame count.");
+            }
+
+            _maxFramesPerMessage = value;
+        }
+    }
+
+    /// <summary>The security mechanism of every connection (internal until PLAIN and CURVE arrive). Default NULL.</summary>
+    internal MechanismFactory Mechanism { get; init; } = MechanismFactory.Null;
 
     /// <summary>Queue messages only to peers whose connection is complete (libzmq ZMQ_IMMEDIATE). Default false.</summary>
     public bool Immediate { get; init; }

@@ -20,6 +20,13 @@ internal sealed class StreamListener
     private readonly Dictionary<Connection, Task> _connections = [];
     private readonly Task _acceptLoop;
 
+    // Handshakes in progress hold memory and a timer each; beyond this many, accepting pauses (peers wait
+    // in the system's backlog) until one completes or fails, so a flood of half-open greetings is bounded.
+    private readonly SemaphoreSlim _handshakeSlots = new(MaxPendingHandshakes);
+
+    /// <summary>Most handshakes in progress per listener.</summary>
+    public const int MaxPendingHandshakes = 1024;
+
     private StreamListener(NetSocket listener, ZmqSocket owner, string requested, string bound, string? ipcPath)
     {
         _listener = listener;
@@ -146,11 +153,28 @@ internal sealed class StreamListener
     private async Task AcceptLoopAsync()
     {
         await Task.Yield();
+        var saturated = false;
         while (!_stop.IsCancellationRequested)
         {
             NetSocket peer;
             try
             {
+                if (_handshakeSlots.Wait(0))
+                {
+                    saturated = false;
+                }
+                else
+                {
+                    // Once per flood, not once per peer.
+                    if (!saturated)
+                    {
+                        Log.HandshakesSaturated(_owner.Logger, SocketTypes.WireName(_owner.Type), BoundEndpoint, MaxPendingHandshakes);
+                        saturated = true;
+                    }
+
+                    await _handshakeSlots.WaitAsync(_stop.Token).ConfigureAwait(false);
+                }
+
                 peer = await _listener.AcceptAsync(_stop.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
@@ -159,6 +183,7 @@ internal sealed class StreamListener
             }
             catch (SocketException e)
             {
+                _handshakeSlots.Release();
                 if (_stop.IsCancellationRequested)
                 {
                     return;
@@ -175,7 +200,7 @@ internal sealed class StreamListener
             StreamTuning.Configure(peer, options);
             _owner.Raise(SocketEventKind.Accepted, BoundEndpoint);
             var pipe = new StreamPipe(_owner, BoundEndpoint, options);
-            var connection = new Connection(peer, _owner, pipe, options, _owner.Logger);
+            var connection = new Connection(peer, _owner, pipe, options, _owner.Logger, () => _handshakeSlots.Release());
             lock (_lock)
             {
                 if (_stop.IsCancellationRequested)

@@ -121,7 +121,7 @@ internal static class LegacyGreeting
         var result = new byte[1 + Zmtp1Codec.MaxHeaderSize + identity.Length];
         result[0] = SocketTypeByte(socketType);
         var header = version == ZmtpVersion.Zmtp20
-            ? Zmtp.WriteHeader(result.AsSpan(1), 0, identity.Length)
+            ? FrameEncoder.WriteHeader(result.AsSpan(1), 0, identity.Length)
             : Zmtp1Codec.WriteHeader(result.AsSpan(1), more: false, identity.Length);
         identity.CopyTo(result.AsSpan(1 + header));
         return result.AsSpan(0, 1 + header + identity.Length).ToArray();

@@ -6,7 +6,7 @@ namespace Baton.Wire;
 /// <summary>
 /// ZMTP 2.0 frame headers (RFC 15 section 2.3): a flags byte (bit 0 MORE, bit 1 LONG, the rest
 /// reserved), then a 1-byte or 8-byte size. A data frame is byte for byte a ZMTP 3 one, so messages
-/// are encoded by <see cref="Zmtp.WriteHeader"/>; 2.0 has no commands.
+/// are encoded by <see cref="FrameEncoder.WriteHeader"/>; 2.0 has no commands.
 /// </summary>
 internal static class Zmtp2Codec
 {

@@ -84,12 +84,14 @@ public class InvalidUsageTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new SocketOptions { HeartbeatInterval = TimeSpan.FromSeconds(-1) });
         Assert.Throws<ArgumentOutOfRangeException>(() => new SocketOptions { HeartbeatTtl = TimeSpan.FromSeconds(7000) });
         Assert.Throws<ArgumentOutOfRangeException>(() => new SocketOptions { MaxMessageSize = -2 });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SocketOptions { MaxFramesPerMessage = 0 });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SocketOptions { MaxFramesPerMessage = -2 });
         Assert.Throws<ArgumentException>(() => new SocketOptions { Identity = [] });
         Assert.Throws<ArgumentException>(() => new SocketOptions { Identity = [0, 1] });
         Assert.Throws<ArgumentException>(() => new SocketOptions { Identity = new byte[256] });
 
         // The boundaries themselves are fine.
-        var ok = new SocketOptions { SendHighWatermark = 0, Linger = Timeout.InfiniteTimeSpan, MaxMessageSize = -1, Identity = [1] };
+        var ok = new SocketOptions { SendHighWatermark = 0, Linger = Timeout.InfiniteTimeSpan, MaxMessageSize = -1, MaxFramesPerMessage = -1, Identity = [1] };
         Assert.Equal(0, ok.SendHighWatermark);
     }
 

@@ -1,4 +1,4 @@
-namespace Baton.Engine;
+namespace Baton.Wire;
 
 /// <summary>A peer broke the protocol or a rule of ours; the connection is dropped with this reason.</summary>
 internal sealed class PeerException(string reason, bool fatal = false) : Exception(reason)

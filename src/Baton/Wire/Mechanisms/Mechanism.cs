@@ -1,0 +1,52 @@
+namespace Baton.Wire.Mechanisms;
+
+/// <summary>
+/// A ZMTP security mechanism (RFC 37 "Mechanisms"), one instance per connection: it runs the
+/// handshake that follows the greetings and may transform every frame afterwards.
+/// </summary>
+/// <remarks>
+/// The connection frames and unframes bytes with <see cref="FrameDecoder"/> and <see cref="FrameEncoder"/>;
+/// the mechanism sits between those and the messages. A mechanism that leaves bytes as they are (NULL,
+/// PLAIN) says so with <see cref="TransformsBytes"/> = false, which lets the sender's thread encode
+/// messages into shared chunks that outlive a connection (the fast path). One that transforms them
+/// (CURVE: per-connection keys and nonces) is given every frame through <see cref="Encode"/> at write
+/// time, by the connection's write loop, and every received frame through <see cref="Decode"/>.
+/// </remarks>
+internal abstract class Mechanism
+{
+    /// <summary>The name in the greeting: ASCII, at most 20 bytes.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>The greeting's as-server flag.</summary>
+    public virtual bool AsServer => false;
+
+    /// <summary>True when frames must go through <see cref="Encode"/> and <see cref="Decode"/>; false keeps the pre-encoded fast path.</summary>
+    public virtual bool TransformsBytes => false;
+
+    /// <summary>The frames to send once greetings are exchanged (NULL: READY with <paramref name="localMetadata"/>).</summary>
+    public abstract IReadOnlyList<byte[]> Start(ReadOnlySpan<byte> localMetadata);
+
+    /// <summary>
+    /// Handles a command body received during the handshake, adding any frames to send to <paramref name="replies"/>.
+    /// Returns the peer's metadata once the handshake is complete, null while it goes on; throws
+    /// <see cref="PeerException"/> when the peer refuses or breaks the handshake.
+    /// </summary>
+    public abstract Metadata? OnHandshakeCommand(ReadOnlySpan<byte> body, List<byte[]> replies);
+
+    /// <summary>The ERROR frame to send before dropping a peer (RFC 37 "Error Handling").</summary>
+    public virtual byte[] EncodeError(string reason)
+        => FrameEncoder.EncodeFrame(Zmtp.FlagCommand, Commands.ErrorBody(reason));
+
+    /// <summary>Most bytes <see cref="Encode"/> writes for a body of <paramref name="bodyLength"/> bytes.</summary>
+    public virtual int MaxEncodedLength(int bodyLength) => Zmtp.MaxHeaderSize + bodyLength;
+
+    /// <summary>Writes one outgoing frame, header included, as this mechanism puts it on the wire; returns the bytes written.</summary>
+    public virtual int Encode(byte flags, ReadOnlySpan<byte> body, Span<byte> destination)
+        => FrameEncoder.WriteFrame(destination, flags, body);
+
+    /// <summary>
+    /// Turns a received frame back into the frame the peer sent, in place: <paramref name="body"/> is
+    /// rewritten from its start and the plain length returned (never more than the body's); flags may change.
+    /// </summary>
+    public virtual int Decode(ref byte flags, Span<byte> body) => body.Length;
+}
