@@ -30,7 +30,7 @@ internal sealed partial class Connection
             {
                 var ttl = Volatile.Read(ref _remoteTtlMs);
                 var tick = interval > 0 ? Math.Min(interval, Math.Max(timeout, 1)) : Math.Max(ttl / 4, 10);
-                await Task.Delay(TimeSpan.FromMilliseconds(tick), _abort.Token).ConfigureAwait(false);
+                await _io.DelayAsync(TimeSpan.FromMilliseconds(tick)).ConfigureAwait(false);
                 var now = Environment.TickCount64;
                 var last = Volatile.Read(ref _lastReceived);
                 if (interval > 0)

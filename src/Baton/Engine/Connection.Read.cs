@@ -160,7 +160,7 @@ internal sealed partial class Connection
                     array = grown;
                 }
 
-                var read = await _socket.ReceiveAsync(array.AsMemory(have, Math.Min(frameSize, array.Length) - have), SocketFlags.None, _abort.Token).ConfigureAwait(false);
+                var read = await _io.ReceiveAsync(array.AsMemory(have, Math.Min(frameSize, array.Length) - have)).ConfigureAwait(false);
                 if (read == 0)
                 {
                     throw new PeerException("the peer hung up in the middle of a frame");
@@ -216,7 +216,7 @@ internal sealed partial class Connection
         // While the socket closes nobody will receive: keep reading so the peer's end of stream is seen.
         while (_pipe.IsInboundFull && !_abort.IsCancellationRequested && !_draining)
         {
-            await _pipe.InboundSpace.WaitAsync().ConfigureAwait(false);
+            await _pipe.InboundSpace.WaitAsync(_io.Dispatcher).ConfigureAwait(false);
         }
 
         _abort.Token.ThrowIfCancellationRequested();
@@ -254,7 +254,7 @@ internal sealed partial class Connection
                 _readBuffer = parked;
             }
 
-            await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, _abort.Token).ConfigureAwait(false);
+            await _io.ReceiveAsync(Memory<byte>.Empty).ConfigureAwait(false);
         }
 
         if (_ready ? _readBuffer.Length < ReadBufferSize : _end == _readBuffer.Length)
@@ -271,7 +271,7 @@ internal sealed partial class Connection
         }
 
         var space = _readBuffer.Length - _end;
-        var read = await _socket.ReceiveAsync(_readBuffer.AsMemory(_end), SocketFlags.None, _abort.Token).ConfigureAwait(false);
+        var read = await _io.ReceiveAsync(_readBuffer.AsMemory(_end)).ConfigureAwait(false);
         if (read == 0)
         {
             return false;

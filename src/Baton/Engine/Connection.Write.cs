@@ -23,7 +23,7 @@ internal sealed partial class Connection
                 if (Interlocked.CompareExchange(ref _writeOwner, 1, 0) != 0)
                 {
                     // A sender is writing inline; it signals if it leaves anything behind.
-                    await _pipe.OutboundSignal.WaitAsync().ConfigureAwait(false);
+                    await _pipe.OutboundSignal.WaitAsync(_io.Dispatcher).ConfigureAwait(false);
                     continue;
                 }
 
@@ -53,7 +53,7 @@ internal sealed partial class Connection
                         // The sender is still going and we caught up with it: let it get ahead a moment,
                         // so that one system call carries many messages rather than a handful. A lone
                         // message (request/reply) never waits here.
-                        await Task.Yield();
+                        await _io.YieldAsync().ConfigureAwait(false);
                         bytes += _pipe.TakeAll(batch);
                     }
 
@@ -85,7 +85,7 @@ internal sealed partial class Connection
                 }
 
                 _pipe.ReleaseSpare();
-                await _pipe.OutboundSignal.WaitAsync().ConfigureAwait(false);
+                await _pipe.OutboundSignal.WaitAsync(_io.Dispatcher).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException or IOException)
@@ -380,7 +380,7 @@ internal sealed partial class Connection
     {
         while (!data.IsEmpty)
         {
-            var sent = await _socket.SendAsync(data, SocketFlags.None, _abort.Token).ConfigureAwait(false);
+            var sent = await _io.SendAsync(data).ConfigureAwait(false);
             data = data[sent..];
         }
     }

@@ -39,6 +39,7 @@ internal sealed partial class Connection
     private const int QueuedCommandOverhead = 48;
 
     private readonly NetSocket _socket;
+    private readonly StreamIo _io;
     private readonly ZmqSocket _owner;
     private readonly StreamPipe _pipe;
     private readonly SocketOptions _options;
@@ -99,6 +100,7 @@ internal sealed partial class Connection
         _handshakeEnded = handshakeEnded;
         _mechanism = options.Mechanism.Create();
         _transforms = _mechanism.TransformsBytes;
+        _io = StreamIo.Create(socket, owner.Context, _abort.Token);
         _decoder = new FrameDecoder(options.MaxMessageSize, options.MaxFramesPerMessage, ReadBufferSize - Zmtp.MaxHeaderSize, LargeFrameSize);
     }
 
@@ -119,14 +121,16 @@ internal sealed partial class Connection
         var dropped = false;
         Task? writer = null;
         Task? heartbeat = null;
-        Timer? handshakeTimer = null;
+        IDisposable? handshakeTimer = null;
         _readBuffer = ArrayPool<byte>.Shared.Rent(HandshakeBufferSize);
         _lastReceived = Environment.TickCount64;
         try
         {
+            // From here on the connection runs on its I/O thread (or the pool): never on the caller's.
+            await _io.YieldAsync().ConfigureAwait(false);
             if (_options.HandshakeInterval > TimeSpan.Zero)
             {
-                handshakeTimer = new Timer(static state => ((Connection)state!).Abort("the ZMTP handshake did not complete in time"), this, _options.HandshakeInterval, Timeout.InfiniteTimeSpan);
+                handshakeTimer = _io.StartTimer(_options.HandshakeInterval, static state => ((Connection)state!).Abort("the ZMTP handshake did not complete in time"), this);
             }
 
             // False: a ZMTP 2.0 or 1.0 peer, handshaken already (see Connection.Legacy.cs).
@@ -210,6 +214,7 @@ internal sealed partial class Connection
         _partial?.Release();
         // Whole messages that came before the fault are the peer's, and are kept, as if delivered one by one.
         DeliverPending();
+        _io.Dispose();
         _socket.Dispose();
         if (_readBuffer.Length > 0)
         {

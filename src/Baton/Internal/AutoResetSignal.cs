@@ -5,6 +5,8 @@ namespace Baton.Internal;
 /// <summary>
 /// A single-consumer auto-reset event awaited without allocation: the consumer loop awaits
 /// <see cref="WaitAsync"/>, producers call <see cref="Set"/>. A set before the wait is remembered.
+/// The waiter resumes on the thread pool, or on the <see cref="IDispatcher"/> it names (a connection's
+/// I/O thread, which must not depend on the pool).
 /// </summary>
 internal sealed class AutoResetSignal : IValueTaskSource
 {
@@ -14,8 +16,9 @@ internal sealed class AutoResetSignal : IValueTaskSource
 
     private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
     private int _state;
+    private IDispatcher? _dispatcher;
 
-    public ValueTask WaitAsync()
+    public ValueTask WaitAsync(IDispatcher? dispatcher = null)
     {
         if (Interlocked.CompareExchange(ref _state, Idle, Signaled) == Signaled)
         {
@@ -23,6 +26,10 @@ internal sealed class AutoResetSignal : IValueTaskSource
         }
 
         _core.Reset();
+
+        // Through a dispatcher, Set posts the completion and the continuation runs inline on its thread.
+        _dispatcher = dispatcher;
+        _core.RunContinuationsAsynchronously = dispatcher is null;
         if (Interlocked.CompareExchange(ref _state, Waiting, Idle) != Idle)
         {
             // Signaled between the two steps: consume it and go on.
@@ -45,7 +52,15 @@ internal sealed class AutoResetSignal : IValueTaskSource
                 case Idle when Interlocked.CompareExchange(ref _state, Signaled, Idle) == Idle:
                     return;
                 case Waiting when Interlocked.CompareExchange(ref _state, Idle, Waiting) == Waiting:
-                    _core.SetResult(true);
+                    if (_dispatcher is { } dispatcher)
+                    {
+                        dispatcher.Post(static signal => ((AutoResetSignal)signal!)._core.SetResult(true), this);
+                    }
+                    else
+                    {
+                        _core.SetResult(true);
+                    }
+
                     return;
             }
         }

@@ -1,3 +1,5 @@
+using Baton.Engine;
+using Baton.Internal;
 using Baton.Transports;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -14,6 +16,8 @@ public sealed class Context : IDisposable, IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly HashSet<ZmqSocket> _sockets = [];
     private bool _disposed;
+    private int _ioThreads = 1;
+    private IoThreadGroup? _io;
 
     /// <summary>Creates a context that logs through <paramref name="loggerFactory"/> (none by default).</summary>
     public Context(ILoggerFactory? loggerFactory = null)
@@ -27,7 +31,51 @@ public sealed class Context : IDisposable, IAsyncDisposable
     /// <summary>Where sockets of this context log connection events and dropped peers.</summary>
     public ILoggerFactory LoggerFactory { get; }
 
+    /// <summary>
+    /// How many I/O threads of its own the context runs for its tcp and ipc connections (Linux; default 1,
+    /// as libzmq). Connections' reads, writes, heartbeats and timeouts run there, so they keep flowing
+    /// while the application blocks every thread-pool thread. Started with the first connection. 0 runs
+    /// connections on the .NET thread pool instead, as on systems without epoll (Windows, macOS) where
+    /// this setting has no effect.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public int IoThreads
+    {
+        get => _ioThreads;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            _ioThreads = value;
+        }
+    }
+
     internal InprocRegistry Inproc { get; } = new();
+
+    /// <summary>The I/O thread for a new connection; null when connections use the thread pool.</summary>
+    internal IoThread? NextIoThread()
+    {
+        if (_ioThreads == 0 || !Epoll.IsSupported)
+        {
+            return null;
+        }
+
+        var io = Volatile.Read(ref _io);
+        if (io is null)
+        {
+            lock (_lock)
+            {
+                if (_disposed)
+                {
+                    // A connection racing the context's end: the pool serves it until it ends.
+                    return null;
+                }
+
+                io = _io ??= new IoThreadGroup(_ioThreads);
+            }
+        }
+
+        return io.Next();
+    }
 
     /// <summary>Creates a socket of the given type in this context.</summary>
     public ZmqSocket CreateSocket(SocketType type, SocketOptions? options = null) => ZmqSocket.Create(type, options, this);
@@ -63,6 +111,15 @@ public sealed class Context : IDisposable, IAsyncDisposable
         {
             await socket.DisposeAsync().ConfigureAwait(false);
         }
+
+        IoThreadGroup? io;
+        lock (_lock)
+        {
+            io = _io;
+            _io = null;
+        }
+
+        io?.Dispose();
     }
 
     /// <summary>Closes every socket of this context.</summary>

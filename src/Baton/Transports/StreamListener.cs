@@ -216,7 +216,7 @@ internal sealed class StreamListener
 
     private async Task RunAsync(Connection connection, StreamPipe pipe)
     {
-        await Task.Yield();
+        // Connection.RunAsync moves to its I/O thread (or the pool) at once: the accept loop goes on.
         await connection.RunAsync().ConfigureAwait(false);
         pipe.Terminate();
         lock (_lock)
