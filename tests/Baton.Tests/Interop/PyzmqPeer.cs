@@ -105,6 +105,20 @@ internal sealed class PyzmqPeer : IAsyncDisposable
         return ((int)answer["count"]!, last is null ? null : System.Text.Encoding.Latin1.GetString(Convert.FromHexString(last)));
     }
 
+    /// <summary>Starts sending <paramref name="count"/> messages ("0", "1", ...), one every <paramref name="intervalMs"/>, in a thread of the peer's own; see <see cref="JoinAsync"/>.</summary>
+    public Task StreamAsync(int count, int intervalMs) => CallAsync(new JsonObject { ["op"] = "stream", ["n"] = count, ["interval"] = intervalMs });
+
+    /// <summary>Starts receiving up to <paramref name="count"/> messages in a thread of the peer's own, until a quiet spell; see <see cref="JoinAsync"/>.</summary>
+    public Task DrainAsync(int count, int quietMs) => CallAsync(new JsonObject { ["op"] = "drain", ["n"] = count, ["timeout"] = quietMs });
+
+    /// <summary>Waits for what <see cref="StreamAsync"/> or <see cref="DrainAsync"/> started: how many messages it sent or received, and the last received.</summary>
+    public async Task<(int Count, string? Last)> JoinAsync()
+    {
+        var answer = await CallAsync(new JsonObject { ["op"] = "join" });
+        var last = (string?)answer["last"];
+        return ((int)answer["count"]!, last is null ? null : System.Text.Encoding.Latin1.GetString(Convert.FromHexString(last)));
+    }
+
     public Task SubscribeAsync(byte[] prefix) => CallAsync(new JsonObject { ["op"] = "subscribe", ["prefix"] = Convert.ToHexString(prefix) });
 
     public Task UnsubscribeAsync(byte[] prefix) => CallAsync(new JsonObject { ["op"] = "unsubscribe", ["prefix"] = Convert.ToHexString(prefix) });

@@ -16,6 +16,8 @@ ctx = zmq.Context()
 sock = None
 monitor = None
 watcher = None
+worker = None
+worker_result = None
 events = {}
 events_lock = threading.Lock()
 
@@ -92,6 +94,42 @@ def handle(cmd):
             last = sock.recv()
             got += 1
         return {"count": got, "last": last.hex() if last is not None else None}
+    if op == "stream":
+        # Send n messages, one every interval ms, from a thread of its own while this one waits for commands
+        # that leave the socket alone (events, streamed): the test may be unable to talk to us meanwhile.
+        global worker, worker_result
+        n, interval = cmd["n"], cmd["interval"] / 1000
+
+        def stream():
+            global worker_result
+            sent = 0
+            for i in range(n):
+                sock.send(b"%d" % i)
+                sent += 1
+                time.sleep(interval)
+            worker_result = {"count": sent}
+
+        worker = threading.Thread(target=stream, daemon=True)
+        worker.start()
+        return {"ok": True}
+    if op == "drain":
+        # Receive up to n messages in a thread of its own, until the line is quiet for timeout ms.
+        n, quiet = cmd["n"], cmd.get("timeout", 10000)
+
+        def drain():
+            global worker_result
+            got, last = 0, None
+            while got < n and sock.poll(quiet):
+                last = sock.recv()
+                got += 1
+            worker_result = {"count": got, "last": last.hex() if last is not None else None}
+
+        worker = threading.Thread(target=drain, daemon=True)
+        worker.start()
+        return {"ok": True}
+    if op == "join":
+        worker.join()
+        return worker_result
     if op == "subscribe":
         sock.setsockopt(zmq.SUBSCRIBE, bytes.fromhex(cmd["prefix"]))
         return {"ok": True}
