@@ -151,6 +151,7 @@ internal sealed unsafe class IoThread : IDispatcher, IDisposable
     private void Run()
     {
         t_current = this;
+        DeferredWakes.Enable();
         var events = (byte*)NativeMemory.Alloc((nuint)(MaxEvents * Epoll.EventSize));
         try
         {
@@ -192,6 +193,7 @@ internal sealed unsafe class IoThread : IDispatcher, IDisposable
                     try
                     {
                         handler.OnReady(Epoll.EventsAt(events, i));
+                        DeferredWakes.Flush();
                     }
                     catch (Exception e)
                     {
@@ -222,6 +224,7 @@ internal sealed unsafe class IoThread : IDispatcher, IDisposable
             try
             {
                 item.Callback(item.State);
+                DeferredWakes.Flush();
             }
             catch (Exception e)
             {
@@ -258,6 +261,7 @@ internal sealed unsafe class IoThread : IDispatcher, IDisposable
             try
             {
                 entry.Timer.Fire();
+                DeferredWakes.Flush();
             }
             catch (Exception e)
             {

@@ -230,7 +230,7 @@ internal sealed class EventCount
     }
 
     /// <summary>One waiting caller; reused once its result has been taken.</summary>
-    private sealed class Waiter(EventCount owner) : IValueTaskSource
+    private sealed class Waiter(EventCount owner) : IValueTaskSource, IDeferredWake
     {
         private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
         private ManualResetEventSlim? _event;
@@ -264,13 +264,19 @@ internal sealed class EventCount
         {
             if (_async)
             {
-                _core.SetResult(true);
+                // On an I/O thread: once its current callback ends (see DeferredWakes).
+                if (!DeferredWakes.TryDefer(this))
+                {
+                    _core.SetResult(true);
+                }
             }
             else
             {
                 Event.Set();
             }
         }
+
+        public void WakeNow() => _core.SetResult(true);
 
         public void Cancel(CancellationToken token)
         {
