@@ -1,4 +1,3 @@
-using Baton.Transports;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -1,7 +1,6 @@
 using Baton.Engine;
-using Baton.Sockets;
 
-namespace Baton.Transports;
+namespace Baton.Sockets;
 
 /// <summary>
 /// The inproc endpoints of one context. Binding and connecting may happen in either order: a connect
