@@ -3,7 +3,6 @@ using System.Collections.Concurrent;
 using System.Net.Sockets;
 using Baton.Internal;
 using Baton.Messages;
-using Baton.Sockets;
 using Baton.Wire;
 using Baton.Wire.Mechanisms;
 using Microsoft.Extensions.Logging;
@@ -39,9 +38,9 @@ internal sealed partial class Connection
     private const int QueuedCommandOverhead = 48;
 
     private readonly NetSocket _socket;
-    private readonly ZmqSocket _owner;
+    private readonly IPipeOwner _owner;
     private readonly StreamPipe _pipe;
-    private readonly SocketOptions _options;
+    private readonly EngineSettings _options;
     private readonly ILogger _logger;
     private readonly Mechanism _mechanism;
 
@@ -86,7 +85,7 @@ internal sealed partial class Connection
     private int _batched;
 
     // handshakeEnded: called once, when the handshake succeeded or the connection ended before that.
-    public Connection(NetSocket socket, ZmqSocket owner, StreamPipe pipe, SocketOptions options, ILogger logger, Action? handshakeEnded = null)
+    public Connection(NetSocket socket, IPipeOwner owner, StreamPipe pipe, EngineSettings options, ILogger logger, Action? handshakeEnded = null)
     {
         _socket = socket;
 
@@ -132,7 +131,7 @@ internal sealed partial class Connection
             // False: a ZMTP 2.0 or 1.0 peer, handshaken already (see Connection.Legacy.cs).
             if (await ExchangeGreetingAsync().ConfigureAwait(false))
             {
-                foreach (var frame in _mechanism.Start(Commands.ReadyMetadata(SocketTypes.WireName(_owner.Type), _options.Identity)))
+                foreach (var frame in _mechanism.Start(Commands.ReadyMetadata(PeerTypes.WireName(_options.SocketType), _options.Identity)))
                 {
                     await SendAllAsync(frame).ConfigureAwait(false);
                 }
@@ -223,17 +222,17 @@ internal sealed partial class Connection
             _owner.OnPipeDisconnected(_pipe);
         }
 
-        var type = SocketTypes.WireName(_owner.Type);
+        var type = PeerTypes.WireName(_options.SocketType);
         if (dropped)
         {
             Log.PeerDropped(_logger, type, _pipe.Endpoint, reason);
-            _owner.Raise(SocketEventKind.PeerDropped, _pipe.Endpoint, reason);
+            _owner.OnPeerGone(_pipe.Endpoint, reason, dropped: true);
             BatonMetrics.PeersDropped.Add(1, _owner.MetricTag);
         }
         else
         {
             Log.PeerDisconnected(_logger, type, _pipe.Endpoint, reason);
-            _owner.Raise(SocketEventKind.Disconnected, _pipe.Endpoint, reason);
+            _owner.OnPeerGone(_pipe.Endpoint, reason, dropped: false);
         }
     }
 

@@ -1,7 +1,6 @@
 using System.Buffers;
 using Baton.Internal;
 using Baton.Messages;
-using Baton.Sockets;
 using Baton.Wire;
 
 namespace Baton.Engine;
@@ -43,7 +42,7 @@ internal sealed class StreamPipe : Pipe
     private volatile Connection? _connection;
     private volatile bool _terminated;
 
-    public StreamPipe(ZmqSocket owner, string endpoint, SocketOptions options)
+    public StreamPipe(IPipeOwner owner, string endpoint, EngineSettings options)
         : base(owner, endpoint)
     {
         _sendCapacity = options.SendHighWatermark;
@@ -233,7 +232,7 @@ internal sealed class StreamPipe : Pipe
         var lowWater = LowWater(_sendCapacity);
         if (after <= lowWater && after + messages > lowWater)
         {
-            Owner.PulseWritable();
+            Owner.OnWritable();
         }
     }
 
@@ -322,7 +321,7 @@ internal sealed class StreamPipe : Pipe
         Volatile.Write(ref _outboundCount, 0);
         OutboundSignal.Set();
         InboundSpace.Set();
-        Owner.DetachPipe(this);
+        Owner.OnPipeTerminated(this);
     }
 
     /// <summary>Frees what a segment holds once written or dropped.</summary>

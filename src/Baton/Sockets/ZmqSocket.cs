@@ -27,7 +27,9 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     private readonly List<(string Name, string Endpoint)> _inprocConnects = [];
     private Pipe[] _pipes = [];
     private readonly LocalPipe _local;
+    private readonly Lock _optionsLock = new();
     private SocketOptions _options;
+    private EngineSettings _engineSettings;
     private volatile bool _closed;
     private int _disposeStarted;
     private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -37,6 +39,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
         Type = type;
         _options = options ?? SocketOptions.Default;
         Context = context ?? Context.Default;
+        _engineSettings = BuildEngineSettings(_options);
         _local = new LocalPipe(this);
         MetricTag = BatonMetrics.Tag(SocketTypes.WireName(type));
         Logger = Context.LoggerFactory.CreateLogger("Baton.Sockets." + SocketTypes.WireName(type));
@@ -79,7 +82,17 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     public SocketOptions Options
     {
         get => Volatile.Read(ref _options);
-        set => Volatile.Write(ref _options, value ?? throw new ArgumentNullException(nameof(value)));
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+
+            // Together, so that Engine's view never lags behind for long.
+            lock (_optionsLock)
+            {
+                Volatile.Write(ref _options, value);
+                Volatile.Write(ref _engineSettings, BuildEngineSettings(value));
+            }
+        }
     }
 
     /// <summary>The endpoint of the last bind, with the port or path resolved (like ZMQ_LAST_ENDPOINT).</summary>
@@ -596,157 +609,6 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
 
         message = null;
         return false;
-    }
-
-    // ---- engine-facing ----
-
-    /// <summary>A message arrived from <paramref name="pipe"/> (read loop or inproc sender).</summary>
-    internal void Deliver(Pipe pipe, MessageBody message)
-    {
-        if (_closed || !OnArrival(pipe, message))
-        {
-            message.Release();
-            return;
-        }
-
-        Enqueue(pipe, message);
-    }
-
-    /// <summary>The messages one read of the wire brought from <paramref name="pipe"/>: queued together, one hand-off for the lot.</summary>
-    internal void DeliverBatch(Pipe pipe, Span<MessageBody> batch)
-    {
-        if (_closed || Options.Conflate)
-        {
-            foreach (var message in batch)
-            {
-                Deliver(pipe, message);
-            }
-
-            return;
-        }
-
-        var kept = 0;
-        foreach (var message in batch)
-        {
-            if (OnArrival(pipe, message))
-            {
-                batch[kept++] = message;
-            }
-            else
-            {
-                message.Release();
-            }
-        }
-
-        if (kept > 0 && !_inbound.EnqueueBatch(pipe, batch[..kept]))
-        {
-            foreach (var message in batch[..kept])
-            {
-                message.Release();
-            }
-        }
-    }
-
-    /// <summary>Puts a message in the receive queue; <paramref name="pipe"/> is null for messages the socket made itself.</summary>
-    private protected void Enqueue(Pipe? pipe, MessageBody message)
-    {
-        if (_closed)
-        {
-            message.Release();
-            return;
-        }
-
-        if (Options.Conflate)
-        {
-            while (_inbound.TryDequeue(out var stale, out _))
-            {
-                stale.Release();
-            }
-        }
-
-        if (!_inbound.Enqueue(pipe ?? _local, message))
-        {
-            message.Release();
-        }
-    }
-
-    internal void PulseWritable()
-    {
-        _writable.Notify();
-        if (_closed)
-        {
-            _peerConnected.Pulse();
-        }
-    }
-
-    internal void AttachPipe(Pipe pipe)
-    {
-        lock (_pipesLock)
-        {
-            if (Array.IndexOf(_pipes, pipe) >= 0)
-            {
-                return;
-            }
-
-            Volatile.Write(ref _pipes, [.. _pipes, pipe]);
-        }
-
-        PulseWritable();
-    }
-
-    internal void DetachPipe(Pipe pipe)
-    {
-        lock (_pipesLock)
-        {
-            var index = Array.IndexOf(_pipes, pipe);
-            if (index < 0)
-            {
-                return;
-            }
-
-            var list = new List<Pipe>(_pipes);
-            list.RemoveAt(index);
-            Volatile.Write(ref _pipes, list.ToArray());
-        }
-
-        OnDisconnected(pipe);
-        OnDetached(pipe);
-        PulseWritable();
-    }
-
-    /// <summary>A peer finished its handshake on <paramref name="pipe"/>; false refuses it.</summary>
-    internal bool OnPipeConnected(Pipe pipe, out string? refusal)
-    {
-        // A lingering close still lets a connector's pipe with queued messages finish its handshake:
-        // those messages wait for exactly this connection, and refusing it would lose them.
-        if (_closed && pipe is not StreamPipe { IsTerminated: false, OutboundCount: > 0 })
-        {
-            refusal = "the socket is closing";
-            return false;
-        }
-
-        if (!OnConnected(pipe, out refusal))
-        {
-            return false;
-        }
-
-        AttachPipe(pipe);
-        _peerConnected.Pulse();
-        return true;
-    }
-
-    /// <summary>The connection under <paramref name="pipe"/> ended; the pipe may live on for a reconnect.</summary>
-    internal void OnPipeDisconnected(Pipe pipe)
-    {
-        OnDisconnected(pipe);
-        PulseWritable();
-    }
-
-    internal void LogRefusedInproc(string endpoint, SocketType peerType)
-    {
-        var reason = $"invalid socket pairing: a {SocketTypes.WireName(Type)} socket cannot talk to a {SocketTypes.WireName(peerType)} socket";
-        Log.PeerDropped(Logger, SocketTypes.WireName(Type), endpoint, reason);
-        Raise(SocketEventKind.PeerDropped, endpoint, reason);
     }
 
     // ---- what each socket type decides ----

@@ -17,6 +17,7 @@ internal sealed class StreamConnector
     private readonly ZmqSocket _owner;
     private readonly Endpoint _endpoint;
     private readonly SocketOptions _options;
+    private readonly EngineSettings _settings;
     private readonly CancellationTokenSource _stop = new();
     private readonly StreamPipe? _pipe;
     private volatile Connection? _current;
@@ -32,9 +33,10 @@ internal sealed class StreamConnector
         _owner = owner;
         _endpoint = endpoint;
         _options = owner.Options;
+        _settings = owner.EngineSettings;
         if (!_options.Immediate)
         {
-            _pipe = new StreamPipe(owner, endpoint.Text, _options);
+            _pipe = new StreamPipe(owner, endpoint.Text, _settings);
             owner.AttachPipe(_pipe);
         }
     }
@@ -144,8 +146,8 @@ internal sealed class StreamConnector
 
             delay = _options.ReconnectInterval;
             StreamTuning.Configure(socket, _options);
-            var pipe = _pipe ?? new StreamPipe(_owner, _endpoint.Text, _options);
-            var connection = new Connection(socket, _owner, pipe, _options, _owner.Logger);
+            var pipe = _pipe ?? new StreamPipe(_owner, _endpoint.Text, _settings);
+            var connection = new Connection(socket, _owner, pipe, _settings, _owner.Logger);
             _current = connection;
             SignalChanged();
             if (_draining)

@@ -197,10 +197,11 @@ internal sealed class StreamListener
             }
 
             var options = _owner.Options;
+            var settings = _owner.EngineSettings;
             StreamTuning.Configure(peer, options);
             _owner.Raise(SocketEventKind.Accepted, BoundEndpoint);
-            var pipe = new StreamPipe(_owner, BoundEndpoint, options);
-            var connection = new Connection(peer, _owner, pipe, options, _owner.Logger, () => _handshakeSlots.Release());
+            var pipe = new StreamPipe(_owner, BoundEndpoint, settings);
+            var connection = new Connection(peer, _owner, pipe, settings, _owner.Logger, () => _handshakeSlots.Release());
             lock (_lock)
             {
                 if (_stop.IsCancellationRequested)
