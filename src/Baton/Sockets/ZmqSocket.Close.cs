@@ -31,8 +31,6 @@ public abstract partial class ZmqSocket
             Context.Unregister(this);
             _disposed.TrySetResult();
         }
-
-        GC.SuppressFinalize(this);
     }
 
     /// <summary>Closes the socket; see <see cref="DisposeAsync"/>.</summary>

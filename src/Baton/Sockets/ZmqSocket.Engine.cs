@@ -166,7 +166,6 @@ public abstract partial class ZmqSocket : IPipeOwner
         }
 
         OnDisconnected(pipe);
-        OnDetached(pipe);
         PulseWritable();
     }
 

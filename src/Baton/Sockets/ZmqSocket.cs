@@ -117,8 +117,6 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
 
     internal Pipe[] Pipes => Volatile.Read(ref _pipes);
 
-    internal bool IsClosed => _closed;
-
     // ---- what each socket type decides ----
 
     /// <summary>Routes a message; true when it was queued or deliberately dropped, false to wait for room.</summary>
@@ -162,11 +160,6 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
 
     /// <summary>The socket starts closing: wake whatever waits on type-specific conditions.</summary>
     private protected virtual void OnClosing()
-    {
-    }
-
-    /// <summary>A pipe left the socket for good.</summary>
-    private protected virtual void OnDetached(Pipe pipe)
     {
     }
 
