@@ -63,6 +63,9 @@ internal sealed partial class Connection
     // 1 while the write loop or a sender writing inline owns the socket's send side.
     private int _writeOwner;
 
+    /// <summary>True while the write loop or an inline writer holds the send side (for assertions).</summary>
+    internal bool IsSendSideOwned => Volatile.Read(ref _writeOwner) != 0;
+
     // Set when messages arrive, spent by an inline write: see TryWriteInline.
     private volatile bool _inlineAllowed = true;
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Sockets;
 using Baton.Engine;
 using Baton.Internal;
@@ -46,7 +47,12 @@ internal sealed class ConnectorHandle : EndpointHandle
 
     public string Endpoint => RequestedEndpoint;
 
-    public void Start() => _loop = RunAsync();
+    /// <summary>Starts the connect loop; once.</summary>
+    public void Start()
+    {
+        Debug.Assert(_loop == Task.CompletedTask, "Started twice.");
+        _loop = RunAsync();
+    }
 
     public Task? CurrentRun { get; private set; }
 
