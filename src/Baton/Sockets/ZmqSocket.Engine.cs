@@ -7,6 +7,14 @@ namespace Baton.Sockets;
 // What Engine calls: the socket as the owner of its pipes (IPipeOwner), and the pipe list routing reads.
 public abstract partial class ZmqSocket : IPipeOwner
 {
+    private readonly Lock _pipesLock = new();
+
+    // Copy on write under _pipesLock: routing reads it without a lock.
+    private Pipe[] _pipes = [];
+
+    /// <summary>The pipes of the connected (or, for a connecter, queueing) peers.</summary>
+    internal Pipe[] Pipes => Volatile.Read(ref _pipes);
+
     /// <inheritdoc />
     EngineSettings IPipeOwner.Settings => EngineSettings;
 
@@ -125,7 +133,7 @@ public abstract partial class ZmqSocket : IPipeOwner
     }
 
     /// <summary>Wakes senders waiting for room; once closed, also whoever waits for a peer.</summary>
-    internal void PulseWritable()
+    private void PulseWritable()
     {
         _writable.Notify();
         if (_closed)
@@ -150,7 +158,7 @@ public abstract partial class ZmqSocket : IPipeOwner
     }
 
     /// <summary>A pipe ended for good: it leaves the routing.</summary>
-    internal void DetachPipe(Pipe pipe)
+    private void DetachPipe(Pipe pipe)
     {
         lock (_pipesLock)
         {

@@ -1,9 +1,6 @@
-using System.Diagnostics.CodeAnalysis;
-using System.Runtime.CompilerServices;
 using Baton.Engine;
 using Baton.Internal;
 using Baton.Messages;
-using Baton.Transports;
 using Microsoft.Extensions.Logging;
 
 namespace Baton.Sockets;
@@ -19,8 +16,6 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
 
     private readonly EventCount _writable = new();
     private readonly AsyncSignal _peerConnected = new();
-    private readonly Lock _pipesLock = new();
-    private Pipe[] _pipes = [];
     private readonly LocalPipe _local;
     private readonly Lock _optionsLock = new();
     private SocketOptions _options;
@@ -81,7 +76,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
         {
             ArgumentNullException.ThrowIfNull(value);
 
-            // Together, so that Engine's view never lags behind for long.
+            // Under a lock, so that racing setters cannot leave Engine's settings built from the other one's options.
             lock (_optionsLock)
             {
                 Volatile.Write(ref _options, value);
@@ -96,7 +91,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     internal ILogger Logger { get; }
 
     /// <summary>The socket-type tag of this socket's metrics.</summary>
-    internal KeyValuePair<string, object?> MetricTag { get; private set; }
+    internal KeyValuePair<string, object?> MetricTag { get; }
 
     private void CountSent()
     {
@@ -114,8 +109,6 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
             BatonMetrics.MessagesDropped.Add(1, MetricTag);
         }
     }
-
-    internal Pipe[] Pipes => Volatile.Read(ref _pipes);
 
     // ---- what each socket type decides ----
 
