@@ -107,6 +107,9 @@ internal sealed partial class Connection
     /// <summary>Set when the peer sent ERROR: the connector must not try again.</summary>
     public bool PeerRefused { get; private set; }
 
+    /// <summary>Why the connection ended, as logged (the peer's ERROR text among it when <see cref="PeerRefused"/>).</summary>
+    public string? EndReason => _abortReason;
+
     /// <summary>Completes when, asked to drain, every queued message has been written.</summary>
     public Task Drained => _drained.Task;
 

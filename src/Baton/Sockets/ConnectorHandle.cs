@@ -193,7 +193,7 @@ internal sealed class ConnectorHandle : EndpointHandle
 
             if (connection.PeerRefused)
             {
-                Log.PeerRefused(_owner.Logger, SocketTypes.WireName(_owner.Type), Endpoint, "handshake refused");
+                Log.PeerRefused(_owner.Logger, SocketTypes.WireName(_owner.Type), Endpoint, connection.EndReason ?? "handshake refused");
                 break;
             }
 
