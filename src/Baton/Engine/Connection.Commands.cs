@@ -2,7 +2,6 @@ using System.Net.Sockets;
 using System.Text;
 using Baton.Internal;
 using Baton.Messages;
-using Baton.Sockets;
 using Baton.Wire;
 
 namespace Baton.Engine;
@@ -43,7 +42,7 @@ internal sealed partial class Connection
                 // Any traffic counts as liveness; the read itself refreshed the timestamp.
                 break;
             case CommandName.Subscribe or CommandName.Cancel:
-                if (_owner.Type is not (Sockets.SocketType.Pub or Sockets.SocketType.XPub))
+                if (_options.SocketType is not (PeerType.Pub or PeerType.XPub))
                 {
                     // Only publishers take subscriptions; elsewhere the command must not surface as a message.
                     return;
@@ -68,15 +67,15 @@ internal sealed partial class Connection
     {
         var typeBytes = metadata["Socket-Type"] ?? throw new PeerException("READY without a Socket-Type property");
         var typeName = Encoding.ASCII.GetString(typeBytes);
-        if (!SocketTypes.TryParse(typeName, out var peerType))
+        if (!PeerTypes.TryParse(typeName, out var peerType))
         {
             throw new PeerException($"unknown peer socket type '{typeName}'");
         }
 
-        if (!SocketTypes.AreCompatible(_owner.Type, peerType))
+        if (!PeerTypes.AreCompatible(_options.SocketType, peerType))
         {
             SendErrorBestEffort("Invalid socket type");
-            throw new PeerException($"invalid socket pairing: a {SocketTypes.WireName(_owner.Type)} socket cannot talk to a {typeName} socket");
+            throw new PeerException($"invalid socket pairing: a {PeerTypes.WireName(_options.SocketType)} socket cannot talk to a {typeName} socket");
         }
 
         var identity = metadata["Identity"];
@@ -91,8 +90,8 @@ internal sealed partial class Connection
             throw new PeerException(refusal ?? "refused by the socket");
         }
 
-        Log.PeerConnected(_logger, SocketTypes.WireName(_owner.Type), _pipe.Endpoint, typeName, _zmtp30 ? 0 : 1);
-        _owner.Raise(SocketEventKind.HandshakeSucceeded, _pipe.Endpoint);
+        Log.PeerConnected(_logger, PeerTypes.WireName(_options.SocketType), _pipe.Endpoint, typeName, _zmtp30 ? 0 : 1);
+        _owner.OnHandshakeSucceeded(_pipe.Endpoint);
         BatonMetrics.Connections.Add(1, _owner.MetricTag);
     }
 

@@ -3,9 +3,7 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Baton.Internal;
 using Baton.Messages;
-using Baton.Sockets;
 using Baton.Wire;
-using SocketType = Baton.Sockets.SocketType;
 
 namespace Baton.Engine;
 
@@ -86,7 +84,7 @@ internal sealed partial class Connection
             throw new PeerException($"a {(version == ZmtpVersion.Zmtp20 ? "ZMTP 2.0" : "ZMTP 1.0")} peer cannot use the {_mechanism.Name} mechanism this socket requires");
         }
 
-        var ownType = SocketTypes.WireName(_owner.Type);
+        var ownType = PeerTypes.WireName(_options.SocketType);
         await SendAllAsync(LegacyGreeting.EncodeGreetingTail(version, ownType, identity)).ConfigureAwait(false);
         while (_end - _start < LegacyGreeting.Zmtp2GreetingSize)
         {
@@ -96,8 +94,8 @@ internal sealed partial class Connection
         var typeByte = _readBuffer[_start + LegacyGreeting.Zmtp2GreetingSize - 1];
         _start += LegacyGreeting.Zmtp2GreetingSize;
         var typeName = LegacyGreeting.SocketTypeName(typeByte) ?? throw new PeerException($"unknown peer socket type {typeByte} in a ZMTP 2.0 greeting");
-        SocketTypes.TryParse(typeName, out var peerType);
-        if (!SocketTypes.AreCompatible(_owner.Type, peerType))
+        PeerTypes.TryParse(typeName, out var peerType);
+        if (!PeerTypes.AreCompatible(_options.SocketType, peerType))
         {
             // ZMTP 2.0 has no ERROR command: closing is all the peer hears.
             throw new PeerException($"invalid socket pairing: a {ownType} socket cannot talk to a {typeName} socket");
@@ -116,7 +114,7 @@ internal sealed partial class Connection
     }
 
     /// <summary>Reads the peer's identity frame and joins the pipe to the socket, as READY does for ZMTP 3.</summary>
-    private async Task CompleteLegacyHandshakeAsync(ZmtpVersion version, SocketType? peerType)
+    private async Task CompleteLegacyHandshakeAsync(ZmtpVersion version, PeerType? peerType)
     {
         _framing = version == ZmtpVersion.Zmtp20 ? 2 : 1;
 
@@ -145,7 +143,7 @@ internal sealed partial class Connection
         _start += consumed;
 
         // An unversioned peer does not say what it is: assume the usual counterpart, so the peer counts as connected.
-        _pipe.PeerType = peerType ?? Counterpart(_owner.Type);
+        _pipe.PeerType = peerType ?? Counterpart(_options.SocketType);
         _pipe.Attach(this);
         _ready = true;
         if (!_owner.OnPipeConnected(_pipe, out var refusal))
@@ -161,11 +159,11 @@ internal sealed partial class Connection
             ZmtpVersion.Zmtp10 => "ZMTP 1.0 with a ZMTP 2.0 greeting",
             _ => "ZMTP 1.0",
         };
-        Log.LegacyPeerConnected(_logger, SocketTypes.WireName(_owner.Type), _pipe.Endpoint, peerType is { } type ? SocketTypes.WireName(type) : "unknown type", protocol);
-        _owner.Raise(SocketEventKind.HandshakeSucceeded, _pipe.Endpoint);
+        Log.LegacyPeerConnected(_logger, PeerTypes.WireName(_options.SocketType), _pipe.Endpoint, peerType is { } type ? PeerTypes.WireName(type) : "unknown type", protocol);
+        _owner.OnHandshakeSucceeded(_pipe.Endpoint);
         BatonMetrics.Connections.Add(1, _owner.MetricTag);
 
-        if (version == ZmtpVersion.Zmtp10Unversioned && _owner.Type is SocketType.Pub or SocketType.XPub)
+        if (version == ZmtpVersion.Zmtp10Unversioned && _options.SocketType is PeerType.Pub or PeerType.XPub)
         {
             // A ZMTP 1.0 subscriber never sends its subscriptions (it filters by itself): it gets everything, as libzmq does.
             var all = Frame.Rent(1);
@@ -174,15 +172,15 @@ internal sealed partial class Connection
         }
     }
 
-    private static SocketType Counterpart(SocketType type) => type switch
+    private static PeerType Counterpart(PeerType type) => type switch
     {
-        SocketType.Pub or SocketType.XPub => SocketType.Sub,
-        SocketType.Sub or SocketType.XSub => SocketType.Pub,
-        SocketType.Req => SocketType.Rep,
-        SocketType.Rep => SocketType.Req,
-        SocketType.Dealer or SocketType.Router => SocketType.Dealer,
-        SocketType.Push => SocketType.Pull,
-        SocketType.Pull => SocketType.Push,
+        PeerType.Pub or PeerType.XPub => PeerType.Sub,
+        PeerType.Sub or PeerType.XSub => PeerType.Pub,
+        PeerType.Req => PeerType.Rep,
+        PeerType.Rep => PeerType.Req,
+        PeerType.Dealer or PeerType.Router => PeerType.Dealer,
+        PeerType.Push => PeerType.Pull,
+        PeerType.Pull => PeerType.Push,
         _ => type,
     };
 

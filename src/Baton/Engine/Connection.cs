@@ -3,7 +3,6 @@ using System.Collections.Concurrent;
 using System.Net.Sockets;
 using Baton.Internal;
 using Baton.Messages;
-using Baton.Sockets;
 using Baton.Wire;
 using Baton.Wire.Mechanisms;
 using Microsoft.Extensions.Logging;
@@ -40,9 +39,9 @@ internal sealed partial class Connection
 
     private readonly NetSocket _socket;
     private readonly StreamIo _io;
-    private readonly ZmqSocket _owner;
+    private readonly IPipeOwner _owner;
     private readonly StreamPipe _pipe;
-    private readonly SocketOptions _options;
+    private readonly EngineSettings _options;
     private readonly ILogger _logger;
     private readonly Mechanism _mechanism;
 
@@ -64,6 +63,9 @@ internal sealed partial class Connection
 
     // 1 while the write loop or a sender writing inline owns the socket's send side.
     private int _writeOwner;
+
+    /// <summary>True while the write loop or an inline writer holds the send side (for assertions).</summary>
+    internal bool IsSendSideOwned => Volatile.Read(ref _writeOwner) != 0;
 
     // Set when messages arrive, spent by an inline write: see TryWriteInline.
     private volatile bool _inlineAllowed = true;
@@ -87,7 +89,7 @@ internal sealed partial class Connection
     private int _batched;
 
     // handshakeEnded: called once, when the handshake succeeded or the connection ended before that.
-    public Connection(NetSocket socket, ZmqSocket owner, StreamPipe pipe, SocketOptions options, ILogger logger, Action? handshakeEnded = null)
+    public Connection(NetSocket socket, IPipeOwner owner, StreamPipe pipe, EngineSettings options, ILogger logger, IoThread? ioThread, Action? handshakeEnded = null)
     {
         _socket = socket;
 
@@ -100,12 +102,15 @@ internal sealed partial class Connection
         _handshakeEnded = handshakeEnded;
         _mechanism = options.Mechanism.Create();
         _transforms = _mechanism.TransformsBytes;
-        _io = StreamIo.Create(socket, owner.Context, _abort.Token);
+        _io = StreamIo.Create(socket, ioThread, _abort.Token);
         _decoder = new FrameDecoder(options.MaxMessageSize, options.MaxFramesPerMessage, ReadBufferSize - Zmtp.MaxHeaderSize, LargeFrameSize);
     }
 
     /// <summary>Set when the peer sent ERROR: the connector must not try again.</summary>
     public bool PeerRefused { get; private set; }
+
+    /// <summary>Why the connection ended, as logged (the peer's ERROR text among it when <see cref="PeerRefused"/>).</summary>
+    public string? EndReason => _abortReason;
 
     /// <summary>Completes when, asked to drain, every queued message has been written.</summary>
     public Task Drained => _drained.Task;
@@ -136,7 +141,7 @@ internal sealed partial class Connection
             // False: a ZMTP 2.0 or 1.0 peer, handshaken already (see Connection.Legacy.cs).
             if (await ExchangeGreetingAsync().ConfigureAwait(false))
             {
-                foreach (var frame in _mechanism.Start(Commands.ReadyMetadata(SocketTypes.WireName(_owner.Type), _options.Identity)))
+                foreach (var frame in _mechanism.Start(Commands.ReadyMetadata(PeerTypes.WireName(_options.SocketType), _options.Identity)))
                 {
                     await SendAllAsync(frame).ConfigureAwait(false);
                 }
@@ -228,17 +233,17 @@ internal sealed partial class Connection
             _owner.OnPipeDisconnected(_pipe);
         }
 
-        var type = SocketTypes.WireName(_owner.Type);
+        var type = PeerTypes.WireName(_options.SocketType);
         if (dropped)
         {
             Log.PeerDropped(_logger, type, _pipe.Endpoint, reason);
-            _owner.Raise(SocketEventKind.PeerDropped, _pipe.Endpoint, reason);
+            _owner.OnPeerGone(_pipe.Endpoint, reason, dropped: true);
             BatonMetrics.PeersDropped.Add(1, _owner.MetricTag);
         }
         else
         {
             Log.PeerDisconnected(_logger, type, _pipe.Endpoint, reason);
-            _owner.Raise(SocketEventKind.Disconnected, _pipe.Endpoint, reason);
+            _owner.OnPeerGone(_pipe.Endpoint, reason, dropped: false);
         }
     }
 

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Baton.Messages;
-using Baton.Sockets;
 
 namespace Baton.Engine;
 
@@ -19,34 +18,35 @@ internal sealed class InprocPipe : Pipe
     private volatile bool _linked;
     private volatile bool _terminated;
 
-    private InprocPipe(ZmqSocket owner, string endpoint)
+    private InprocPipe(IPipeOwner owner, string endpoint)
         : base(owner, endpoint)
     {
-        _backlogCapacity = owner.Options.SendHighWatermark;
+        _backlogCapacity = owner.Settings.SendHighWatermark;
     }
 
     public override bool IsConnected => _linked && !_terminated;
 
     /// <summary>Creates the connecting end before any socket is bound at the endpoint.</summary>
-    public static InprocPipe CreatePending(ZmqSocket connecter, string endpoint) => new(connecter, endpoint);
+    public static InprocPipe CreatePending(IPipeOwner connecter, string endpoint) => new(connecter, endpoint);
 
     /// <summary>Makes the binder's end of a pending pipe; <see cref="Link"/> then joins them.</summary>
-    public InprocPipe CreatePeer(ZmqSocket binder)
+    public InprocPipe CreatePeer(IPipeOwner binder)
     {
-        var a = Owner;
+        var a = Owner.Settings;
+        var b = binder.Settings;
         var peer = new InprocPipe(binder, Endpoint);
         peer._peer = this;
         _peer = peer;
-        peer.ReceiveCapacity = a.Options.SendHighWatermark == 0 || binder.Options.ReceiveHighWatermark == 0
+        peer.ReceiveCapacity = a.SendHighWatermark == 0 || b.ReceiveHighWatermark == 0
             ? 0
-            : a.Options.SendHighWatermark + binder.Options.ReceiveHighWatermark;
-        ReceiveCapacity = binder.Options.SendHighWatermark == 0 || a.Options.ReceiveHighWatermark == 0
+            : a.SendHighWatermark + b.ReceiveHighWatermark;
+        ReceiveCapacity = b.SendHighWatermark == 0 || a.ReceiveHighWatermark == 0
             ? 0
-            : binder.Options.SendHighWatermark + a.Options.ReceiveHighWatermark;
-        PeerType = binder.Type;
-        peer.PeerType = a.Type;
-        PeerIdentity = binder.Options.Identity;
-        peer.PeerIdentity = a.Options.Identity;
+            : b.SendHighWatermark + a.ReceiveHighWatermark;
+        PeerType = b.SocketType;
+        peer.PeerType = a.SocketType;
+        PeerIdentity = b.Identity;
+        peer.PeerIdentity = a.Identity;
         peer._linked = true;
         return peer;
     }
@@ -66,7 +66,7 @@ internal sealed class InprocPipe : Pipe
         }
 
         // Senders that waited for room while the bind was missing can go on now.
-        Owner.PulseWritable();
+        Owner.OnWritable();
     }
 
     public override bool TryWrite(MessageBody message)
@@ -108,7 +108,7 @@ internal sealed class InprocPipe : Pipe
         }
     }
 
-    protected override void OnInboundSpace() => _peer?.Owner.PulseWritable();
+    protected override void OnInboundSpace() => _peer?.Owner.OnWritable();
 
     public override void Terminate()
     {
@@ -126,8 +126,8 @@ internal sealed class InprocPipe : Pipe
             }
         }
 
-        Owner.DetachPipe(this);
+        Owner.OnPipeTerminated(this);
         _peer?.Terminate();
-        Owner.PulseWritable();
+        Owner.OnWritable();
     }
 }

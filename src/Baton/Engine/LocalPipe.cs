@@ -1,10 +1,9 @@
 using Baton.Messages;
-using Baton.Sockets;
 
 namespace Baton.Engine;
 
 /// <summary>The source of messages a socket makes itself (XPUB's subscription notices): no peer, no HWM.</summary>
-internal sealed class LocalPipe(ZmqSocket owner) : Pipe(owner, "local")
+internal sealed class LocalPipe(IPipeOwner owner) : Pipe(owner, "local")
 {
     public override bool IsConnected => false;
 

@@ -1,5 +1,5 @@
 using Baton.Messages;
-using Baton.Sockets;
+using Baton.Wire;
 
 namespace Baton.Engine;
 
@@ -13,19 +13,19 @@ internal abstract class Pipe
     private int _inbound;
     private int _ready;
 
-    protected Pipe(ZmqSocket owner, string endpoint)
+    protected Pipe(IPipeOwner owner, string endpoint)
     {
         Owner = owner;
         Endpoint = endpoint;
     }
 
-    public ZmqSocket Owner { get; }
+    public IPipeOwner Owner { get; }
 
     /// <summary>The endpoint this peer came through, for logs and for unbind/disconnect.</summary>
     public string Endpoint { get; }
 
     /// <summary>The peer's socket type, known once the handshake is done.</summary>
-    public SocketType? PeerType { get; set; }
+    public PeerType? PeerType { get; set; }
 
     /// <summary>The Identity the peer announced, if any.</summary>
     public byte[]? PeerIdentity { get; set; }

@@ -1,5 +1,4 @@
 using Baton.Internal;
-using Baton.Sockets;
 using NetSocket = System.Net.Sockets.Socket;
 
 namespace Baton.Engine;
@@ -7,13 +6,14 @@ namespace Baton.Engine;
 /// <summary>
 /// How a connection waits: socket reads and writes, delays, timers, and where its loops resume after a
 /// signal. On Linux an I/O thread of the context serves it (<see cref="ReactorStreamIo"/>), so the
-/// connection does not need the thread pool; elsewhere, or with <see cref="Context.IoThreads"/> = 0, the
+/// connection does not need the thread pool; elsewhere, or with the context's IoThreads = 0, the
 /// thread pool does (<see cref="ThreadPoolStreamIo"/>). One read and one write may be pending at a time.
 /// </summary>
 internal abstract class StreamIo : IDisposable
 {
-    public static StreamIo Create(NetSocket socket, Context context, CancellationToken abort)
-        => context.NextIoThread() is { } thread ? new ReactorStreamIo(socket, thread, abort) : new ThreadPoolStreamIo(socket, abort);
+    /// <summary>The I/O of a connection on <paramref name="thread"/>, or on the thread pool when null.</summary>
+    public static StreamIo Create(NetSocket socket, IoThread? thread, CancellationToken abort)
+        => thread is not null ? new ReactorStreamIo(socket, thread, abort) : new ThreadPoolStreamIo(socket, abort);
 
     /// <summary>Where a loop awaiting an <see cref="AutoResetSignal"/> should resume; null for the thread pool.</summary>
     public abstract IDispatcher? Dispatcher { get; }

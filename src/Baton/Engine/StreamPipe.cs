@@ -1,7 +1,7 @@
 using System.Buffers;
+using System.Diagnostics;
 using Baton.Internal;
 using Baton.Messages;
-using Baton.Sockets;
 using Baton.Wire;
 
 namespace Baton.Engine;
@@ -43,7 +43,7 @@ internal sealed class StreamPipe : Pipe
     private volatile Connection? _connection;
     private volatile bool _terminated;
 
-    public StreamPipe(ZmqSocket owner, string endpoint, SocketOptions options)
+    public StreamPipe(IPipeOwner owner, string endpoint, EngineSettings options)
         : base(owner, endpoint)
     {
         _sendCapacity = options.SendHighWatermark;
@@ -140,9 +140,10 @@ internal sealed class StreamPipe : Pipe
         }
     }
 
-    /// <summary>Room for <paramref name="size"/> bytes at the end of the current chunk, starting a new chunk if needed (under the gate).</summary>
+    /// <summary>Room for <paramref name="size"/> bytes at the end of the current chunk, starting a new chunk if needed.</summary>
     private Span<byte> Reserve(int size)
     {
+        Debug.Assert(_gate.IsHeldByCurrentThread);
         if (_chunk is null || ChunkSize - _chunkUsed < size)
         {
             Seal();
@@ -155,6 +156,7 @@ internal sealed class StreamPipe : Pipe
     /// <summary>Encodes a message of small frames into the current chunk; false if it must go by reference.</summary>
     private bool TryEncode(MessageBody message)
     {
+        Debug.Assert(_gate.IsHeldByCurrentThread);
         var size = FrameEncoder.MessageSize(message, CopyThreshold);
         if (size < 0 || size > ChunkSize)
         {
@@ -171,6 +173,7 @@ internal sealed class StreamPipe : Pipe
     /// <summary>Closes the current chunk so that what follows is written after it.</summary>
     private void Seal()
     {
+        Debug.Assert(_gate.IsHeldByCurrentThread);
         if (_chunkUsed > 0)
         {
             _sealed.Enqueue(new Segment(_chunk, _chunkUsed, _chunkMessages, null));
@@ -204,6 +207,7 @@ internal sealed class StreamPipe : Pipe
     /// <summary>Moves everything queued into <paramref name="batch"/> (write loop only); returns the bytes taken.</summary>
     public int TakeAll(List<Segment> batch)
     {
+        Debug.Assert(IsSendSideOwned, "Write loop only.");
         var bytes = 0;
         var messages = 0;
         lock (_gate)
@@ -233,16 +237,21 @@ internal sealed class StreamPipe : Pipe
         var lowWater = LowWater(_sendCapacity);
         if (after <= lowWater && after + messages > lowWater)
         {
-            Owner.PulseWritable();
+            Owner.OnWritable();
         }
     }
 
     /// <summary>Counts a message with a large frame written from its own buffers, as progress (write loop only).</summary>
-    public void OnWritten() => Interlocked.Increment(ref _progress);
+    public void OnWritten()
+    {
+        Debug.Assert(IsSendSideOwned, "Write loop only.");
+        Interlocked.Increment(ref _progress);
+    }
 
     /// <summary>Gives a written chunk back for the next messages (write loop only).</summary>
     public void Recycle(byte[] chunk)
     {
+        Debug.Assert(IsSendSideOwned, "Write loop or inline writer only.");
         Interlocked.Increment(ref _progress);
 
         // Lock-free: the sender holds the gate for every message, the write loop should not queue behind it.
@@ -261,6 +270,9 @@ internal sealed class StreamPipe : Pipe
             ArrayPool<byte>.Shared.Return(spare);
         }
     }
+
+    /// <summary>True while whoever writes for the attached connection (its write loop, or a sender writing inline) holds the send side.</summary>
+    private bool IsSendSideOwned => _connection is not { } connection || connection.IsSendSideOwned;
 
     public override void WriteControl(MessageBody message)
     {
@@ -322,7 +334,7 @@ internal sealed class StreamPipe : Pipe
         Volatile.Write(ref _outboundCount, 0);
         OutboundSignal.Set();
         InboundSpace.Set();
-        Owner.DetachPipe(this);
+        Owner.OnPipeTerminated(this);
     }
 
     /// <summary>Frees what a segment holds once written or dropped.</summary>

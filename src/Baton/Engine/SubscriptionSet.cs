@@ -114,13 +114,5 @@ internal sealed class SubscriptionSet
         return result;
     }
 
-    public void Clear()
-    {
-        lock (_lock)
-        {
-            Volatile.Write(ref _entries, []);
-        }
-    }
-
     private readonly record struct Entry(byte[] Prefix, int Count);
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Tasks.Sources;
 
 namespace Baton.Internal;
@@ -20,6 +21,7 @@ internal sealed class AutoResetSignal : IValueTaskSource
 
     public ValueTask WaitAsync(IDispatcher? dispatcher = null)
     {
+        Debug.Assert(Volatile.Read(ref _state) != Waiting, "One consumer: a wait is already pending.");
         if (Interlocked.CompareExchange(ref _state, Idle, Signaled) == Signaled)
         {
             return default;

@@ -1,6 +1,5 @@
 using Baton.Engine;
 using Baton.Internal;
-using Baton.Transports;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -17,6 +17,6 @@ internal static class SocketTypes
 
     public static bool AreCompatible(SocketType local, SocketType peer) => PeerTypes.AreCompatible(ToWire(local), ToWire(peer));
 
-    // The two enums share values (see PeerType); out-of-range values stay out of range and fail there.
-    private static PeerType ToWire(SocketType type) => (PeerType)type;
+    /// <summary>The type as Wire names it. The two enums share values (see PeerType); out-of-range values stay out of range and fail there.</summary>
+    public static PeerType ToWire(SocketType type) => (PeerType)type;
 }

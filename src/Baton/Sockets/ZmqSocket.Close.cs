@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Baton.Engine;
 using Baton.Internal;
-using Baton.Transports;
 
 namespace Baton.Sockets;
 
@@ -32,8 +31,6 @@ public abstract partial class ZmqSocket
             Context.Unregister(this);
             _disposed.TrySetResult();
         }
-
-        GC.SuppressFinalize(this);
     }
 
     /// <summary>Closes the socket; see <see cref="DisposeAsync"/>.</summary>
@@ -44,48 +41,29 @@ public abstract partial class ZmqSocket
         _closed = true;
         PulseWritable();
         OnClosing();
-        StreamListener[] listeners;
-        StreamConnector[] connectors;
-        (string Name, string Endpoint)[] inprocBinds;
-        (string Name, string Endpoint)[] inprocConnects;
-        lock (_endpointsLock)
+        var endpoints = TakeAllEndpoints();
+        var listeners = new List<ListenerHandle>();
+        var connectors = new List<ConnectorHandle>();
+        foreach (var endpoint in endpoints)
         {
-            listeners = [.. _listeners];
-            connectors = [.. _connectors];
-            inprocBinds = [.. _inprocBinds];
-            inprocConnects = [.. _inprocConnects];
-            _listeners.Clear();
-            _connectors.Clear();
-            _inprocBinds.Clear();
-            _inprocConnects.Clear();
-        }
-
-        foreach (var (name, _) in inprocBinds)
-        {
-            Context.Inproc.Unbind(name, this);
-        }
-
-        foreach (var (name, _) in inprocConnects)
-        {
-            Context.Inproc.CancelConnect(name, this);
-        }
-
-        foreach (var listener in listeners)
-        {
-            listener.StopAccepting();
+            // No new peers; those already here get the linger time below.
+            endpoint.Stop();
+            if (endpoint is ListenerHandle listener)
+            {
+                listeners.Add(listener);
+            }
+            else if (endpoint is ConnectorHandle connector)
+            {
+                connectors.Add(connector);
+            }
         }
 
         await LingerAsync(listeners, connectors).ConfigureAwait(false);
 
         var closing = new List<Task>();
-        foreach (var connector in connectors)
+        foreach (var endpoint in endpoints)
         {
-            closing.Add(connector.StopAsync());
-        }
-
-        foreach (var listener in listeners)
-        {
-            closing.Add(listener.CloseAsync());
+            closing.Add(endpoint.CloseAsync());
         }
 
         await Task.WhenAll(closing).ConfigureAwait(false);
@@ -106,10 +84,10 @@ public abstract partial class ZmqSocket
     /// <summary>Lets queued messages reach the wire within the linger time, then lets peers close first.</summary>
     /// <remarks>
     /// Event-driven: it waits on each connection's <see cref="Connection.Drained"/> and each connector's
-    /// <see cref="StreamConnector.WhenDrainedAsync"/> against the deadline, so a close with nothing
+    /// <see cref="ConnectorHandle.WhenDrainedAsync"/> against the deadline, so a close with nothing
     /// queued ends as soon as the peers have read the tail.
     /// </remarks>
-    private async Task LingerAsync(StreamListener[] listeners, StreamConnector[] connectors)
+    private async Task LingerAsync(List<ListenerHandle> listeners, List<ConnectorHandle> connectors)
     {
         var linger = Options.Linger;
         if (linger == TimeSpan.Zero)
@@ -144,8 +122,8 @@ public abstract partial class ZmqSocket
             }
         }
 
-        var connectorDrains = new Task[connectors.Length];
-        for (var i = 0; i < connectors.Length; i++)
+        var connectorDrains = new Task[connectors.Count];
+        for (var i = 0; i < connectors.Count; i++)
         {
             connectorDrains[i] = connectors[i].WhenDrainedAsync();
             if (!connectorDrains[i].IsCompleted)
@@ -167,14 +145,14 @@ public abstract partial class ZmqSocket
                 }
             }
 
-            for (var i = 0; i < connectors.Length; i++)
+            for (var i = 0; i < connectors.Count; i++)
             {
                 if (!connectorDrains[i].IsCompleted)
                 {
                     Log.LingerExpired(Logger, type, connectors[i].Endpoint, connectors[i].Queued);
 
-                    // Awaited again by CloseAsync: stopping twice is harmless.
-                    _ = connectors[i].StopAsync();
+                    // Awaited again by CloseAsync: closing twice is harmless.
+                    _ = connectors[i].CloseAsync();
                 }
             }
         }
@@ -221,7 +199,7 @@ public abstract partial class ZmqSocket
     /// Completion is event-driven; the stall rule looks at the pipes' progress counters once per stall
     /// timeout (every 2 s by default), which costs nothing when the drain ends first.
     /// </remarks>
-    private async Task<bool> DrainAsync(Task drained, List<Connection> connections, StreamConnector[] connectors, Stopwatch clock)
+    private async Task<bool> DrainAsync(Task drained, List<Connection> connections, List<ConnectorHandle> connectors, Stopwatch clock)
     {
         var linger = Options.Linger;
         var stall = Options.LingerStallTimeout;
@@ -256,7 +234,7 @@ public abstract partial class ZmqSocket
         }
     }
 
-    private static long Progress(List<Connection> connections, StreamConnector[] connectors)
+    private static long Progress(List<Connection> connections, List<ConnectorHandle> connectors)
     {
         var sum = 0L;
         foreach (var connection in connections)

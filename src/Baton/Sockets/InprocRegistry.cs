@@ -1,7 +1,6 @@
 using Baton.Engine;
-using Baton.Sockets;
 
-namespace Baton.Transports;
+namespace Baton.Sockets;
 
 /// <summary>
 /// The inproc endpoints of one context. Binding and connecting may happen in either order: a connect
@@ -11,11 +10,11 @@ internal sealed class InprocRegistry
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, ZmqSocket> _bound = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, List<InprocPipe>> _waiting = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<(ZmqSocket Socket, InprocPipe Pipe)>> _waiting = new(StringComparer.Ordinal);
 
     public void Bind(string name, ZmqSocket socket, string endpoint)
     {
-        List<InprocPipe>? waiting;
+        List<(ZmqSocket Socket, InprocPipe Pipe)>? waiting;
         lock (_lock)
         {
             if (_bound.ContainsKey(name))
@@ -29,12 +28,11 @@ internal sealed class InprocRegistry
 
         if (waiting is not null)
         {
-            foreach (var pending in waiting)
+            foreach (var (connecter, pending) in waiting)
             {
-                var connecter = pending.Owner;
                 if (SocketTypes.AreCompatible(connecter.Type, socket.Type))
                 {
-                    Link(pending, socket);
+                    Link(pending, connecter, socket);
                 }
                 else
                 {
@@ -59,7 +57,7 @@ internal sealed class InprocRegistry
                 }
 
                 pending = InprocPipe.CreatePending(socket, endpoint);
-                list.Add(pending);
+                list.Add((socket, pending));
                 socket.AttachPipe(pending);
                 return;
             }
@@ -70,7 +68,7 @@ internal sealed class InprocRegistry
             throw new IncompatibleSocketTypeException(SocketTypes.WireName(socket.Type), SocketTypes.WireName(binder.Type));
         }
 
-        Link(InprocPipe.CreatePending(socket, endpoint), binder);
+        Link(InprocPipe.CreatePending(socket, endpoint), socket, binder);
     }
 
     public void Unbind(string name, ZmqSocket socket)
@@ -90,7 +88,7 @@ internal sealed class InprocRegistry
         {
             if (_waiting.TryGetValue(name, out var list))
             {
-                list.RemoveAll(pipe => pipe.Owner == socket);
+                list.RemoveAll(pending => pending.Socket == socket);
                 if (list.Count == 0)
                 {
                     _waiting.Remove(name);
@@ -99,7 +97,7 @@ internal sealed class InprocRegistry
         }
     }
 
-    private static void Link(InprocPipe a, ZmqSocket binder)
+    private static void Link(InprocPipe a, ZmqSocket connecter, ZmqSocket binder)
     {
         var b = a.CreatePeer(binder);
         if (!binder.OnPipeConnected(b, out _))
@@ -109,7 +107,7 @@ internal sealed class InprocRegistry
         }
 
         a.Link();
-        if (!a.Owner.OnPipeConnected(a, out _))
+        if (!connecter.OnPipeConnected(a, out _))
         {
             a.Terminate();
         }

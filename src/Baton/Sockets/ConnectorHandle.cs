@@ -1,22 +1,23 @@
-using System.Net;
+using System.Diagnostics;
 using System.Net.Sockets;
 using Baton.Engine;
 using Baton.Internal;
-using Baton.Sockets;
+using Baton.Transports;
 using NetSocket = System.Net.Sockets.Socket;
 
-namespace Baton.Transports;
+namespace Baton.Sockets;
 
 /// <summary>
-/// A connected tcp or ipc endpoint: connects, runs the connection, and reconnects with backoff when
-/// it fails. Unless the socket is Immediate, its pipe exists from the start and survives reconnects,
-/// so messages queue (up to HWM) while the peer is away.
+/// A connected tcp or ipc endpoint: connects through its transport connector, runs the connection, and
+/// reconnects with backoff when it fails. Unless the socket is Immediate, its pipe exists from the start
+/// and survives reconnects, so messages queue (up to HWM) while the peer is away.
 /// </summary>
-internal sealed class StreamConnector
+internal sealed class ConnectorHandle : EndpointHandle
 {
     private readonly ZmqSocket _owner;
-    private readonly Endpoint _endpoint;
+    private readonly TransportConnector _connector;
     private readonly SocketOptions _options;
+    private readonly EngineSettings _settings;
     private readonly CancellationTokenSource _stop = new();
     private readonly StreamPipe? _pipe;
     private volatile Connection? _current;
@@ -27,21 +28,31 @@ internal sealed class StreamConnector
     // Completed and replaced whenever _current changes or the loop ends: what WhenDrainedAsync waits on.
     private TaskCompletionSource _changed = NewSignal();
 
-    public StreamConnector(ZmqSocket owner, Endpoint endpoint)
+    public ConnectorHandle(ZmqSocket owner, Endpoint endpoint)
+        : base(endpoint.Text, endpoint.Text)
     {
         _owner = owner;
-        _endpoint = endpoint;
         _options = owner.Options;
+        _settings = owner.EngineSettings;
+        _connector = new TransportConnector(endpoint, _options.IPv6);
         if (!_options.Immediate)
         {
-            _pipe = new StreamPipe(owner, endpoint.Text, _options);
+            _pipe = new StreamPipe(owner, endpoint.Text, _settings);
             owner.AttachPipe(_pipe);
         }
     }
 
-    public string Endpoint => _endpoint.Text;
+    /// <inheritdoc />
+    public override bool IsBind => false;
 
-    public void Start() => _loop = RunAsync();
+    public string Endpoint => RequestedEndpoint;
+
+    /// <summary>Starts the connect loop; once.</summary>
+    public void Start()
+    {
+        Debug.Assert(_loop == Task.CompletedTask, "Started twice.");
+        _loop = RunAsync();
+    }
 
     public Task? CurrentRun { get; private set; }
 
@@ -92,7 +103,13 @@ internal sealed class StreamConnector
         _current?.BeginDrain();
     }
 
-    public async Task StopAsync()
+    /// <summary>Nothing to do: a connector takes no peers but its own, and closing lingers on that one.</summary>
+    public override void Stop()
+    {
+    }
+
+    /// <summary>Stops reconnecting, drops the connection and the queue, and waits for the loop to end.</summary>
+    public override async Task CloseAsync()
     {
         _stop.Cancel();
         _current?.Close();
@@ -116,13 +133,13 @@ internal sealed class StreamConnector
     private async Task ConnectLoopAsync()
     {
         await Task.Yield();
-        var delay = _options.ReconnectInterval;
+        var backoff = new ReconnectBackoff(_options.ReconnectInterval, _options.ReconnectIntervalMax);
         while (!_stop.IsCancellationRequested)
         {
             NetSocket socket;
             try
             {
-                socket = await ConnectAsync().ConfigureAwait(false);
+                socket = await _connector.ConnectAsync(_stop.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -130,22 +147,23 @@ internal sealed class StreamConnector
             }
             catch (Exception e) when (e is SocketException or InvalidEndpointException)
             {
+                var delay = backoff.Delay;
                 var reason = e is SocketException se ? se.SocketErrorCode.ToString() : e.Message;
-                Log.ConnectFailed(_owner.Logger, SocketTypes.WireName(_owner.Type), _endpoint.Text, reason, (long)delay.TotalMilliseconds);
-                _owner.Raise(SocketEventKind.ConnectRetried, _endpoint.Text, reason);
+                Log.ConnectFailed(_owner.Logger, SocketTypes.WireName(_owner.Type), Endpoint, reason, (long)delay.TotalMilliseconds);
+                _owner.Raise(SocketEventKind.ConnectRetried, Endpoint, reason);
                 if (!await WaitAsync(delay).ConfigureAwait(false))
                 {
                     break;
                 }
 
-                delay = NextDelay(delay);
+                backoff.Failed();
                 continue;
             }
 
-            delay = _options.ReconnectInterval;
-            StreamTuning.Configure(socket, _options);
-            var pipe = _pipe ?? new StreamPipe(_owner, _endpoint.Text, _options);
-            var connection = new Connection(socket, _owner, pipe, _options, _owner.Logger);
+            backoff.Succeeded();
+            StreamTuning.Configure(socket, _options.TcpKeepAlive);
+            var pipe = _pipe ?? new StreamPipe(_owner, Endpoint, _settings);
+            var connection = new Connection(socket, _owner, pipe, _settings, _owner.Logger, _owner.Context.NextIoThread());
             _current = connection;
             SignalChanged();
             if (_draining)
@@ -175,7 +193,7 @@ internal sealed class StreamConnector
 
             if (connection.PeerRefused)
             {
-                Log.PeerRefused(_owner.Logger, SocketTypes.WireName(_owner.Type), _endpoint.Text, "handshake refused");
+                Log.PeerRefused(_owner.Logger, SocketTypes.WireName(_owner.Type), Endpoint, connection.EndReason ?? "handshake refused");
                 break;
             }
 
@@ -190,18 +208,6 @@ internal sealed class StreamConnector
 
     private void SignalChanged() => Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
 
-    private TimeSpan NextDelay(TimeSpan delay)
-    {
-        var max = _options.ReconnectIntervalMax;
-        if (max <= TimeSpan.Zero)
-        {
-            return delay;
-        }
-
-        var next = delay * 2;
-        return next > max ? max : next;
-    }
-
     private async Task<bool> WaitAsync(TimeSpan delay)
     {
         try
@@ -213,47 +219,5 @@ internal sealed class StreamConnector
         {
             return false;
         }
-    }
-
-    private async Task<NetSocket> ConnectAsync()
-    {
-        if (_endpoint.Kind == TransportKind.Ipc)
-        {
-            var ipc = new NetSocket(AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, ProtocolType.Unspecified);
-            try
-            {
-                await ipc.ConnectAsync(new UnixDomainSocketEndPoint(_endpoint.Address), _stop.Token).ConfigureAwait(false);
-                return ipc;
-            }
-            catch
-            {
-                ipc.Dispose();
-                throw;
-            }
-        }
-
-        var addresses = await _endpoint.ResolveAsync(_options.IPv6, _stop.Token).ConfigureAwait(false);
-        SocketException? last = null;
-        foreach (var address in addresses)
-        {
-            var socket = new NetSocket(address.AddressFamily, System.Net.Sockets.SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                await socket.ConnectAsync(new IPEndPoint(address, _endpoint.Port), _stop.Token).ConfigureAwait(false);
-                return socket;
-            }
-            catch (SocketException e)
-            {
-                socket.Dispose();
-                last = e;
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        }
-
-        throw last ?? new SocketException((int)SocketError.HostNotFound);
     }
 }

@@ -1,20 +1,17 @@
-using System.Net;
+using System.Diagnostics;
 using System.Net.Sockets;
 using Baton.Engine;
 using Baton.Internal;
-using Baton.Sockets;
+using Baton.Transports;
 using NetSocket = System.Net.Sockets.Socket;
 
-namespace Baton.Transports;
+namespace Baton.Sockets;
 
-/// <summary>A bound tcp or ipc endpoint: accepts peers and runs a connection for each.</summary>
-internal sealed class StreamListener
+/// <summary>A bound tcp or ipc endpoint: accepts peers from its transport listener and runs a connection for each.</summary>
+internal sealed class ListenerHandle : EndpointHandle
 {
-    private readonly NetSocket _listener;
+    private readonly TransportListener _listener;
     private readonly ZmqSocket _owner;
-    private readonly string? _ipcPath;
-    private IpcPath.FileIdentity? _ipcIdentity;
-    private int _ipcReleased;
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _lock = new();
     private readonly Dictionary<Connection, Task> _connections = [];
@@ -27,77 +24,26 @@ internal sealed class StreamListener
     /// <summary>Most handshakes in progress per listener.</summary>
     public const int MaxPendingHandshakes = 1024;
 
-    private StreamListener(NetSocket listener, ZmqSocket owner, string requested, string bound, string? ipcPath)
+    private ListenerHandle(TransportListener listener, ZmqSocket owner)
+        : base(listener.RequestedEndpoint, listener.BoundEndpoint)
     {
         _listener = listener;
         _owner = owner;
-        RequestedEndpoint = requested;
-        BoundEndpoint = bound;
-        _ipcPath = ipcPath;
         _acceptLoop = AcceptLoopAsync();
     }
 
-    /// <summary>The endpoint as the user gave it.</summary>
-    public string RequestedEndpoint { get; }
+    /// <inheritdoc />
+    public override bool IsBind => true;
 
     /// <summary>The endpoint actually bound (port and path resolved).</summary>
-    public string BoundEndpoint { get; }
+    public string BoundEndpoint => ResolvedEndpoint;
 
-    public static StreamListener Bind(ZmqSocket owner, Endpoint endpoint)
-    {
-        var options = owner.Options;
-        if (endpoint.Kind == TransportKind.Tcp)
-        {
-            var address = endpoint.ResolveAsync(options.IPv6, CancellationToken.None).GetAwaiter().GetResult()[0];
-            var socket = new NetSocket(address.AddressFamily, System.Net.Sockets.SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                if (address.Equals(IPAddress.IPv6Any))
-                {
-                    socket.DualMode = true;
-                }
-
-                socket.Bind(new IPEndPoint(address, endpoint.Port));
-                socket.Listen(); // the system maximum: a burst of thousands of connects is not refused
-            }
-            catch (SocketException e)
-            {
-                socket.Dispose();
-                throw e.SocketErrorCode == SocketError.AddressAlreadyInUse
-                    ? new EndpointInUseException(endpoint.Text, e)
-                    : new InvalidEndpointException(endpoint.Text, $"cannot bind: {e.SocketErrorCode}", e);
-            }
-
-            var bound = Endpoint.FormatTcp((IPEndPoint)socket.LocalEndPoint!);
-            return new StreamListener(socket, owner, endpoint.Text, bound, null);
-        }
-
-        var path = endpoint.Address == "*"
-            ? Path.Combine(Path.GetTempPath(), $"baton-{Guid.NewGuid():N}.ipc")
-            : endpoint.Address;
-        var ipc = new NetSocket(AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, ProtocolType.Unspecified);
-        IpcPath.FileIdentity? identity;
-        try
-        {
-            // A live listener's path is refused; a file left by a socket that died is taken over.
-            identity = IpcPath.BindAndListen(ipc, path, endpoint.Text);
-        }
-        catch (Exception e) when (e is SocketException or IOException or UnauthorizedAccessException or EndpointInUseException)
-        {
-            ipc.Dispose();
-            throw e switch
-            {
-                EndpointInUseException inUse => inUse,
-                SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } => new EndpointInUseException(endpoint.Text, e),
-                _ => new InvalidEndpointException(endpoint.Text, $"cannot bind: {e.Message}", e),
-            };
-        }
-
-        return new StreamListener(ipc, owner, endpoint.Text, "ipc://" + path, path) { _ipcIdentity = identity };
-    }
+    /// <summary>Binds <paramref name="endpoint"/> (tcp or ipc) and starts accepting.</summary>
+    public static ListenerHandle Bind(ZmqSocket owner, Endpoint endpoint) =>
+        new(TransportListener.Bind(endpoint, owner.Options.IPv6), owner);
 
     /// <summary>Stops accepting and removes the ipc file; connections already made stay.</summary>
-    public void StopAccepting()
+    public override void Stop()
     {
         if (!_stop.IsCancellationRequested)
         {
@@ -106,11 +52,6 @@ internal sealed class StreamListener
 
         _stop.Cancel();
         _listener.Dispose();
-        if (_ipcPath is not null && Interlocked.Exchange(ref _ipcReleased, 1) == 0)
-        {
-            // Only if it is still our file: another listener may have taken the path over since.
-            IpcPath.Release(_ipcPath, _ipcIdentity);
-        }
     }
 
     /// <summary>The live connections and their pipes, for linger.</summary>
@@ -132,9 +73,9 @@ internal sealed class StreamListener
     }
 
     /// <summary>Closes every connection and waits for them and the accept loop to end.</summary>
-    public async Task CloseAsync()
+    public override async Task CloseAsync()
     {
-        StopAccepting();
+        Stop();
         Task[] tasks;
         lock (_lock)
         {
@@ -196,11 +137,12 @@ internal sealed class StreamListener
                 continue;
             }
 
-            var options = _owner.Options;
-            StreamTuning.Configure(peer, options);
+            // The options of the moment: a change applies to the peers accepted afterwards.
+            StreamTuning.Configure(peer, _owner.Options.TcpKeepAlive);
+            var settings = _owner.EngineSettings;
             _owner.Raise(SocketEventKind.Accepted, BoundEndpoint);
-            var pipe = new StreamPipe(_owner, BoundEndpoint, options);
-            var connection = new Connection(peer, _owner, pipe, options, _owner.Logger, () => _handshakeSlots.Release());
+            var pipe = new StreamPipe(_owner, BoundEndpoint, settings);
+            var connection = new Connection(peer, _owner, pipe, settings, _owner.Logger, _owner.Context.NextIoThread(), () => _handshakeSlots.Release());
             lock (_lock)
             {
                 if (_stop.IsCancellationRequested)
@@ -221,7 +163,8 @@ internal sealed class StreamListener
         pipe.Terminate();
         lock (_lock)
         {
-            _connections.Remove(connection);
+            var removed = _connections.Remove(connection);
+            Debug.Assert(removed, "a connection is registered before its run can end");
         }
     }
 }

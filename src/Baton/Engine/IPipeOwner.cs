@@ -1,0 +1,41 @@
+using Baton.Messages;
+
+namespace Baton.Engine;
+
+/// <summary>
+/// What pipes and connections need from the socket that owns them: where arriving messages go, and
+/// what a peer's coming and going means to it. Engine defines it so that it never names a socket's
+/// class; the socket implements it (libzmq's <c>i_pipe_events</c> plays the same part).
+/// </summary>
+internal interface IPipeOwner
+{
+    /// <summary>The owner's options as pipes and connections need them; a new object whenever they change.</summary>
+    EngineSettings Settings { get; }
+
+    /// <summary>The socket-type tag of the owner's metrics.</summary>
+    KeyValuePair<string, object?> MetricTag { get; }
+
+    /// <summary>A message arrived from <paramref name="pipe"/> (a subscription command, or an inproc sender).</summary>
+    void Deliver(Pipe pipe, MessageBody message);
+
+    /// <summary>The messages one read of the wire brought from <paramref name="pipe"/>, handed over together.</summary>
+    void DeliverBatch(Pipe pipe, Span<MessageBody> batch);
+
+    /// <summary>A peer finished its handshake on <paramref name="pipe"/>; false refuses it with a reason.</summary>
+    bool OnPipeConnected(Pipe pipe, out string? refusal);
+
+    /// <summary>The connection under <paramref name="pipe"/> ended; the pipe may live on for a reconnect.</summary>
+    void OnPipeDisconnected(Pipe pipe);
+
+    /// <summary><paramref name="pipe"/> ended for good and leaves the owner.</summary>
+    void OnPipeTerminated(Pipe pipe);
+
+    /// <summary>Room to send appeared (a queue fell to its low-water mark, a pipe joined or left): wake waiting senders.</summary>
+    void OnWritable();
+
+    /// <summary>A peer at <paramref name="endpoint"/> completed its handshake (a monitor event).</summary>
+    void OnHandshakeSucceeded(string endpoint);
+
+    /// <summary>A peer's connection ended: <paramref name="dropped"/> for a fault, else an orderly close (a monitor event).</summary>
+    void OnPeerGone(string endpoint, string reason, bool dropped);
+}

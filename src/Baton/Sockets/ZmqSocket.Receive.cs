@@ -1,0 +1,127 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using Baton.Internal;
+using Baton.Messages;
+
+namespace Baton.Sockets;
+
+// Receiving: the fair queue, screened by the socket type (OnReceive), async, blocking and streaming forms.
+public abstract partial class ZmqSocket
+{
+    /// <summary>Receives the next message, waiting until one arrives. The message is the caller's: dispose it.</summary>
+    /// <exception cref="NotSupportedException">This socket type cannot receive.</exception>
+    /// <exception cref="ObjectDisposedException">The socket is closed (also while waiting).</exception>
+    public ValueTask<Message> ReceiveAsync(CancellationToken cancellationToken = default)
+    {
+        // As Channel.ReadAsync: a cancelled token wins even over a message that is already queued.
+        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfClosed();
+        ThrowIfCannotReceive();
+        BeforeReceive();
+        var epoch = _inbound.Epoch;
+        if (TryDequeue(out var body))
+        {
+            return new ValueTask<Message>(new Message(body));
+        }
+
+        return ReceiveSlowAsync(epoch, cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Message> ReceiveSlowAsync(long epoch, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            ThrowIfReceiveClosed();
+            await _inbound.WaitAsync(epoch, cancellationToken).ConfigureAwait(false);
+            epoch = _inbound.Epoch;
+            if (TryDequeue(out var body))
+            {
+                return new Message(body);
+            }
+        }
+    }
+
+    /// <summary>Receives the next message, blocking the calling thread until one arrives.</summary>
+    /// <inheritdoc cref="ReceiveAsync(CancellationToken)" path="/exception"/>
+    public Message Receive()
+    {
+        TryReceive(out var message, Timeout.InfiniteTimeSpan);
+        return message;
+    }
+
+    /// <summary>Receives a message if one comes within <paramref name="timeout"/>; otherwise <paramref name="message"/> is <c>default</c>.</summary>
+    /// <inheritdoc cref="ReceiveAsync(CancellationToken)" path="/exception"/>
+    public bool TryReceive(out Message message, TimeSpan timeout)
+    {
+        ThrowIfClosed();
+        ThrowIfCannotReceive();
+        BeforeReceive();
+        var deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        while (true)
+        {
+            var epoch = _inbound.Epoch;
+            if (TryDequeue(out var body))
+            {
+                message = new Message(body);
+                return true;
+            }
+
+            ThrowIfReceiveClosed();
+            if (!BlockUntil(_inbound.Arrivals, epoch, deadline))
+            {
+                message = default;
+                return false;
+            }
+        }
+    }
+
+    private void ThrowIfReceiveClosed()
+    {
+        if (_inbound.IsCompleted)
+        {
+            throw new ObjectDisposedException(GetType().Name, "The socket was closed while waiting to receive.");
+        }
+    }
+
+    /// <summary>Receives messages until cancelled or the socket closes.</summary>
+    public async IAsyncEnumerable<Message> ReceiveAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        while (!_closed)
+        {
+            Message message;
+            try
+            {
+                message = await ReceiveAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                yield break;
+            }
+
+            yield return message;
+        }
+    }
+
+    private bool TryDequeue([NotNullWhen(true)] out MessageBody? message)
+    {
+        while (_inbound.TryDequeue(out var candidate, out var pipe))
+        {
+            if (OnReceive(ref candidate, pipe == _local ? null : pipe))
+            {
+                if (BatonMetrics.MessagesReceived.Enabled)
+                {
+                    BatonMetrics.MessagesReceived.Add(1, MetricTag);
+                }
+
+                message = candidate;
+                return true;
+            }
+
+            candidate.Release();
+        }
+
+        message = null;
+        return false;
+    }
+}
