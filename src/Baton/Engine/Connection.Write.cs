@@ -118,35 +118,7 @@ internal sealed partial class Connection
                 return false;
             }
 
-            var data = segment.Chunk.AsSpan(0, segment.Length);
-            int sent;
-            SocketError error;
-            try
-            {
-                sent = _socket.Send(data, SocketFlags.None, out error);
-            }
-            catch (ObjectDisposedException)
-            {
-                // The connection is closing under us: its fate is the read loop's to report, not the sender's.
-                sent = 0;
-                error = SocketError.OperationAborted;
-            }
-
-            if (error == SocketError.Success && sent == data.Length)
-            {
-                _pipe.Recycle(segment.Chunk!);
-            }
-            else if (error is SocketError.Success or SocketError.WouldBlock)
-            {
-                // The socket buffer is full: the write loop finishes this chunk before anything else.
-                _remainder = segment;
-                _remainderOffset = Math.Max(sent, 0);
-            }
-            else
-            {
-                StreamPipe.Release(segment);
-                Abort($"write failed: {error}");
-            }
+            WriteInline(segment);
         }
         finally
         {
@@ -160,6 +132,82 @@ internal sealed partial class Connection
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Called by a sender that found the pipe full, before it waits: when no write is under way it
+    /// writes the queued chunks itself, without blocking, until the socket's buffer is full. Room then
+    /// comes at once instead of through a wake-up of the write loop and another of the sender, so a
+    /// streaming sender and the writing take turns on one thread, a whole HWM of messages per system
+    /// call. False when it took nothing.
+    /// </summary>
+    public bool TryWriteQueued()
+    {
+        if (!_ready || _draining || _framing == 1 || _transforms || Volatile.Read(ref _writeOwner) != 0 || Interlocked.CompareExchange(ref _writeOwner, 1, 0) != 0)
+        {
+            return false;
+        }
+
+        var took = false;
+        try
+        {
+            while (_remainder.Chunk is null && !HasCommands && _pipe.TryTakeChunk(out var segment))
+            {
+                took = true;
+                if (!WriteInline(segment))
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _writeOwner, 0);
+        }
+
+        if (_remainder.Chunk is not null || _pipe.OutboundCount > 0 || HasCommands)
+        {
+            _pipe.OutboundSignal.Set();
+        }
+
+        return took;
+    }
+
+    /// <summary>Writes a chunk without blocking, the send side held; false when the socket took only part (the rest is the write loop's) or failed.</summary>
+    private bool WriteInline(StreamPipe.Segment segment)
+    {
+        var data = segment.Chunk.AsSpan(0, segment.Length);
+        int sent;
+        SocketError error;
+        try
+        {
+            sent = _socket.Send(data, SocketFlags.None, out error);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The connection is closing under us: its fate is the read loop's to report, not the sender's.
+            sent = 0;
+            error = SocketError.OperationAborted;
+        }
+
+        if (error == SocketError.Success && sent == data.Length)
+        {
+            _pipe.Recycle(segment.Chunk!);
+            return true;
+        }
+        else if (error is SocketError.Success or SocketError.WouldBlock)
+        {
+            // The socket buffer is full: the write loop finishes this chunk before anything else.
+            _remainder = segment;
+            _remainderOffset = Math.Max(sent, 0);
+        }
+        else
+        {
+            StreamPipe.Release(segment);
+            Abort($"write failed: {error}");
+        }
+
+        return false;
     }
 
     /// <summary>Writes the owed PONG and the queued commands, framed by the mechanism, in as few system calls as fit.</summary>

@@ -58,6 +58,9 @@ internal abstract class Pipe
     /// <summary>Sends a subscription change ahead of data, ignoring HWM; dropped when not connected.</summary>
     public abstract void WriteControl(MessageBody message);
 
+    /// <summary>Called by a sender that found this pipe full, before it waits: true when it made room.</summary>
+    public virtual bool TryFlushFull() => false;
+
     /// <summary>How many inbound messages may wait before this peer is paused; 0 = no limit.</summary>
     public int ReceiveCapacity { get; set; }
 

@@ -204,6 +204,44 @@ internal sealed class StreamPipe : Pipe
         return true;
     }
 
+    /// <summary>Takes the oldest queued chunk for a write on the sender's thread; false when there is none or a message written from its own buffers comes first.</summary>
+    public bool TryTakeChunk(out Segment segment)
+    {
+        Debug.Assert(IsSendSideOwned, "Inline writer only.");
+        lock (_gate)
+        {
+            if (_sealed.TryPeek(out var first))
+            {
+                if (first.Chunk is null)
+                {
+                    segment = default;
+                    return false;
+                }
+
+                segment = _sealed.Dequeue();
+            }
+            else if (_chunkUsed > 0)
+            {
+                segment = new Segment(_chunk, _chunkUsed, _chunkMessages, null);
+                _chunk = null;
+                _chunkUsed = 0;
+                _chunkMessages = 0;
+            }
+            else
+            {
+                segment = default;
+                return false;
+            }
+        }
+
+        OnTaken(segment.Messages);
+        return true;
+    }
+
+    /// <summary>A sender found the queue full: it writes what is queued itself when no write is under way (see Connection.TryWriteQueued).</summary>
+    public override bool TryFlushFull()
+        => _sendCapacity > 0 && OutboundCount >= _sendCapacity && _connection is { } connection && connection.TryWriteQueued();
+
     /// <summary>Moves everything queued into <paramref name="batch"/> (write loop only); returns the bytes taken.</summary>
     public int TakeAll(List<Segment> batch)
     {

@@ -25,7 +25,7 @@ public abstract partial class ZmqSocket
         ThrowIfCannotSend();
         var body = message.TakeForSend(nameof(message));
         var epoch = _writable.Epoch;
-        if (TrySendTaken(message, body))
+        if (TrySendTaken(message, body) || (TryFlushFullPipes() && TrySendTaken(message, body)))
         {
             CountSent();
             return default;
@@ -65,7 +65,7 @@ public abstract partial class ZmqSocket
         ThrowIfClosed();
         ThrowIfCannotSend();
         var epoch = _writable.Epoch;
-        if (TrySendCore(data.Span))
+        if (TrySendCore(data.Span) || (TryFlushFullPipes() && TrySendCore(data.Span)))
         {
             CountSent();
             return default;
@@ -99,6 +99,21 @@ public abstract partial class ZmqSocket
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// A send found no room: before it waits, pipes whose connection is not writing write their queue on
+    /// this thread (StreamPipe.TryFlushFull); true when any did, and the send is worth trying again.
+    /// </summary>
+    private bool TryFlushFullPipes()
+    {
+        var flushed = false;
+        foreach (var pipe in Pipes)
+        {
+            flushed |= pipe.TryFlushFull();
+        }
+
+        return flushed;
     }
 
     /// <summary>A send that did not happen: the caller's message becomes usable again; a copy of ours is dropped.</summary>
@@ -139,7 +154,7 @@ public abstract partial class ZmqSocket
         while (true)
         {
             var epoch = _writable.Epoch;
-            if (TrySendTaken(message, body))
+            if (TrySendTaken(message, body) || (TryFlushFullPipes() && TrySendTaken(message, body)))
             {
                 CountSent();
                 return true;
@@ -160,7 +175,7 @@ public abstract partial class ZmqSocket
     {
         ThrowIfClosed();
         ThrowIfCannotSend();
-        if (TrySendCore(data))
+        if (TrySendCore(data) || (TryFlushFullPipes() && TrySendCore(data)))
         {
             CountSent();
             return true;
