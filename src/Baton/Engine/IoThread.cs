@@ -126,6 +126,35 @@ internal sealed unsafe class IoThread : IDispatcher, IDisposable
         }
     }
 
+    /// <summary>Completes on this thread after <paramref name="delay"/>: true, or false once <paramref name="cancellationToken"/> is cancelled.</summary>
+    public Task<bool> DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        // Not asynchronous: the awaiting loop (reconnect backoff, accept retry) goes on here, not on the pool.
+        var elapsed = new TaskCompletionSource<bool>();
+        var timer = new IoTimer(this, static state => ((TaskCompletionSource<bool>)state!).TrySetResult(true), elapsed);
+        timer.Start(delay);
+        if (cancellationToken.CanBeCanceled)
+        {
+            var registration = cancellationToken.UnsafeRegister(static state =>
+            {
+                var (thread, timer, elapsed) = ((IoThread, IoTimer, TaskCompletionSource<bool>))state!;
+                timer.Dispose();
+                thread.Post(static s => ((TaskCompletionSource<bool>)s!).TrySetResult(false), elapsed);
+            }, (this, timer, elapsed));
+            elapsed.Task.ContinueWith(static (_, state) => ((CancellationTokenRegistration)state!).Dispose(), registration, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        return elapsed.Task;
+    }
+
+    /// <summary>Completes on this thread, after what is already queued: the awaiting code moves here.</summary>
+    public Task SwitchToAsync()
+    {
+        var switched = new TaskCompletionSource();
+        Post(static state => ((TaskCompletionSource)state!).TrySetResult(), switched);
+        return switched.Task;
+    }
+
     /// <summary>Stops the loop; connections must have ended.</summary>
     public void Dispose()
     {

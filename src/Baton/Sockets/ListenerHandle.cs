@@ -17,6 +17,11 @@ internal sealed class ListenerHandle : EndpointHandle
     private readonly Dictionary<Connection, Task> _connections = [];
     private readonly Task _acceptLoop;
 
+    // Where the accept loop waits, when the context runs I/O threads: peers are then accepted even while
+    // the application blocks every thread-pool thread. Null: .NET's AcceptAsync.
+    private readonly IoThread? _io;
+    private readonly IoReadiness? _readiness;
+
     // Handshakes in progress hold memory and a timer each; beyond this many, accepting pauses (peers wait
     // in the system's backlog) until one completes or fails, so a flood of half-open greetings is bounded.
     private readonly SemaphoreSlim _handshakeSlots = new(MaxPendingHandshakes);
@@ -29,6 +34,12 @@ internal sealed class ListenerHandle : EndpointHandle
     {
         _listener = listener;
         _owner = owner;
+        _io = owner.Context.NextIoThread();
+        if (_io is not null)
+        {
+            _readiness = new IoReadiness(_io, listener.Socket);
+        }
+
         _acceptLoop = AcceptLoopAsync();
     }
 
@@ -51,6 +62,9 @@ internal sealed class ListenerHandle : EndpointHandle
         }
 
         _stop.Cancel();
+
+        // Out of epoll first, which holds the socket open: the port or path is free once Stop returns.
+        _readiness?.Dispose();
         _listener.Dispose();
     }
 
@@ -93,7 +107,28 @@ internal sealed class ListenerHandle : EndpointHandle
 
     private async Task AcceptLoopAsync()
     {
-        await Task.Yield();
+        try
+        {
+            await AcceptPeersAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            // Epoll holds the listening socket open until then.
+            _readiness?.Dispose();
+        }
+    }
+
+    private async Task AcceptPeersAsync()
+    {
+        if (_io is null)
+        {
+            await Task.Yield();
+        }
+        else
+        {
+            await _io.SwitchToAsync().ConfigureAwait(false);
+        }
+
         var saturated = false;
         while (!_stop.IsCancellationRequested)
         {
@@ -116,7 +151,7 @@ internal sealed class ListenerHandle : EndpointHandle
                     await _handshakeSlots.WaitAsync(_stop.Token).ConfigureAwait(false);
                 }
 
-                peer = await _listener.AcceptAsync(_stop.Token).ConfigureAwait(false);
+                peer = _readiness is null ? await _listener.AcceptAsync(_stop.Token).ConfigureAwait(false) : await AcceptOnIoThreadAsync(_readiness).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {
@@ -133,7 +168,15 @@ internal sealed class ListenerHandle : EndpointHandle
                 Log.AcceptFailed(_owner.Logger, SocketTypes.WireName(_owner.Type), BoundEndpoint, e.SocketErrorCode.ToString());
 
                 // Out of descriptors and the like: give the system a moment instead of spinning.
-                await Task.Delay(10).ConfigureAwait(false);
+                if (_io is null)
+                {
+                    await Task.Delay(10).ConfigureAwait(false);
+                }
+                else
+                {
+                    await _io.DelayAsync(TimeSpan.FromMilliseconds(10), CancellationToken.None).ConfigureAwait(false);
+                }
+
                 continue;
             }
 
@@ -153,6 +196,28 @@ internal sealed class ListenerHandle : EndpointHandle
 
                 _connections[connection] = RunAsync(connection, pipe);
             }
+        }
+    }
+
+    /// <summary>Accepts without blocking, waiting for the listening socket's next edge on the I/O thread.</summary>
+    private async Task<NetSocket> AcceptOnIoThreadAsync(IoReadiness readiness)
+    {
+        while (true)
+        {
+            _stop.Token.ThrowIfCancellationRequested();
+            var edges = readiness.ReadEdges;
+            var error = _listener.TryAccept(out var peer);
+            if (error == SocketError.Success)
+            {
+                return peer!;
+            }
+
+            if (error != SocketError.WouldBlock)
+            {
+                throw new SocketException((int)error);
+            }
+
+            await readiness.WaitAsync(write: false, edges, _stop.Token).ConfigureAwait(false);
         }
     }
 

@@ -91,6 +91,24 @@ internal sealed class TransportListener : IDisposable
     /// <exception cref="SocketException">The accept failed (out of descriptors and the like); the listener goes on.</exception>
     public ValueTask<NetSocket> AcceptAsync(CancellationToken cancellationToken) => _socket.AcceptAsync(cancellationToken);
 
+    /// <summary>The listening socket, for a caller that waits for its readiness itself (see <see cref="TryAccept"/>).</summary>
+    public NetSocket Socket => _socket;
+
+    /// <summary>Accepts a waiting peer without blocking (the socket must be non-blocking); <see cref="SocketError.WouldBlock"/> when none waits.</summary>
+    public SocketError TryAccept(out NetSocket? peer)
+    {
+        try
+        {
+            peer = _socket.Accept();
+            return SocketError.Success;
+        }
+        catch (SocketException e)
+        {
+            peer = null;
+            return e.SocketErrorCode;
+        }
+    }
+
     /// <summary>Stops listening and removes the ipc file, if it is still ours; connections already made stay.</summary>
     public void Dispose()
     {
