@@ -1,15 +1,14 @@
-using System.Net;
 using System.Net.Sockets;
 using NetSocket = System.Net.Sockets.Socket;
 
 namespace Baton.Engine;
 
 /// <summary>
-/// Readiness of a listening or connecting socket on an <see cref="IoThread"/>: accept and connect loops
-/// wait here instead of in .NET's socket engine, so a peer can be accepted, and a connection made again,
-/// while the application blocks every thread-pool thread. The caller tries its non-blocking call first
-/// and waits only after it would block, passing the edge count it read before trying. Waits are rare
-/// (one per accepted burst or connect), so each allocates its task.
+/// Readiness of a listening socket on an <see cref="IoThread"/>: the accept loop waits here instead of
+/// in .NET's socket engine, so a peer (a new one, or one reconnecting) is accepted while the application
+/// blocks every thread-pool thread. The caller tries its non-blocking accept first and waits only after
+/// it would block, passing the edge count it read before trying. Waits are rare (one per burst of
+/// peers), so each allocates its task.
 /// </summary>
 internal sealed class IoReadiness : IReadinessHandler, IDisposable
 {
@@ -33,29 +32,6 @@ internal sealed class IoReadiness : IReadinessHandler, IDisposable
 
     /// <summary>Edges seen for reading (an accept) so far; read it before trying.</summary>
     public int ReadEdges => Volatile.Read(ref _readEdges);
-
-    /// <summary>Connects <paramref name="socket"/> without blocking, waiting for the result on <paramref name="thread"/>.</summary>
-    public static async Task ConnectAsync(IoThread thread, NetSocket socket, EndPoint endpoint, CancellationToken cancellationToken)
-    {
-        using var readiness = new IoReadiness(thread, socket);
-        var edges = Volatile.Read(ref readiness._writeEdges);
-        try
-        {
-            socket.Connect(endpoint);
-            return;
-        }
-        catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress or SocketError.AlreadyInProgress)
-        {
-        }
-
-        // Writable once connected, or with an error once refused.
-        await readiness.WaitAsync(write: true, edges, cancellationToken).ConfigureAwait(false);
-        var error = (int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
-        if (error != 0)
-        {
-            throw new SocketException(error);
-        }
-    }
 
     /// <summary>Completes at the first edge after <paramref name="seenEdges"/> (at once if one came already), on the I/O thread.</summary>
     /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>

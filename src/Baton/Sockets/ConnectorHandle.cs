@@ -25,11 +25,6 @@ internal sealed class ConnectorHandle : EndpointHandle
     private volatile bool _ended;
     private Task _loop = Task.CompletedTask;
 
-    // Where the connect loop waits (connect, backoff), when the context runs I/O threads: reconnecting
-    // then needs no thread-pool thread either. Null: .NET's ConnectAsync and Task.Delay.
-    private readonly IoThread? _io;
-    private readonly Func<NetSocket, System.Net.EndPoint, CancellationToken, Task>? _connect;
-
     // Completed and replaced whenever _current changes or the loop ends: what WhenDrainedAsync waits on.
     private TaskCompletionSource _changed = NewSignal();
 
@@ -40,11 +35,6 @@ internal sealed class ConnectorHandle : EndpointHandle
         _options = owner.Options;
         _settings = owner.EngineSettings;
         _connector = new TransportConnector(endpoint, _options.IPv6);
-        _io = owner.Context.NextIoThread();
-        if (_io is { } io)
-        {
-            _connect = (socket, remote, token) => IoReadiness.ConnectAsync(io, socket, remote, token);
-        }
         if (!_options.Immediate)
         {
             _pipe = new StreamPipe(owner, endpoint.Text, _settings);
@@ -142,22 +132,14 @@ internal sealed class ConnectorHandle : EndpointHandle
 
     private async Task ConnectLoopAsync()
     {
-        if (_io is null)
-        {
-            await Task.Yield();
-        }
-        else
-        {
-            await _io.SwitchToAsync().ConfigureAwait(false);
-        }
-
+        await Task.Yield();
         var backoff = new ReconnectBackoff(_options.ReconnectInterval, _options.ReconnectIntervalMax);
         while (!_stop.IsCancellationRequested)
         {
             NetSocket socket;
             try
             {
-                socket = await _connector.ConnectAsync(_stop.Token, _connect).ConfigureAwait(false);
+                socket = await _connector.ConnectAsync(_stop.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -228,11 +210,6 @@ internal sealed class ConnectorHandle : EndpointHandle
 
     private async Task<bool> WaitAsync(TimeSpan delay)
     {
-        if (_io is not null)
-        {
-            return await _io.DelayAsync(delay, _stop.Token).ConfigureAwait(false);
-        }
-
         try
         {
             await Task.Delay(delay, _stop.Token).ConfigureAwait(false);

@@ -14,16 +14,14 @@ internal sealed class TransportConnector(Endpoint endpoint, bool ipv6)
     /// <exception cref="SocketException">No address accepted the connection.</exception>
     /// <exception cref="InvalidEndpointException">The host cannot be resolved.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    /// <param name="cancellationToken">Cancels the attempt.</param>
-    /// <param name="connect">Connects a socket, if the caller waits for connections its own way; .NET's ConnectAsync otherwise.</param>
-    public async Task<NetSocket> ConnectAsync(CancellationToken cancellationToken, Func<NetSocket, EndPoint, CancellationToken, Task>? connect = null)
+    public async Task<NetSocket> ConnectAsync(CancellationToken cancellationToken)
     {
         if (Endpoint.Kind == TransportKind.Ipc)
         {
             var ipc = new NetSocket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             try
             {
-                await Connect(ipc, new UnixDomainSocketEndPoint(Endpoint.Address), cancellationToken, connect).ConfigureAwait(false);
+                await ipc.ConnectAsync(new UnixDomainSocketEndPoint(Endpoint.Address), cancellationToken).ConfigureAwait(false);
                 return ipc;
             }
             catch
@@ -40,7 +38,7 @@ internal sealed class TransportConnector(Endpoint endpoint, bool ipv6)
             var socket = new NetSocket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
-                await Connect(socket, new IPEndPoint(address, Endpoint.Port), cancellationToken, connect).ConfigureAwait(false);
+                await socket.ConnectAsync(new IPEndPoint(address, Endpoint.Port), cancellationToken).ConfigureAwait(false);
                 return socket;
             }
             catch (SocketException e)
@@ -57,7 +55,4 @@ internal sealed class TransportConnector(Endpoint endpoint, bool ipv6)
 
         throw last ?? new SocketException((int)SocketError.HostNotFound);
     }
-
-    private static Task Connect(NetSocket socket, EndPoint endpoint, CancellationToken cancellationToken, Func<NetSocket, EndPoint, CancellationToken, Task>? connect)
-        => connect is null ? socket.ConnectAsync(endpoint, cancellationToken).AsTask() : connect(socket, endpoint, cancellationToken);
 }
