@@ -249,9 +249,7 @@ internal sealed partial class Connection
             {
                 _v1MessageBytes = 0;
                 _v1MessageFrames = 0;
-                _batch[_batched++] = _partial;
-                _partial = null;
-                if (_batched == _batch.Length || (_pipe.ReceiveCapacity > 0 && _pipe.InboundCount + _batched >= _pipe.ReceiveCapacity))
+                if (BatchMessage())
                 {
                     await DeliverBatchAsync().ConfigureAwait(false);
                 }

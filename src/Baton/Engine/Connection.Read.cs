@@ -114,9 +114,7 @@ internal sealed partial class Connection
             _partial.AppendFrame(frame);
             if ((flags & Zmtp.FlagMore) == 0)
             {
-                _batch[_batched++] = _partial;
-                _partial = null;
-                if (_batched == _batch.Length || (_pipe.ReceiveCapacity > 0 && _pipe.InboundCount + _batched >= _pipe.ReceiveCapacity))
+                if (BatchMessage())
                 {
                     await DeliverBatchAsync().ConfigureAwait(false);
                 }
@@ -189,6 +187,14 @@ internal sealed partial class Connection
         {
             ArrayPool<byte>.Shared.Return(array);
         }
+    }
+
+    /// <summary>Adds the message just completed to the batch; true when the batch must go to the socket now (full, or the peer's share of the receive HWM reached).</summary>
+    private bool BatchMessage()
+    {
+        _batch[_batched++] = _partial!;
+        _partial = null;
+        return _batched == _batch.Length || (_pipe.ReceiveCapacity > 0 && _pipe.InboundCount + _batched >= _pipe.ReceiveCapacity);
     }
 
     /// <summary>Hands the messages decoded so far to the socket in one go, then waits while this peer is at its receive HWM.</summary>
