@@ -294,7 +294,7 @@ internal sealed partial class Connection
                 }
                 else
                 {
-                    await WriteLargeV1Async(segment.Message!, scratch).ConfigureAwait(false);
+                    await WriteLargeAsync(segment.Message!, scratch).ConfigureAwait(false);
                     segment.Message!.Release();
                 }
             }
@@ -309,41 +309,6 @@ internal sealed partial class Connection
 
             batch.Clear();
             ArrayPool<byte>.Shared.Return(scratch);
-        }
-    }
-
-    /// <summary>Writes a message with a large frame in 1.0 framing: small frames through the scratch buffer, large ones from their own.</summary>
-    private async ValueTask WriteLargeV1Async(MessageBody message, byte[] scratch)
-    {
-        var used = 0;
-        var count = message.FrameCount;
-        for (var i = 0; i < count; i++)
-        {
-            var frame = message.FrameAt(i);
-            var small = frame.Length <= StreamPipe.CopyThreshold;
-            if (scratch.Length - used < Zmtp1Codec.MaxHeaderSize + (small ? frame.Length : 0))
-            {
-                await SendAllAsync(scratch.AsMemory(0, used)).ConfigureAwait(false);
-                used = 0;
-            }
-
-            used += Zmtp1Codec.WriteHeader(scratch.AsSpan(used), i < count - 1, frame.Length);
-            if (small)
-            {
-                frame.Span.CopyTo(scratch.AsSpan(used));
-                used += frame.Length;
-            }
-            else
-            {
-                await SendAllAsync(scratch.AsMemory(0, used)).ConfigureAwait(false);
-                used = 0;
-                await SendAllAsync(frame.Memory).ConfigureAwait(false);
-            }
-        }
-
-        if (used > 0)
-        {
-            await SendAllAsync(scratch.AsMemory(0, used)).ConfigureAwait(false);
         }
     }
 }

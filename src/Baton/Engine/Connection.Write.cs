@@ -384,42 +384,56 @@ internal sealed partial class Connection
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteLargeAsync(MessageBody message)
     {
-        var scratch = ArrayPool<byte>.Shared.Rent(StreamPipe.CopyThreshold + Zmtp.MaxHeaderSize);
+        var scratch = ArrayPool<byte>.Shared.Rent(StreamPipe.CopyThreshold + Zmtp1Codec.MaxHeaderSize);
         try
         {
-            var used = 0;
-            var count = message.FrameCount;
-            for (var i = 0; i < count; i++)
-            {
-                var frame = message.FrameAt(i);
-                if (scratch.Length - used < Zmtp.MaxHeaderSize + Math.Min(frame.Length, StreamPipe.CopyThreshold))
-                {
-                    await SendAllAsync(scratch.AsMemory(0, used)).ConfigureAwait(false);
-                    used = 0;
-                }
-
-                used += FrameEncoder.WriteHeader(scratch.AsSpan(used), i < count - 1 ? Zmtp.FlagMore : (byte)0, frame.Length);
-                if (frame.Length <= StreamPipe.CopyThreshold)
-                {
-                    frame.Span.CopyTo(scratch.AsSpan(used));
-                    used += frame.Length;
-                }
-                else
-                {
-                    await SendAllAsync(scratch.AsMemory(0, used)).ConfigureAwait(false);
-                    used = 0;
-                    await SendAllAsync(frame.Memory).ConfigureAwait(false);
-                }
-            }
-
-            if (used > 0)
-            {
-                await SendAllAsync(scratch.AsMemory(0, used)).ConfigureAwait(false);
-            }
+            await WriteLargeAsync(message, scratch).ConfigureAwait(false);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    /// <summary>
+    /// The same through a caller's scratch buffer (at least CopyThreshold plus a header), in the peer's
+    /// framing: ZMTP 3 and 2.0 share their data frames; ZMTP 1.0 heads them differently.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteLargeAsync(MessageBody message, byte[] scratch)
+    {
+        var used = 0;
+        var count = message.FrameCount;
+        for (var i = 0; i < count; i++)
+        {
+            var frame = message.FrameAt(i);
+            var small = frame.Length <= StreamPipe.CopyThreshold;
+            if (scratch.Length - used < Zmtp1Codec.MaxHeaderSize + (small ? frame.Length : 0))
+            {
+                await SendAllAsync(scratch.AsMemory(0, used)).ConfigureAwait(false);
+                used = 0;
+            }
+
+            var more = i < count - 1;
+            used += _framing == 1
+                ? Zmtp1Codec.WriteHeader(scratch.AsSpan(used), more, frame.Length)
+                : FrameEncoder.WriteHeader(scratch.AsSpan(used), more ? Zmtp.FlagMore : (byte)0, frame.Length);
+            if (small)
+            {
+                frame.Span.CopyTo(scratch.AsSpan(used));
+                used += frame.Length;
+            }
+            else
+            {
+                await SendAllAsync(scratch.AsMemory(0, used)).ConfigureAwait(false);
+                used = 0;
+                await SendAllAsync(frame.Memory).ConfigureAwait(false);
+            }
+        }
+
+        if (used > 0)
+        {
+            await SendAllAsync(scratch.AsMemory(0, used)).ConfigureAwait(false);
         }
     }
 
