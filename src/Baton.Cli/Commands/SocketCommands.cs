@@ -70,7 +70,7 @@ internal static class SocketCommands
     private static async Task SendOneAsync(ZmqSocket socket, string[] frames, TextWriter output, CancellationToken cancellationToken)
     {
         await socket.SendAsync(new Message(frames), cancellationToken);
-        if (socket.Type == SocketType.Req)
+        if (socket.Type == ZmqSocketType.Req)
         {
             using var reply = await socket.ReceiveAsync(cancellationToken);
             await output.WriteLineAsync(reply.ToString());
@@ -105,7 +105,7 @@ internal static class SocketCommands
             {
                 var message = await socket.ReceiveAsync(cancellationToken);
                 await output.WriteLineAsync(message.ToString());
-                if (socket.Type == SocketType.Rep)
+                if (socket.Type == ZmqSocketType.Rep)
                 {
                     await socket.SendAsync(message, cancellationToken);
                 }
@@ -133,7 +133,7 @@ internal static class SocketCommands
             throw new CliFailure("give exactly one of --bind and --connect");
         }
 
-        SocketType type;
+        ZmqSocketType type;
         try
         {
             type = ZmqSocket.ParseType(typeName);
@@ -176,9 +176,9 @@ internal static class SocketCommands
         return count ?? defaultCount;
     }
 
-    private static bool IsSender(SocketType type) => type is not (SocketType.Pull or SocketType.Sub);
+    private static bool IsSender(ZmqSocketType type) => type is not (ZmqSocketType.Pull or ZmqSocketType.Sub);
 
-    private static bool IsReceiver(SocketType type) => type is not (SocketType.Push or SocketType.Pub);
+    private static bool IsReceiver(ZmqSocketType type) => type is not (ZmqSocketType.Push or ZmqSocketType.Pub);
 
     private static TextWriter Output() => new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true };
 

@@ -77,7 +77,7 @@ public sealed class Context : IDisposable, IAsyncDisposable
     }
 
     /// <summary>Creates a socket of the given type in this context.</summary>
-    public ZmqSocket CreateSocket(SocketType type, SocketOptions? options = null) => ZmqSocket.Create(type, options, this);
+    public ZmqSocket CreateSocket(ZmqSocketType type, SocketOptions? options = null) => ZmqSocket.Create(type, options, this);
 
     internal void Register(ZmqSocket socket)
     {

@@ -9,7 +9,7 @@ public sealed class DealerSocket : ZmqSocket
 
     /// <summary>Creates a DEALER socket.</summary>
     public DealerSocket(SocketOptions? options = null, Context? context = null)
-        : base(SocketType.Dealer, options, context)
+        : base(ZmqSocketType.Dealer, options, context)
     {
     }
 

@@ -8,7 +8,7 @@ public sealed class PairSocket : ZmqSocket
 {
     /// <summary>Creates a PAIR socket.</summary>
     public PairSocket(SocketOptions? options = null, Context? context = null)
-        : base(SocketType.Pair, options, context)
+        : base(ZmqSocketType.Pair, options, context)
     {
     }
 

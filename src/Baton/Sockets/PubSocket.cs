@@ -14,11 +14,11 @@ public class PubSocket : ZmqSocket
 
     /// <summary>Creates a PUB socket.</summary>
     public PubSocket(SocketOptions? options = null, Context? context = null)
-        : this(SocketType.Pub, options, context)
+        : this(ZmqSocketType.Pub, options, context)
     {
     }
 
-    private protected PubSocket(SocketType type, SocketOptions? options, Context? context)
+    private protected PubSocket(ZmqSocketType type, SocketOptions? options, Context? context)
         : base(type, options, context)
     {
     }

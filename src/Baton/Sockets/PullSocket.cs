@@ -7,7 +7,7 @@ public sealed class PullSocket : ZmqSocket
 {
     /// <summary>Creates a PULL socket.</summary>
     public PullSocket(SocketOptions? options = null, Context? context = null)
-        : base(SocketType.Pull, options, context)
+        : base(ZmqSocketType.Pull, options, context)
     {
     }
 

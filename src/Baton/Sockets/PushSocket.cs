@@ -9,7 +9,7 @@ public sealed class PushSocket : ZmqSocket
 
     /// <summary>Creates a PUSH socket.</summary>
     public PushSocket(SocketOptions? options = null, Context? context = null)
-        : base(SocketType.Push, options, context)
+        : base(ZmqSocketType.Push, options, context)
     {
     }
 

@@ -16,7 +16,7 @@ public sealed class RepSocket : ZmqSocket
 
     /// <summary>Creates a REP socket.</summary>
     public RepSocket(SocketOptions? options = null, Context? context = null)
-        : base(SocketType.Rep, options, context)
+        : base(ZmqSocketType.Rep, options, context)
     {
     }
 

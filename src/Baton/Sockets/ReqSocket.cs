@@ -20,7 +20,7 @@ public sealed class ReqSocket : ZmqSocket
 
     /// <summary>Creates a REQ socket.</summary>
     public ReqSocket(SocketOptions? options = null, Context? context = null)
-        : base(SocketType.Req, options, context)
+        : base(ZmqSocketType.Req, options, context)
     {
     }
 

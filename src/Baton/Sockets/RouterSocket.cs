@@ -18,7 +18,7 @@ public sealed class RouterSocket : ZmqSocket
 
     /// <summary>Creates a ROUTER socket.</summary>
     public RouterSocket(SocketOptions? options = null, Context? context = null)
-        : base(SocketType.Router, options, context)
+        : base(ZmqSocketType.Router, options, context)
     {
     }
 

@@ -14,11 +14,11 @@ public class SubSocket : ZmqSocket
 
     /// <summary>Creates a SUB socket.</summary>
     public SubSocket(SocketOptions? options = null, Context? context = null)
-        : this(SocketType.Sub, options, context)
+        : this(ZmqSocketType.Sub, options, context)
     {
     }
 
-    private protected SubSocket(SocketType type, SocketOptions? options, Context? context)
+    private protected SubSocket(ZmqSocketType type, SocketOptions? options, Context? context)
         : base(type, options, context)
     {
     }

@@ -12,7 +12,7 @@ public sealed class XPubSocket : PubSocket
 {
     /// <summary>Creates an XPUB socket.</summary>
     public XPubSocket(SocketOptions? options = null, Context? context = null)
-        : base(SocketType.XPub, options, context)
+        : base(ZmqSocketType.XPub, options, context)
     {
     }
 

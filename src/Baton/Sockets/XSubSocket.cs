@@ -11,7 +11,7 @@ public sealed class XSubSocket : SubSocket
 {
     /// <summary>Creates an XSUB socket.</summary>
     public XSubSocket(SocketOptions? options = null, Context? context = null)
-        : base(SocketType.XSub, options, context)
+        : base(ZmqSocketType.XSub, options, context)
     {
     }
 

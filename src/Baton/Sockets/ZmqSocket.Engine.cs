@@ -198,7 +198,7 @@ public abstract partial class ZmqSocket : IPipeOwner
         return true;
     }
 
-    internal void LogRefusedInproc(string endpoint, SocketType peerType)
+    internal void LogRefusedInproc(string endpoint, ZmqSocketType peerType)
     {
         var reason = $"invalid socket pairing: a {SocketTypes.WireName(Type)} socket cannot talk to a {SocketTypes.WireName(peerType)} socket";
         Log.PeerDropped(Logger, SocketTypes.WireName(Type), endpoint, reason);

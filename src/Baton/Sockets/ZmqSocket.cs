@@ -24,7 +24,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     private int _disposeStarted;
     private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private protected ZmqSocket(SocketType type, SocketOptions? options, Context? context)
+    private protected ZmqSocket(ZmqSocketType type, SocketOptions? options, Context? context)
     {
         Type = type;
         _options = options ?? SocketOptions.Default;
@@ -37,24 +37,24 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     }
 
     /// <summary>Creates a socket of <paramref name="type"/>.</summary>
-    public static ZmqSocket Create(SocketType type, SocketOptions? options = null, Context? context = null) => type switch
+    public static ZmqSocket Create(ZmqSocketType type, SocketOptions? options = null, Context? context = null) => type switch
     {
-        SocketType.Pair => new PairSocket(options, context),
-        SocketType.Pub => new PubSocket(options, context),
-        SocketType.Sub => new SubSocket(options, context),
-        SocketType.XPub => new XPubSocket(options, context),
-        SocketType.XSub => new XSubSocket(options, context),
-        SocketType.Req => new ReqSocket(options, context),
-        SocketType.Rep => new RepSocket(options, context),
-        SocketType.Dealer => new DealerSocket(options, context),
-        SocketType.Router => new RouterSocket(options, context),
-        SocketType.Push => new PushSocket(options, context),
-        SocketType.Pull => new PullSocket(options, context),
+        ZmqSocketType.Pair => new PairSocket(options, context),
+        ZmqSocketType.Pub => new PubSocket(options, context),
+        ZmqSocketType.Sub => new SubSocket(options, context),
+        ZmqSocketType.XPub => new XPubSocket(options, context),
+        ZmqSocketType.XSub => new XSubSocket(options, context),
+        ZmqSocketType.Req => new ReqSocket(options, context),
+        ZmqSocketType.Rep => new RepSocket(options, context),
+        ZmqSocketType.Dealer => new DealerSocket(options, context),
+        ZmqSocketType.Router => new RouterSocket(options, context),
+        ZmqSocketType.Push => new PushSocket(options, context),
+        ZmqSocketType.Pull => new PullSocket(options, context),
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Unknown socket type."),
     };
 
     /// <summary>Parses a socket type name in any case ("push", "ROUTER").</summary>
-    public static SocketType ParseType(string name)
+    public static ZmqSocketType ParseType(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
         return SocketTypes.TryParse(name, out var type)
@@ -63,7 +63,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     }
 
     /// <summary>The socket's type.</summary>
-    public SocketType Type { get; }
+    public ZmqSocketType Type { get; }
 
     /// <summary>The context the socket belongs to.</summary>
     public Context Context { get; }

@@ -243,18 +243,18 @@ public class OwnershipTests
     }
 
     [Theory]
-    [InlineData(SocketType.Pair)]
-    [InlineData(SocketType.Pub)]
-    [InlineData(SocketType.Sub)]
-    [InlineData(SocketType.XPub)]
-    [InlineData(SocketType.XSub)]
-    [InlineData(SocketType.Req)]
-    [InlineData(SocketType.Rep)]
-    [InlineData(SocketType.Dealer)]
-    [InlineData(SocketType.Router)]
-    [InlineData(SocketType.Push)]
-    [InlineData(SocketType.Pull)]
-    public async Task ZeroFrameMessage_IsRefused_ByEverySocketType(SocketType type)
+    [InlineData(ZmqSocketType.Pair)]
+    [InlineData(ZmqSocketType.Pub)]
+    [InlineData(ZmqSocketType.Sub)]
+    [InlineData(ZmqSocketType.XPub)]
+    [InlineData(ZmqSocketType.XSub)]
+    [InlineData(ZmqSocketType.Req)]
+    [InlineData(ZmqSocketType.Rep)]
+    [InlineData(ZmqSocketType.Dealer)]
+    [InlineData(ZmqSocketType.Router)]
+    [InlineData(ZmqSocketType.Push)]
+    [InlineData(ZmqSocketType.Pull)]
+    public async Task ZeroFrameMessage_IsRefused_ByEverySocketType(ZmqSocketType type)
     {
         await using var socket = ZmqSocket.Create(type, TestUtil.Quick);
         socket.Bind(TestUtil.Endpoint("inproc"));

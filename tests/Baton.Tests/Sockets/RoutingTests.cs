@@ -224,7 +224,7 @@ public class RoutingTests
         Assert.Throws<NotSupportedException>(() => pull.TrySend(new Message("x"), TimeSpan.Zero));
         Assert.Throws<NotSupportedException>(() => sub.TrySend(new Message("x"), TimeSpan.Zero));
         Assert.Throws<NotSupportedException>(() => pub.TryReceive(out _, TimeSpan.Zero));
-        Assert.Equal(SocketType.Router, ZmqSocket.ParseType("router"));
+        Assert.Equal(ZmqSocketType.Router, ZmqSocket.ParseType("router"));
         Assert.Throws<ArgumentException>(() => ZmqSocket.ParseType("STREAM"));
     }
 }

@@ -48,12 +48,12 @@ public class StarvationTests(ITestOutputHelper output)
 
         // libzmq -> Baton
         await using var pyPush = await PyzmqPeer.StartAsync("PUSH", s_libzmqHeartbeats);
-        await using var pull = context.CreateSocket(SocketType.Pull, Heartbeats);
+        await using var pull = context.CreateSocket(ZmqSocketType.Pull, Heartbeats);
         await pyPush.ConnectAsync(pull.Bind("tcp://127.0.0.1:0"));
 
         // Baton -> libzmq
         await using var pyPull = await PyzmqPeer.StartAsync("PULL", s_libzmqHeartbeats);
-        await using var push = context.CreateSocket(SocketType.Push, Heartbeats);
+        await using var push = context.CreateSocket(ZmqSocketType.Push, Heartbeats);
         push.Connect(await pyPull.BindAsync("tcp://127.0.0.1:*"));
 
         using var pullEvents = new EventLog(pull);
@@ -90,8 +90,8 @@ public class StarvationTests(ITestOutputHelper output)
         {
             foreach (var transport in new[] { "tcp", "ipc" })
             {
-                var pull = context.CreateSocket(SocketType.Pull, Heartbeats);
-                var push = context.CreateSocket(SocketType.Push, Heartbeats);
+                var pull = context.CreateSocket(ZmqSocketType.Pull, Heartbeats);
+                var push = context.CreateSocket(ZmqSocketType.Push, Heartbeats);
                 pairs.Add((push, pull, new EventLog(push), new EventLog(pull), transport));
                 push.Connect(pull.Bind(TestUtil.Endpoint(transport)));
                 await pull.WaitForPeerAsync().WaitAsync(TestUtil.Timeout);
@@ -133,7 +133,7 @@ public class StarvationTests(ITestOutputHelper output)
     public async Task LibzmqPeer_ReconnectingWhileEveryPoolThreadIsBlocked_IsAcceptedAndDelivers()
     {
         await using var context = new Context();
-        await using var pull = context.CreateSocket(SocketType.Pull, Heartbeats);
+        await using var pull = context.CreateSocket(ZmqSocketType.Pull, Heartbeats);
         var bound = pull.Bind("tcp://127.0.0.1:0");
         using var proxy = new CuttableProxy(int.Parse(bound[(bound.LastIndexOf(':') + 1)..]));
         await using var pyPush = await PyzmqPeer.StartAsync("PUSH", s_libzmqHeartbeats);

@@ -1,6 +1,6 @@
 using Baton.Wire;
 using Xunit;
-using SocketType = Baton.Sockets.SocketType;
+using Baton.Sockets;
 
 namespace Baton.Tests.Wire;
 
@@ -10,8 +10,8 @@ public class PeerTypesTests
     [Fact]
     public void PeerType_MirrorsThePublic_SocketType()
     {
-        Assert.Equal(Enum.GetNames<SocketType>(), Enum.GetNames<PeerType>());
-        foreach (var type in Enum.GetValues<SocketType>())
+        Assert.Equal(Enum.GetNames<ZmqSocketType>(), Enum.GetNames<PeerType>());
+        foreach (var type in Enum.GetValues<ZmqSocketType>())
         {
             Assert.Equal(type.ToString(), ((PeerType)type).ToString());
         }

@@ -1,7 +1,7 @@
 namespace Baton.Sockets;
 
 /// <summary>The ZeroMQ socket types.</summary>
-public enum SocketType
+public enum ZmqSocketType
 {
     /// <summary>Exclusive one-to-one pair.</summary>
     Pair,
