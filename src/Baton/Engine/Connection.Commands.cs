@@ -81,14 +81,7 @@ internal sealed partial class Connection
         var identity = metadata["Identity"];
         _pipe.PeerType = peerType;
         _pipe.PeerIdentity = identity is { Length: > 0 } ? identity : null;
-        _pipe.Attach(this);
-        _ready = true;
-        if (!_owner.OnPipeConnected(_pipe, out var refusal))
-        {
-            _ready = false;
-            _pipe.Detach(this);
-            throw new PeerException(refusal ?? "refused by the socket");
-        }
+        AttachPipe();
 
         Log.PeerConnected(_logger, PeerTypes.WireName(_options.SocketType), _pipe.Endpoint, typeName, _zmtp30 ? 0 : 1);
         _owner.OnHandshakeSucceeded(_pipe.Endpoint);

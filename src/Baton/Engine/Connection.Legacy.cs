@@ -144,14 +144,7 @@ internal sealed partial class Connection
 
         // An unversioned peer does not say what it is: assume the usual counterpart, so the peer counts as connected.
         _pipe.PeerType = peerType ?? Counterpart(_options.SocketType);
-        _pipe.Attach(this);
-        _ready = true;
-        if (!_owner.OnPipeConnected(_pipe, out var refusal))
-        {
-            _ready = false;
-            _pipe.Detach(this);
-            throw new PeerException(refusal ?? "refused by the socket");
-        }
+        AttachPipe();
 
         var protocol = version switch
         {

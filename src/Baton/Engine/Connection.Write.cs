@@ -223,17 +223,8 @@ internal sealed partial class Connection
                 var need = _framing == 1 ? Zmtp1Codec.MaxHeaderSize + body.Length : _mechanism.MaxEncodedLength(body.Length);
                 if (scratch.Length - used < need)
                 {
-                    if (used > 0)
-                    {
-                        await SendAllAsync(scratch.AsMemory(0, used)).ConfigureAwait(false);
-                        used = 0;
-                    }
-
-                    if (scratch.Length < need)
-                    {
-                        ArrayPool<byte>.Shared.Return(scratch);
-                        scratch = ArrayPool<byte>.Shared.Rent(need);
-                    }
+                    scratch = await MakeRoomAsync(scratch, used, need).ConfigureAwait(false);
+                    used = 0;
                 }
 
                 if (_framing == 1)
@@ -344,17 +335,8 @@ internal sealed partial class Connection
                     var need = _mechanism.MaxEncodedLength(frame.Length);
                     if (scratch.Length - used < need)
                     {
-                        if (used > 0)
-                        {
-                            await SendAllAsync(scratch.AsMemory(0, used)).ConfigureAwait(false);
-                            used = 0;
-                        }
-
-                        if (scratch.Length < need)
-                        {
-                            ArrayPool<byte>.Shared.Return(scratch);
-                            scratch = ArrayPool<byte>.Shared.Rent(need);
-                        }
+                        scratch = await MakeRoomAsync(scratch, used, need).ConfigureAwait(false);
+                        used = 0;
                     }
 
                     used += _mechanism.Encode(i < count - 1 ? Zmtp.FlagMore : (byte)0, frame.Span, scratch.AsSpan(used));
@@ -378,6 +360,26 @@ internal sealed partial class Connection
             batch.Clear();
             ArrayPool<byte>.Shared.Return(scratch);
         }
+    }
+
+    /// <summary>
+    /// Writes what the scratch buffer holds, then returns a buffer of at least <paramref name="need"/>
+    /// bytes (the same one, or a larger one from the pool in its place), empty.
+    /// </summary>
+    private async ValueTask<byte[]> MakeRoomAsync(byte[] scratch, int used, int need)
+    {
+        if (used > 0)
+        {
+            await SendAllAsync(scratch.AsMemory(0, used)).ConfigureAwait(false);
+        }
+
+        if (scratch.Length < need)
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+            scratch = ArrayPool<byte>.Shared.Rent(need);
+        }
+
+        return scratch;
     }
 
     /// <summary>Writes a message that has a large frame: headers and small frames through a scratch buffer, large frames from their own.</summary>

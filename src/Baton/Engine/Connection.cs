@@ -315,4 +315,18 @@ internal sealed partial class Connection
     private bool HasCommands => !_commands.IsEmpty || Volatile.Read(ref _pendingPong) is not null;
 
     private void EndHandshake() => Interlocked.Exchange(ref _handshakeEnded, null)?.Invoke();
+
+    /// <summary>The handshake is done: joins the pipe to this connection and offers it to the owner, which may refuse it.</summary>
+    /// <exception cref="PeerException">The owner refused the peer.</exception>
+    private void AttachPipe()
+    {
+        _pipe.Attach(this);
+        _ready = true;
+        if (!_owner.OnPipeConnected(_pipe, out var refusal))
+        {
+            _ready = false;
+            _pipe.Detach(this);
+            throw new PeerException(refusal ?? "refused by the socket");
+        }
+    }
 }
