@@ -37,6 +37,9 @@ internal sealed class Dotnet : IDisposable
     /// </summary>
     public bool IsolatePackages { get; set; }
 
+    /// <summary>The PATH the programs run with (this process's unless set).</summary>
+    public string? SearchPath { get; set; }
+
     /// <summary>The checkout: the folder that holds Baton.sln, above the test assembly.</summary>
     public static string Checkout
     {
@@ -85,6 +88,11 @@ internal sealed class Dotnet : IDisposable
         info.Environment["UseSharedCompilation"] = "false";
         info.Environment["DOTNET_NOLOGO"] = "1";
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        if (SearchPath is not null)
+        {
+            info.Environment["PATH"] = SearchPath;
+        }
+
         if (IsolatePackages)
         {
             info.Environment["NUGET_PACKAGES"] = Path.Combine(Root, "packages");

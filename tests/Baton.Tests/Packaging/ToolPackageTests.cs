@@ -33,6 +33,18 @@ public class ToolPackageTests
         Assert.Contains("  send ", help);
         Assert.Contains("  recv ", help);
 
+        // bench is a pointer to baton-bench, a program of its own: it says so, or runs baton-bench when on PATH.
+        var path = Environment.GetEnvironmentVariable("PATH") ?? "";
+        dotnet.SearchPath = string.Join(Path.PathSeparator, path.Split(Path.PathSeparator).Where(folder => !File.Exists(Path.Combine(folder, "baton-bench"))));
+        var (exit, _, stderr) = await dotnet.RunAsync(baton, "bench", "throughput");
+        Assert.Equal(1, exit);
+        Assert.Contains("baton-bench", stderr);
+        Assert.Contains("./baton bench", stderr);
+
+        dotnet.SearchPath = Path.Combine(Dotnet.Checkout, "bench", "Baton.Bench.Cli", "bin", "Release", "net10.0") + Path.PathSeparator + path;
+        var json = await dotnet.RunOrFailAsync(baton, "bench", "throughput", "--transport", "inproc", "--count", "1000", "--rounds", "1", "--peer", "baton", "--json");
+        Assert.Contains("\"peer\": \"baton\"", json);
+
         // The benchmark's peers (NetMQ, libzmq, ScottPlot with native Skia) stay out of what users install.
         var installed = Dotnet.SizeOf(tools);
         Assert.True(installed < 15 * 1024 * 1024, $"the installed tool takes {installed / 1024 / 1024} MB");
