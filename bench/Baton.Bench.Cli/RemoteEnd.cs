@@ -4,7 +4,7 @@ namespace Baton.Bench.Cli;
 
 /// <summary>
 /// The non-measuring end of a test: a thread for inproc, otherwise a child process running
-/// <c>baton bench peer</c>, so each end has its own runtime, GC and threads, as two programs would.
+/// <c>baton-bench peer</c>, so each end has its own runtime, GC and threads, as two programs would.
 /// </summary>
 internal sealed class RemoteEnd : IDisposable
 {
@@ -49,7 +49,7 @@ internal sealed class RemoteEnd : IDisposable
         }
     }
 
-    /// <summary>What <c>baton bench peer</c> runs in the child; <paramref name="beforeClose"/> holds the socket open.</summary>
+    /// <summary>What <c>baton-bench peer</c> runs in the child; <paramref name="beforeClose"/> holds the socket open.</summary>
     public static void RunRole(Driver driver, string role, string endpoint, int size, int count, Action beforeClose)
     {
         switch (role)
