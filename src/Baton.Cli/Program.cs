@@ -10,12 +10,15 @@ public static class Program
     /// <summary>Parses the command line and runs the chosen command.</summary>
     public static async Task<int> Main(string[] args)
     {
-        var root = new RootCommand("Baton: ZeroMQ sockets from the command line.")
+        // Not RootCommand, which names itself after the entry assembly (Baton.Cli): help must say baton.
+        var root = new Command("baton", "Baton: ZeroMQ sockets from the command line.")
         {
+            new System.CommandLine.Help.HelpOption(),
+            new VersionOption(),
             SocketCommands.CreateSend(),
             SocketCommands.CreateReceive(),
             DemoCommand.Create(),
-            Bench.BenchCommand.Create(),
+            BenchPointerCommand.Create(),
         };
 
         var parsed = root.Parse(args);

@@ -25,8 +25,10 @@ internal sealed class CliProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(CliPath());
-        foreach (var arg in args)
+        // As ./baton does: `bench` goes to the benchmark, a program of its own.
+        var bench = args is ["bench", ..];
+        info.ArgumentList.Add(bench ? ProgramPath("bench", "Baton.Bench.Cli", "baton-bench.dll") : ProgramPath("src", "Baton.Cli", "Baton.Cli.dll"));
+        foreach (var arg in bench ? args[1..] : args)
         {
             info.ArgumentList.Add(arg);
         }
@@ -73,7 +75,7 @@ internal sealed class CliProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static string CliPath()
+    private static string ProgramPath(string folder, string project, string assembly)
     {
         var here = AppContext.BaseDirectory;
         var configuration = here.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
@@ -88,7 +90,7 @@ internal sealed class CliProcess : IAsyncDisposable
             throw new InvalidOperationException("Cannot find Baton.sln above " + here);
         }
 
-        var path = Path.Combine(directory.FullName, "src", "Baton.Cli", "bin", configuration, "net10.0", "Baton.Cli.dll");
+        var path = Path.Combine(directory.FullName, folder, project, "bin", configuration, "net10.0", assembly);
         return File.Exists(path) ? path : throw new FileNotFoundException("Build the CLI first", path);
     }
 }

@@ -1,11 +1,10 @@
 using System.Diagnostics;
-using Baton.Cli.Commands;
 
-namespace Baton.Cli.Bench;
+namespace Baton.Bench.Cli;
 
 /// <summary>
 /// The non-measuring end of a test: a thread for inproc, otherwise a child process running
-/// <c>baton bench peer</c>, so each end has its own runtime, GC and threads, as two programs would.
+/// <c>baton-bench peer</c>, so each end has its own runtime, GC and threads, as two programs would.
 /// </summary>
 internal sealed class RemoteEnd : IDisposable
 {
@@ -35,7 +34,7 @@ internal sealed class RemoteEnd : IDisposable
             return new RemoteEnd(thread, null, release);
         }
 
-        var process = SelfProcess.Start("bench", "peer", "--role", role, "--impl", driver.Name, "--endpoint", endpoint, "--size", $"{size}", "--count", $"{count}");
+        var process = SelfProcess.Start("peer", "--role", role, "--impl", driver.Name, "--endpoint", endpoint, "--size", $"{size}", "--count", $"{count}");
         return new RemoteEnd(WaitAsync(process, driver.Name), process, null);
     }
 
@@ -50,7 +49,7 @@ internal sealed class RemoteEnd : IDisposable
         }
     }
 
-    /// <summary>What <c>baton bench peer</c> runs in the child; <paramref name="beforeClose"/> holds the socket open.</summary>
+    /// <summary>What <c>baton-bench peer</c> runs in the child; <paramref name="beforeClose"/> holds the socket open.</summary>
     public static void RunRole(Driver driver, string role, string endpoint, int size, int count, Action beforeClose)
     {
         switch (role)
@@ -62,7 +61,7 @@ internal sealed class RemoteEnd : IDisposable
                 driver.Rep(endpoint, size, count, beforeClose);
                 break;
             default:
-                throw new CliFailure($"unknown role '{role}' (push or rep)");
+                throw new BenchFailure($"unknown role '{role}' (push or rep)");
         }
     }
 
@@ -74,7 +73,7 @@ internal sealed class RemoteEnd : IDisposable
         if (process.ExitCode != 0)
         {
             var text = (await errors.ConfigureAwait(false)).Trim();
-            throw new CliFailure($"the {name} peer process failed (exit code {process.ExitCode}): {text}");
+            throw new BenchFailure($"the {name} peer process failed (exit code {process.ExitCode}): {text}");
         }
     }
 

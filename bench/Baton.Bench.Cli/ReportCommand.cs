@@ -1,10 +1,9 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using System.Text;
-using Baton.Cli.Commands;
 using Spectre.Console;
 
-namespace Baton.Cli.Bench;
+namespace Baton.Bench.Cli;
 
 /// <summary>
 /// <c>baton bench report</c>: runs every measurement of docs/PERFORMANCE.md and rewrites the generated
@@ -31,7 +30,7 @@ internal static class ReportCommand
         var connections = new Option<int>("--connections") { Description = "Connections for the ROUTER test.", DefaultValueFactory = _ => 10_000 };
         var allocations = new Option<string?>("--allocations") { Description = "BenchmarkDotNet's GitHub markdown report of bench/Baton.Bench to include." };
         var command = new Command("report", "Run every benchmark of docs/PERFORMANCE.md and rewrite its generated part.") { output, rounds, scale, connections, allocations };
-        command.SetAction((result, cancellationToken) => SocketCommands.Guard(() => RunAsync(
+        command.SetAction((result, cancellationToken) => BenchFailure.Guard(() => RunAsync(
             result.GetValue(output)!, result.GetValue(rounds), result.GetValue(scale), result.GetValue(connections), result.GetValue(allocations), cancellationToken)));
         return command;
     }
@@ -40,7 +39,7 @@ internal static class ReportCommand
     {
         if (rounds <= 0 || scale <= 0 || connections <= 0)
         {
-            throw new CliFailure("--rounds, --scale and --connections must be positive");
+            throw new BenchFailure("--rounds, --scale and --connections must be positive");
         }
 
         var progress = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
@@ -259,7 +258,7 @@ internal static class ReportCommand
         var end = existing.IndexOf(End, StringComparison.Ordinal);
         if (start < 0 || end < start)
         {
-            throw new CliFailure($"{path} lacks the markers '{Start}' and '{End}' around its generated part");
+            throw new BenchFailure($"{path} lacks the markers '{Start}' and '{End}' around its generated part");
         }
 
         var updated = existing[..start] + generated.TrimEnd('\n') + existing[(end + End.Length)..];

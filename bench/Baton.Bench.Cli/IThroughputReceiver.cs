@@ -1,4 +1,4 @@
-namespace Baton.Cli.Bench;
+namespace Baton.Bench.Cli;
 
 /// <summary>The bound, measuring end of a throughput test.</summary>
 internal interface IThroughputReceiver : IDisposable

@@ -1,11 +1,10 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
-using Baton.Cli.Commands;
 using Baton.Sockets;
 using Spectre.Console;
 
-namespace Baton.Cli.Bench;
+namespace Baton.Bench.Cli;
 
 /// <summary>
 /// <c>baton bench connections</c>: thousands of tcp peers on one ROUTER. The DEALER clients live in
@@ -24,7 +23,7 @@ internal static class ConnectionsBench
         var size = new Option<int>("--size") { Description = "Request size in bytes.", DefaultValueFactory = _ => 8 };
         var json = new Option<bool>("--json") { Description = "Print a JSON object on stdout instead of the table." };
         var command = new Command("connections", "Many tcp peers on one ROUTER: memory per connection and messages per second.") { connections, messages, size, json };
-        command.SetAction((result, cancellationToken) => SocketCommands.Guard(() => RunAsync(result.GetValue(connections), result.GetValue(messages), result.GetValue(size), result.GetValue(json), cancellationToken)));
+        command.SetAction((result, cancellationToken) => BenchFailure.Guard(() => RunAsync(result.GetValue(connections), result.GetValue(messages), result.GetValue(size), result.GetValue(json), cancellationToken)));
         return command;
     }
 
@@ -36,7 +35,7 @@ internal static class ConnectionsBench
         var size = new Option<int>("--size") { Required = true };
         var command = new Command("connections-client", "The DEALER side of bench connections, run in a child process.") { endpoint, connections, messages, size };
         command.Hidden = true;
-        command.SetAction((result, cancellationToken) => SocketCommands.Guard(() => RunClientsAsync(result.GetValue(endpoint)!, result.GetValue(connections), result.GetValue(messages), result.GetValue(size), cancellationToken)));
+        command.SetAction((result, cancellationToken) => BenchFailure.Guard(() => RunClientsAsync(result.GetValue(endpoint)!, result.GetValue(connections), result.GetValue(messages), result.GetValue(size), cancellationToken)));
         return command;
     }
 
@@ -51,7 +50,7 @@ internal static class ConnectionsBench
     {
         if (connections <= 0 || messages <= 0 || size < 0)
         {
-            throw new CliFailure("--connections and --messages must be 1 or more, --size 0 or more");
+            throw new BenchFailure("--connections and --messages must be 1 or more, --size 0 or more");
         }
 
         CheckDescriptorLimit(connections);
@@ -265,7 +264,7 @@ internal static class ConnectionsBench
 
     private static Client StartClient(string endpoint, int connections, int messages, int size)
     {
-        var process = SelfProcess.Start("bench", "connections-client", "--endpoint", endpoint, "--connections", $"{connections}", "--messages", $"{messages}", "--size", $"{size}");
+        var process = SelfProcess.Start("connections-client", "--endpoint", endpoint, "--connections", $"{connections}", "--messages", $"{messages}", "--size", $"{size}");
         return new Client(process, process.StandardError.ReadToEndAsync());
     }
 
@@ -273,11 +272,11 @@ internal static class ConnectionsBench
         => await child.Process.StandardOutput.ReadLineAsync(cancellationToken) ?? throw await EndedEarlyAsync(child);
 
     /// <summary>The failure for a client that quit before the end, with what it said on stderr.</summary>
-    private static async Task<CliFailure> EndedEarlyAsync(Client child)
+    private static async Task<BenchFailure> EndedEarlyAsync(Client child)
     {
         await child.Process.WaitForExitAsync();
         var errors = (await child.Errors).Trim();
-        return new CliFailure($"a client process ended early (exit code {child.Process.ExitCode}){(errors.Length > 0 ? $": {errors}" : "")}");
+        return new BenchFailure($"a client process ended early (exit code {child.Process.ExitCode}){(errors.Length > 0 ? $": {errors}" : "")}");
     }
 
     private static (double WorkingSet, double Managed) ParseReady(string line)
@@ -285,7 +284,7 @@ internal static class ConnectionsBench
         var parts = line.Split(' ');
         return parts is ["ready", var workingSet, var managed]
             ? (double.Parse(workingSet, System.Globalization.CultureInfo.InvariantCulture), double.Parse(managed, System.Globalization.CultureInfo.InvariantCulture))
-            : throw new CliFailure($"unexpected line from a client process: {line}");
+            : throw new BenchFailure($"unexpected line from a client process: {line}");
     }
 
     /// <summary>Refuses a run whose ROUTER process cannot hold one file descriptor per connection.</summary>
@@ -313,7 +312,7 @@ internal static class ConnectionsBench
         var open = Directory.GetFileSystemEntries("/proc/self/fd").Length;
         if (open + connections + spare > limit)
         {
-            throw new CliFailure($"--connections {connections} needs a file descriptor per connection in this process, but it may open only {limit} (ulimit -n) and already holds {open}: use at most {limit - open - spare}");
+            throw new BenchFailure($"--connections {connections} needs a file descriptor per connection in this process, but it may open only {limit} (ulimit -n) and already holds {open}: use at most {limit - open - spare}");
         }
     }
 

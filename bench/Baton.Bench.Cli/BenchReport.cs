@@ -3,7 +3,7 @@ using System.Text.Json;
 using ScottPlot;
 using Spectre.Console;
 
-namespace Baton.Cli.Bench;
+namespace Baton.Bench.Cli;
 
 /// <summary>The three ways a run reports: a table with ratios, a JSON array, a bar chart.</summary>
 internal static class BenchReport

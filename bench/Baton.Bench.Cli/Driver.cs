@@ -1,5 +1,4 @@
-using Baton.Cli.Commands;
-namespace Baton.Cli.Bench;
+namespace Baton.Bench.Cli;
 
 /// <summary>
 /// One ZeroMQ implementation (or the plain-socket baseline) as the benchmark drives it: the bound,
@@ -38,7 +37,7 @@ internal abstract class Driver
         "libzmq" => new LibzmqDriver(),
         "netmq" => new NetMqDriver(),
         "socket" => new SocketDriver(),
-        _ => throw new CliFailure($"unknown benchmark peer '{name}' (baton, libzmq, netmq or socket)"),
+        _ => throw new BenchFailure($"unknown benchmark peer '{name}' (baton, libzmq, netmq or socket)"),
     };
 
     /// <summary>A fresh endpoint of <paramref name="transport"/> to bind, in ZeroMQ syntax.</summary>
@@ -47,7 +46,7 @@ internal abstract class Driver
         "tcp" => "tcp://127.0.0.1:*",
         "ipc" => $"ipc://{Path.Combine(Path.GetTempPath(), $"baton-bench-{Guid.NewGuid():N}.ipc")}",
         "inproc" => $"inproc://baton-bench-{Guid.NewGuid():N}",
-        _ => throw new CliFailure($"unknown transport '{transport}' (inproc, ipc or tcp)"),
+        _ => throw new BenchFailure($"unknown transport '{transport}' (inproc, ipc or tcp)"),
     };
 
     /// <summary>Removes the file behind an ipc endpoint, if any.</summary>

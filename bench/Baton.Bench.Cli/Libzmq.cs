@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Baton.Cli.Bench;
+namespace Baton.Bench.Cli;
 
 /// <summary>The few libzmq calls the benchmark peer needs (Debian's libzmq5), as libzmq's own perf tools make them.</summary>
 internal static partial class Libzmq

@@ -1,4 +1,4 @@
-namespace Baton.Cli.Bench;
+namespace Baton.Bench.Cli;
 
 /// <summary>What one <c>baton bench throughput|latency</c> run measures and how it reports.</summary>
 internal sealed record BenchSettings(string Kind, string Transport, int Size, int Count, int Rounds, string Peer, bool Json, string? Plot)

@@ -1,4 +1,4 @@
-namespace Baton.Cli.Bench;
+namespace Baton.Bench.Cli;
 
 /// <summary>The bound, measuring REQ end of a round-trip test.</summary>
 internal interface ILatencyClient : IDisposable

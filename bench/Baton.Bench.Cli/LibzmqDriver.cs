@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Baton.Cli.Bench;
+namespace Baton.Bench.Cli;
 
 /// <summary>libzmq 4.3 through P/Invoke, with zmq_send and zmq_recv into a reused buffer as local_thr does.</summary>
 internal sealed class LibzmqDriver : Driver

@@ -2,34 +2,29 @@ using System.Diagnostics;
 using Baton.Messages;
 using Baton.Sockets;
 
-namespace Baton.Cli.Bench;
+namespace Baton.Bench.Cli;
 
-/// <summary>Baton through its allocation-free calls: Send(ReadOnlySpan) and a disposed Receive.</summary>
-internal sealed class BatonDriver : Driver
+/// <summary>
+/// Baton as most programs use it: <c>await SendAsync(new Message(...))</c> and
+/// <c>using var message = await ReceiveAsync()</c>, the idiomatic path rather than the span calls.
+/// </summary>
+internal sealed class BatonMessageDriver : Driver
 {
-    public override string Name => "baton";
+    public override string Name => "baton-message";
 
     public override IThroughputReceiver BindPull(string transport) => new Receiver(transport);
 
     public override void Push(string endpoint, int size, int count, Action beforeClose)
+        => PushAsync(endpoint, size, count, beforeClose).GetAwaiter().GetResult();
+
+    private static async Task PushAsync(string endpoint, int size, int count, Action beforeClose)
     {
-        using var push = new PushSocket(Options);
+        await using var push = new PushSocket(Options);
         push.Connect(endpoint);
         var payload = new byte[size];
-        if (size > 8 * 1024)
+        for (var i = 0; i < count; i++)
         {
-            // Large messages go by reference (the array is never changed), as NetMQ's SendFrame does: no copy.
-            for (var i = 0; i < count; i++)
-            {
-                push.Send(new Message(new Frame(payload)));
-            }
-        }
-        else
-        {
-            for (var i = 0; i < count; i++)
-            {
-                push.Send(payload);
-            }
+            await push.SendAsync(new Message(payload));
         }
 
         beforeClose();
@@ -38,13 +33,16 @@ internal sealed class BatonDriver : Driver
     public override ILatencyClient BindReq(string transport) => new Client(transport);
 
     public override void Rep(string endpoint, int size, int count, Action beforeClose)
+        => RepAsync(endpoint, count, beforeClose).GetAwaiter().GetResult();
+
+    private static async Task RepAsync(string endpoint, int count, Action beforeClose)
     {
-        using var rep = new RepSocket(Options);
+        await using var rep = new RepSocket(Options);
         rep.Connect(endpoint);
         for (var i = 0; i < count; i++)
         {
-            // The request goes back as the reply: no copy, no allocation.
-            rep.Send(rep.Receive());
+            var request = await rep.ReceiveAsync();
+            await rep.SendAsync(request);
         }
 
         beforeClose();
@@ -63,19 +61,24 @@ internal sealed class BatonDriver : Driver
 
         public string Endpoint { get; }
 
-        public double Receive(int warmup, int count, int size)
+        public double Receive(int warmup, int count, int size) => ReceiveAsync(warmup, count).GetAwaiter().GetResult();
+
+        private async Task<double> ReceiveAsync(int warmup, int count)
         {
             for (var i = 0; i < warmup; i++)
             {
-                _pull.Receive().Dispose();
+                using var message = await _pull.ReceiveAsync();
             }
 
             var start = Stopwatch.GetTimestamp();
+            long bytes = 0;
             for (var i = 0; i < count; i++)
             {
-                _pull.Receive().Dispose();
+                using var message = await _pull.ReceiveAsync();
+                bytes += message.ByteCount;
             }
 
+            GC.KeepAlive(bytes);
             return Stopwatch.GetElapsedTime(start).TotalSeconds;
         }
 
@@ -93,20 +96,25 @@ internal sealed class BatonDriver : Driver
 
         public string Endpoint { get; }
 
-        public void Run(int warmup, long[] samples, int size)
+        public void Run(int warmup, long[] samples, int size) => RunAsync(warmup, samples, size).GetAwaiter().GetResult();
+
+        private async Task RunAsync(int warmup, long[] samples, int size)
         {
             var payload = new byte[size];
             for (var i = 0; i < warmup; i++)
             {
-                _req.Send(payload);
-                _req.Receive().Dispose();
+                await _req.SendAsync(new Message(payload));
+                using var reply = await _req.ReceiveAsync();
             }
 
             for (var i = 0; i < samples.Length; i++)
             {
                 var start = Stopwatch.GetTimestamp();
-                _req.Send(payload);
-                _req.Receive().Dispose();
+                await _req.SendAsync(new Message(payload));
+                using (await _req.ReceiveAsync())
+                {
+                }
+
                 samples[i] = Stopwatch.GetTimestamp() - start;
             }
         }

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using NetMQ;
 using NetMQ.Sockets;
 
-namespace Baton.Cli.Bench;
+namespace Baton.Bench.Cli;
 
 /// <summary>
 /// NetMQ 4 through its fastest calls: SendFrame of a reused array and Receive into a Msg. NetMQ's ipc

@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
-using Baton.Cli.Commands;
 
-namespace Baton.Cli.Bench;
+namespace Baton.Bench.Cli;
 
 /// <summary>Starts this same program again as a child process, with its standard streams redirected.</summary>
 internal static class SelfProcess
@@ -18,7 +17,7 @@ internal static class SelfProcess
             UseShellExecute = false,
         };
 
-        // Run as "dotnet Baton.Cli.dll": the assembly must come first.
+        // Run as "dotnet baton-bench.dll": the assembly must come first.
         if (Path.GetFileNameWithoutExtension(start.FileName) == "dotnet")
         {
             start.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);
@@ -29,6 +28,6 @@ internal static class SelfProcess
             start.ArgumentList.Add(argument);
         }
 
-        return Process.Start(start) ?? throw new CliFailure("could not start a child process of the benchmark");
+        return Process.Start(start) ?? throw new BenchFailure("could not start a child process of the benchmark");
     }
 }

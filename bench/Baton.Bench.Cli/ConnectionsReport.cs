@@ -1,4 +1,4 @@
-namespace Baton.Cli.Bench;
+namespace Baton.Bench.Cli;
 
 /// <summary>The figures of one <c>baton bench connections</c> run.</summary>
 internal sealed record ConnectionsReport

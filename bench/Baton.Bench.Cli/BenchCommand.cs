@@ -1,16 +1,15 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Spectre.Console;
-using Baton.Cli.Commands;
 
-namespace Baton.Cli.Bench;
+namespace Baton.Bench.Cli;
 
-/// <summary><c>baton bench</c>: Baton against libzmq, NetMQ and a plain socket, measured in one run.</summary>
+/// <summary><c>baton-bench</c> (<c>./baton bench</c> in a checkout): Baton against libzmq, NetMQ and a plain socket, measured in one run.</summary>
 internal static class BenchCommand
 {
-    public static Command Create()
+    public static RootCommand Create()
     {
-        var bench = new Command("bench", "Measure Baton against libzmq, NetMQ and a plain .NET socket on this machine.")
+        var bench = new RootCommand("Measure Baton against libzmq, NetMQ and a plain .NET socket on this machine.")
         {
             CreateMeasure("throughput", "One PUSH/PULL stream: messages per second and MB/s."),
             CreateMeasure("latency", "REQ/REP round trips: mean, median, p99 and p99.9 in microseconds."),
@@ -34,7 +33,7 @@ internal static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print a JSON array of the measurements on stdout instead of the table." };
         var plot = new Option<string?>("--plot") { Description = "Also draw a bar chart into this PNG file." };
         var command = new Command(kind, description) { transport, size, count, peer, rounds, json, plot };
-        command.SetAction((result, cancellationToken) => SocketCommands.Guard(async () =>
+        command.SetAction((result, cancellationToken) => BenchFailure.Guard(async () =>
         {
             var bytes = result.GetValue(size);
             var settings = new BenchSettings(
@@ -48,7 +47,7 @@ internal static class BenchCommand
                 result.GetValue(plot));
             if (settings.Size < 0 || settings.Count <= 0 || settings.Rounds <= 0)
             {
-                throw new CliFailure("--size must be 0 or more, --count and --rounds 1 or more");
+                throw new BenchFailure("--size must be 0 or more, --count and --rounds 1 or more");
             }
 
             return await RunAsync(settings, cancellationToken);
@@ -98,7 +97,7 @@ internal static class BenchCommand
         var count = new Option<int>("--count") { Required = true };
         var command = new Command("peer", "The benchmark's other end, run in a child process.") { role, implementation, endpoint, size, count };
         command.Hidden = true;
-        command.SetAction((result, _) => SocketCommands.Guard(() =>
+        command.SetAction((result, _) => BenchFailure.Guard(() =>
         {
             // Standard input ends when the measuring process is done with us.
             RemoteEnd.RunRole(Driver.ForName(result.GetValue(implementation)!), result.GetValue(role)!, result.GetValue(endpoint)!, result.GetValue(size), result.GetValue(count), () => Console.In.ReadToEnd());

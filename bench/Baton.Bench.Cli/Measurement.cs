@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Baton.Cli.Bench;
+namespace Baton.Bench.Cli;
 
 /// <summary>One row of results: the medians over the rounds of one peer in one test.</summary>
 internal sealed record Measurement

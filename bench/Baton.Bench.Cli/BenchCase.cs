@@ -1,5 +1,4 @@
-using Baton.Cli.Commands;
-namespace Baton.Cli.Bench;
+namespace Baton.Bench.Cli;
 
 /// <summary>
 /// One peer of a test: the driver of the measuring (bound) end and the driver of the other end, which
@@ -56,7 +55,7 @@ internal sealed record BenchCase(string Label, Driver Local, Driver Remote)
 
         if (!all && cases.Count == 0)
         {
-            throw new CliFailure(peer == "libzmq" ? "libzmq.so.5 is not installed (apt install libzmq5)" : $"peer '{peer}' cannot run over {transport}");
+            throw new BenchFailure(peer == "libzmq" ? "libzmq.so.5 is not installed (apt install libzmq5)" : $"peer '{peer}' cannot run over {transport}");
         }
 
         return cases;
