@@ -133,4 +133,34 @@ public sealed class Context : IDisposable, IAsyncDisposable
 
     /// <summary>Closes every socket of this context.</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Closes every socket of this context as <see cref="DisposeAsync"/> does, but lingers only until
+    /// <paramref name="cancellationToken"/> is cancelled: messages still queued then are discarded and the
+    /// connections cut, so the close ends promptly (a host's shutdown passes its stop token, which fires
+    /// at the shutdown timeout). Sockets that are already closing, disposed elsewhere, are cut short too.
+    /// Never throws <see cref="OperationCanceledException"/>: cancelling shortens the close, it does not
+    /// abandon it.
+    /// </summary>
+    public async ValueTask CloseAsync(CancellationToken cancellationToken)
+    {
+        await using (cancellationToken.UnsafeRegister(static state => ((Context)state!).CutLinger(), this).ConfigureAwait(false))
+        {
+            await DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void CutLinger()
+    {
+        ZmqSocket[] sockets;
+        lock (_lock)
+        {
+            sockets = [.. _sockets];
+        }
+
+        foreach (var socket in sockets)
+        {
+            socket.CutLinger();
+        }
+    }
 }
