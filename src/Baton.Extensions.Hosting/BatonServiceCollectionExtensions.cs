@@ -19,16 +19,30 @@ public static class BatonServiceCollectionExtensions
     /// and what is still queued when the timeout ends is discarded. The container disposes the context.
     /// Also makes named <see cref="SocketOptions"/> resolvable through <see cref="IOptionsMonitor{TOptions}"/>;
     /// add them with <see cref="BatonBuilder.AddSocketOptions(string, Microsoft.Extensions.Configuration.IConfiguration)"/>.
-    /// Calling it again adds nothing.
+    /// Calling it again adds nothing but <paramref name="configure"/>.
     /// </summary>
     /// <param name="services">The application's services.</param>
+    /// <param name="configure">Sets the context's <see cref="BatonOptions"/>; checked when the host starts.</param>
     /// <returns>A builder for named socket options.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="services"/> is null.</exception>
-    public static BatonBuilder AddBaton(this IServiceCollection services)
+    public static BatonBuilder AddBaton(this IServiceCollection services, Action<BatonOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddOptions();
-        services.TryAddSingleton(static provider => new Context(provider.GetService<ILoggerFactory>(), provider.GetService<IMeterFactory>()));
+        var options = services.AddOptions<BatonOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        if (!services.Any(static d => d.ServiceType == typeof(Context)))
+        {
+            options.Validate(static o => o.IoThreads >= 0, $"{nameof(BatonOptions)}.{nameof(BatonOptions.IoThreads)} must be 0 (connections on the thread pool) or more.").ValidateOnStart();
+        }
+
+        services.TryAddSingleton(static provider => new Context(provider.GetService<ILoggerFactory>(), provider.GetService<IMeterFactory>())
+        {
+            IoThreads = provider.GetRequiredService<IOptions<BatonOptions>>().Value.IoThreads,
+        });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ContextLifetime>());
 
         // SocketOptions is immutable (init-only, validated at each property): the options system's factory

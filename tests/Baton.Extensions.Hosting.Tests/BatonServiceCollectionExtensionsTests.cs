@@ -4,9 +4,11 @@ using System.Reflection;
 using System.Runtime.CompilerServices;
 using Baton.Messages;
 using Baton.Sockets;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Xunit;
 
 namespace Baton.Extensions.Hosting.Tests;
@@ -92,6 +94,36 @@ public class BatonServiceCollectionExtensionsTests
 
         Assert.Single(services, d => d.ServiceType == typeof(Context));
         Assert.Single(services, d => d.ServiceType == typeof(IHostedService));
+    }
+
+    [Fact]
+    public void BatonOptions_SetTheContextsIoThreads_InCodeOrFromConfiguration()
+    {
+        var services = new ServiceCollection();
+        services.AddBaton(o => o.IoThreads = 0);
+        using (var provider = services.BuildServiceProvider())
+        {
+            Assert.Equal(0, provider.GetRequiredService<Context>().IoThreads);
+        }
+
+        var builder = TestHost.CreateBuilder(configuration: new Dictionary<string, string?> { ["Baton:IoThreads"] = "2" });
+        builder.Services.AddBaton();
+        builder.Services.Configure<BatonOptions>(builder.Configuration.GetSection("Baton"));
+        using var host = builder.Build();
+        Assert.Equal(2, host.Services.GetRequiredService<Context>().IoThreads);
+    }
+
+    [Fact]
+    public async Task NegativeIoThreads_FailStartup()
+    {
+        var builder = TestHost.CreateBuilder();
+        builder.Services.AddBaton(o => o.IoThreads = -1);
+        builder.Services.AddBaton();
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("BatonOptions.IoThreads", Assert.Single(error.Failures), StringComparison.Ordinal);
     }
 
     [Fact]
