@@ -25,7 +25,6 @@ internal sealed class BatonMetrics
 
     private BatonMetrics(Meter meter)
     {
-        Meter = meter;
         MessagesSent = meter.CreateCounter<long>("baton.messages.sent", "{message}", "Messages handed to a socket for sending.");
         MessagesReceived = meter.CreateCounter<long>("baton.messages.received", "{message}", "Messages the application received.");
         MessagesDropped = meter.CreateCounter<long>("baton.messages.dropped", "{message}", "Messages dropped by design: a PUB subscriber or ROUTER peer at HWM, an unknown ROUTER identity, a REP reply to a vanished requester.");
@@ -39,8 +38,6 @@ internal sealed class BatonMetrics
 
     /// <summary>The instruments of contexts made without a meter factory, on a static meter.</summary>
     public static BatonMetrics Shared { get; } = new(new Meter(MeterName));
-
-    public Meter Meter { get; }
 
     public Counter<long> MessagesSent { get; }
 
@@ -92,7 +89,7 @@ internal sealed class BatonMetrics
 
     private IEnumerable<Measurement<long>> ObserveConnections()
     {
-        // Every type that ever had a socket, zeros included, so a count that falls to 0 is seen to.
+        // Every type that ever had a socket, zeros included, so a count that falls to 0 is seen too.
         var types = Volatile.Read(ref _socketTypes);
         var measurements = new Measurement<long>[types.Length];
         for (var i = 0; i < types.Length; i++)
