@@ -158,6 +158,23 @@ public class SocketOptionsBindingTests
     }
 
     [Fact]
+    public void ConfigureOfSocketOptions_IsRefused_NotAppliedToAnImmutableRecord()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["feed:SendHighWatermark"] = "5" }).Build();
+        var services = new ServiceCollection();
+        services.AddBaton();
+        services.Configure<SocketOptions>("feed", configuration.GetSection("feed"));
+        using var provider = services.BuildServiceProvider();
+        var monitor = provider.GetRequiredService<IOptionsMonitor<SocketOptions>>();
+
+        var error = Assert.Throws<OptionsValidationException>(() => monitor.Get("feed"));
+
+        Assert.Contains("AddSocketOptions(\"feed\"", Assert.Single(error.Failures), StringComparison.Ordinal);
+        Assert.Equal(SocketOptions.Default, monitor.Get("other"));
+        Assert.Equal(1000, SocketOptions.Default.SendHighWatermark);
+    }
+
+    [Fact]
     public void EverySettableOption_HasAKey()
     {
         // Fails when SocketOptions gains a public option that configuration cannot set yet.
