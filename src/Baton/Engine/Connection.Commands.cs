@@ -85,7 +85,7 @@ internal sealed partial class Connection
 
         Log.PeerConnected(_logger, PeerTypes.WireName(_options.SocketType), _pipe.Endpoint, typeName, _zmtp30 ? 0 : 1);
         _owner.OnHandshakeSucceeded(_pipe.Endpoint);
-        BatonMetrics.Connections.Add(1, _owner.MetricTag);
+        _owner.Metrics.ConnectionOpened();
     }
 
     private void SendErrorBestEffort(string reason)

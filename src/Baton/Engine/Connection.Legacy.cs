@@ -154,7 +154,7 @@ internal sealed partial class Connection
         };
         Log.LegacyPeerConnected(_logger, PeerTypes.WireName(_options.SocketType), _pipe.Endpoint, peerType is { } type ? PeerTypes.WireName(type) : "unknown type", protocol);
         _owner.OnHandshakeSucceeded(_pipe.Endpoint);
-        BatonMetrics.Connections.Add(1, _owner.MetricTag);
+        _owner.Metrics.ConnectionOpened();
 
         if (version == ZmtpVersion.Zmtp10Unversioned && _options.SocketType is PeerType.Pub or PeerType.XPub)
         {

@@ -228,7 +228,7 @@ internal sealed partial class Connection
         }
         if (_ready)
         {
-            BatonMetrics.Connections.Add(-1, _owner.MetricTag);
+            _owner.Metrics.ConnectionClosed();
             _pipe.Detach(this);
             _owner.OnPipeDisconnected(_pipe);
         }
@@ -238,7 +238,7 @@ internal sealed partial class Connection
         {
             Log.PeerDropped(_logger, type, _pipe.Endpoint, reason);
             _owner.OnPeerGone(_pipe.Endpoint, reason, dropped: true);
-            BatonMetrics.PeersDropped.Add(1, _owner.MetricTag);
+            _owner.Metrics.PeerDropped();
         }
         else
         {

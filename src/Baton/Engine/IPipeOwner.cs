@@ -1,3 +1,4 @@
+using Baton.Internal;
 using Baton.Messages;
 
 namespace Baton.Engine;
@@ -12,8 +13,8 @@ internal interface IPipeOwner
     /// <summary>The owner's options as pipes and connections need them; a new object whenever they change.</summary>
     EngineSettings Settings { get; }
 
-    /// <summary>The socket-type tag of the owner's metrics.</summary>
-    KeyValuePair<string, object?> MetricTag { get; }
+    /// <summary>The instruments the owner's connections count with.</summary>
+    SocketMetrics Metrics { get; }
 
     /// <summary>A message arrived from <paramref name="pipe"/> (a subscription command, or an inproc sender).</summary>
     void Deliver(Pipe pipe, MessageBody message);

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Baton.Engine;
 using Baton.Internal;
 using Microsoft.Extensions.Logging;
@@ -18,10 +19,16 @@ public sealed class Context : IDisposable, IAsyncDisposable
     private int _ioThreads = 1;
     private IoThreadGroup? _io;
 
-    /// <summary>Creates a context that logs through <paramref name="loggerFactory"/> (none by default).</summary>
-    public Context(ILoggerFactory? loggerFactory = null)
+    /// <summary>
+    /// Creates a context that logs through <paramref name="loggerFactory"/> (none by default) and counts on
+    /// the "Baton" meter that <paramref name="meterFactory"/> creates (a host's <see cref="IMeterFactory"/>,
+    /// so its metrics pipeline sees them). Without a meter factory, sockets count on a static "Baton" meter
+    /// shared by every such context.
+    /// </summary>
+    public Context(ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null)
     {
         LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        Metrics = BatonMetrics.For(meterFactory);
     }
 
     /// <summary>The context of sockets created without one.</summary>
@@ -49,6 +56,9 @@ public sealed class Context : IDisposable, IAsyncDisposable
     }
 
     internal InprocRegistry Inproc { get; } = new();
+
+    /// <summary>The instruments this context's sockets count with.</summary>
+    internal BatonMetrics Metrics { get; }
 
     /// <summary>The I/O thread for a new connection; null when connections use the thread pool.</summary>
     internal IoThread? NextIoThread()
@@ -123,4 +133,34 @@ public sealed class Context : IDisposable, IAsyncDisposable
 
     /// <summary>Closes every socket of this context.</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Closes every socket of this context as <see cref="DisposeAsync"/> does, but lingers only until
+    /// <paramref name="cancellationToken"/> is cancelled: messages still queued then are discarded and the
+    /// connections cut, so the close ends promptly (a host's shutdown passes its stop token, which fires
+    /// at the shutdown timeout). Sockets that are already closing, disposed elsewhere, are cut short too.
+    /// Never throws <see cref="OperationCanceledException"/>: cancelling shortens the close, it does not
+    /// abandon it.
+    /// </summary>
+    public async ValueTask CloseAsync(CancellationToken cancellationToken)
+    {
+        await using (cancellationToken.UnsafeRegister(static state => ((Context)state!).CutLinger(), this).ConfigureAwait(false))
+        {
+            await DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void CutLinger()
+    {
+        ZmqSocket[] sockets;
+        lock (_lock)
+        {
+            sockets = [.. _sockets];
+        }
+
+        foreach (var socket in sockets)
+        {
+            socket.CutLinger();
+        }
+    }
 }

@@ -9,6 +9,9 @@ public abstract partial class ZmqSocket
     /// <summary>How long a drained connection waits for the peer to close its side before it is cut.</summary>
     private static readonly TimeSpan s_closeHandshakeCap = TimeSpan.FromSeconds(5);
 
+    /// <summary>Completed to end the linger at once (a host's shutdown deadline): what is still queued is discarded.</summary>
+    private readonly TaskCompletionSource _lingerCut = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     /// <summary>
     /// Closes the socket: stops listening and connecting, gives queued messages up to
     /// <see cref="SocketOptions.Linger"/> to reach the wire, then drops every peer. Waiting
@@ -35,6 +38,12 @@ public abstract partial class ZmqSocket
 
     /// <summary>Closes the socket; see <see cref="DisposeAsync"/>.</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Ends the linger of a close under way, or of one to come, at once: messages still queued are
+    /// discarded and connections cut (<see cref="Sockets.Context.CloseAsync"/> when its token fires).
+    /// </summary>
+    internal void CutLinger() => _lingerCut.TrySetResult();
 
     private async Task CloseAsync()
     {
@@ -90,7 +99,7 @@ public abstract partial class ZmqSocket
     private async Task LingerAsync(List<ListenerHandle> listeners, List<ConnectorHandle> connectors)
     {
         var linger = Options.Linger;
-        if (linger == TimeSpan.Zero)
+        if (linger == TimeSpan.Zero || _lingerCut.Task.IsCompleted)
         {
             return;
         }
@@ -224,6 +233,11 @@ public abstract partial class ZmqSocket
                 return true;
             }
 
+            if (_lingerCut.Task.IsCompleted)
+            {
+                return false;
+            }
+
             var now = Progress(connections, connectors);
             if (now == seen)
             {
@@ -250,9 +264,18 @@ public abstract partial class ZmqSocket
         return sum;
     }
 
-    /// <summary>Waits for <paramref name="task"/> at most <paramref name="timeout"/> (infinite allowed); never throws.</summary>
-    private static async Task WaitAsync(Task task, TimeSpan timeout)
+    /// <summary>
+    /// Waits for <paramref name="task"/> at most <paramref name="timeout"/> (infinite allowed), or until the
+    /// linger is cut; never throws.
+    /// </summary>
+    private async Task WaitAsync(Task task, TimeSpan timeout)
     {
+        if (!task.IsCompleted)
+        {
+            // Only a close comes here, so the WhenAny costs nothing per message.
+            task = _lingerCut.Task.IsCompleted ? _lingerCut.Task : Task.WhenAny(task, _lingerCut.Task);
+        }
+
         if (timeout == Timeout.InfiniteTimeSpan)
         {
             await task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);

@@ -19,7 +19,7 @@ public abstract partial class ZmqSocket : IPipeOwner
     EngineSettings IPipeOwner.Settings => EngineSettings;
 
     /// <inheritdoc />
-    KeyValuePair<string, object?> IPipeOwner.MetricTag => MetricTag;
+    SocketMetrics IPipeOwner.Metrics => Metrics;
 
     /// <summary>The options as Engine needs them; rebuilt whenever <see cref="Options"/> is set.</summary>
     internal EngineSettings EngineSettings => Volatile.Read(ref _engineSettings);

@@ -109,9 +109,10 @@ public abstract partial class ZmqSocket
         {
             if (OnReceive(ref candidate, pipe == _local ? null : pipe))
             {
-                if (BatonMetrics.MessagesReceived.Enabled)
+                var metrics = Metrics;
+                if (metrics.MessagesReceived.Enabled)
                 {
-                    BatonMetrics.MessagesReceived.Add(1, MetricTag);
+                    metrics.MessagesReceived.Add(1, metrics.Tag);
                 }
 
                 message = candidate;

@@ -31,7 +31,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
         Context = context ?? Context.Default;
         _engineSettings = BuildEngineSettings(_options);
         _local = new LocalPipe(this);
-        MetricTag = BatonMetrics.Tag(SocketTypes.WireName(type));
+        Metrics = Context.Metrics.ForSocketType(SocketTypes.WireName(type));
         Logger = Context.LoggerFactory.CreateLogger("Baton.Sockets." + SocketTypes.WireName(type));
         Context.Register(this);
     }
@@ -90,23 +90,25 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
 
     internal ILogger Logger { get; }
 
-    /// <summary>The socket-type tag of this socket's metrics.</summary>
-    internal KeyValuePair<string, object?> MetricTag { get; }
+    /// <summary>The instruments of this socket's type on its context's meter, held here so counting costs a field read.</summary>
+    internal SocketMetrics Metrics { get; }
 
     private void CountSent()
     {
-        if (BatonMetrics.MessagesSent.Enabled)
+        var metrics = Metrics;
+        if (metrics.MessagesSent.Enabled)
         {
-            BatonMetrics.MessagesSent.Add(1, MetricTag);
+            metrics.MessagesSent.Add(1, metrics.Tag);
         }
     }
 
     /// <summary>Counts a message the socket type dropped by design.</summary>
     private protected void CountDropped()
     {
-        if (BatonMetrics.MessagesDropped.Enabled)
+        var metrics = Metrics;
+        if (metrics.MessagesDropped.Enabled)
         {
-            BatonMetrics.MessagesDropped.Add(1, MetricTag);
+            metrics.MessagesDropped.Add(1, metrics.Tag);
         }
     }
 
