@@ -21,10 +21,16 @@ internal sealed class FairQueue
     // atomic exchange per message instead of a trip round the ring.
     private Pipe? _current;
 
+    // A message a poller's probe took and gave back (ZmqSocket.Poll.cs; rare): it comes first.
+    private Held? _held;
+
     public FairQueue()
     {
-        _arrivals = new EventCount(() => !_ready.IsEmpty || Volatile.Read(ref _current) is not null || _completed);
+        _arrivals = new EventCount(() => HasMessages || _completed);
     }
+
+    /// <summary>True when a message is queued (a hint: another receiver may take it first).</summary>
+    public bool HasMessages => !_ready.IsEmpty || Volatile.Read(ref _current) is not null || Volatile.Read(ref _held) is not null;
 
     /// <summary>Read before <see cref="TryDequeue"/>; pass to the wait if it found nothing.</summary>
     public long Epoch => _arrivals.Epoch;
@@ -61,6 +67,13 @@ internal sealed class FairQueue
     /// <summary>Takes the next message in fair order, if any is queued.</summary>
     public bool TryDequeue(out MessageBody message, out Pipe pipe)
     {
+        if (Volatile.Read(ref _held) is not null && Interlocked.Exchange(ref _held, null) is { } held)
+        {
+            message = held.Message;
+            pipe = held.Pipe;
+            return true;
+        }
+
         var current = Interlocked.Exchange(ref _current, null);
         if (current is not null)
         {
@@ -98,6 +111,46 @@ internal sealed class FairQueue
         return false;
     }
 
+    /// <summary>
+    /// Looks at the message <see cref="TryDequeue"/> would take next without taking it; false when
+    /// nothing is queued or the next pipe in the ring has nothing to show (then dequeue to find out).
+    /// </summary>
+    public bool TryPeek(out MessageBody message, out Pipe pipe)
+    {
+        if (Volatile.Read(ref _held) is { } held)
+        {
+            message = held.Message;
+            pipe = held.Pipe;
+            return true;
+        }
+
+        if (Volatile.Read(ref _current) is { } current && current.Inbound.TryPeek(out message!))
+        {
+            pipe = current;
+            return true;
+        }
+
+        if (_ready.TryPeek(out pipe!) && pipe.Inbound.TryPeek(out message!))
+        {
+            return true;
+        }
+
+        message = null!;
+        pipe = null!;
+        return false;
+    }
+
+    /// <summary>
+    /// Puts back a message just taken with <see cref="TryDequeue"/>, to be taken first. One at a time: the
+    /// caller serializes its put-backs and puts back only after its own dequeue emptied the slot.
+    /// </summary>
+    public void PutBack(MessageBody message, Pipe pipe)
+    {
+        // Interlocked: the full fence NotifyIfWaiting needs before it looks for waiters.
+        Interlocked.Exchange(ref _held, new Held(message, pipe));
+        _arrivals.NotifyIfWaiting();
+    }
+
     /// <summary>Puts a pipe we took a message from back where receivers find it, if it has more.</summary>
     private void Park(Pipe pipe)
     {
@@ -128,4 +181,6 @@ internal sealed class FairQueue
         _completed = true;
         _arrivals.Notify();
     }
+
+    private sealed record Held(MessageBody Message, Pipe Pipe);
 }
