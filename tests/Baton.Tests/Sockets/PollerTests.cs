@@ -551,6 +551,30 @@ public class PollerTests
     }
 
     [Fact]
+    public async Task Add_WhileAnotherThreadPolls_WakesThatPoll()
+    {
+        using var context = new Context();
+        await using var pull = new PullSocket(TestUtil.Quick, context);
+        await using var push = new PushSocket(TestUtil.Quick, context);
+        push.Connect(pull.Bind("inproc://poll-add-" + Guid.NewGuid().ToString("N")));
+        await push.SendOrFail(new Message("waiting"));
+        using var poller = new Poller();
+
+        var blocked = Task.Factory.StartNew(() => poller.Poll(TestUtil.Timeout), TaskCreationOptions.LongRunning);
+        var waiting = poller.PollAsync(TestUtil.Timeout).AsTask();
+        Assert.False(waiting.IsCompleted);
+        poller.Add(pull);
+        Assert.True((await waiting.WaitAsync(TestUtil.Timeout)).IsReady(pull));
+        Assert.True((await blocked.WaitAsync(TestUtil.Timeout)).IsReady(pull));
+
+        // Removed: no longer reported, though the message is still queued.
+        Assert.True(poller.Remove(pull));
+        Assert.Empty(await poller.PollAsync(TimeSpan.FromMilliseconds(50)));
+        Assert.True(pull.TryReceive(out var message, TimeSpan.Zero));
+        message.Dispose();
+    }
+
+    [Fact]
     public async Task SocketDisposedDuringPoll_IsReportedClosedOnce_AndDropped()
     {
         using var context = new Context();
