@@ -21,16 +21,13 @@ internal sealed class FairQueue
     // atomic exchange per message instead of a trip round the ring.
     private Pipe? _current;
 
-    // A message a poller's probe took and gave back (ZmqSocket.Poll.cs; rare): it comes first.
-    private Held? _held;
-
     public FairQueue()
     {
         _arrivals = new EventCount(() => HasMessages || _completed);
     }
 
     /// <summary>True when a message is queued (a hint: another receiver may take it first).</summary>
-    public bool HasMessages => !_ready.IsEmpty || Volatile.Read(ref _current) is not null || Volatile.Read(ref _held) is not null;
+    public bool HasMessages => !_ready.IsEmpty || Volatile.Read(ref _current) is not null;
 
     /// <summary>Read before <see cref="TryDequeue"/>; pass to the wait if it found nothing.</summary>
     public long Epoch => _arrivals.Epoch;
@@ -67,13 +64,6 @@ internal sealed class FairQueue
     /// <summary>Takes the next message in fair order, if any is queued.</summary>
     public bool TryDequeue(out MessageBody message, out Pipe pipe)
     {
-        if (Volatile.Read(ref _held) is not null && Interlocked.Exchange(ref _held, null) is { } held)
-        {
-            message = held.Message;
-            pipe = held.Pipe;
-            return true;
-        }
-
         var current = Interlocked.Exchange(ref _current, null);
         if (current is not null)
         {
@@ -112,18 +102,11 @@ internal sealed class FairQueue
     }
 
     /// <summary>
-    /// Looks at the message <see cref="TryDequeue"/> would take next without taking it; false when
-    /// nothing is queued or the next pipe in the ring has nothing to show (then dequeue to find out).
+    /// Looks at the message <see cref="TryDequeue"/> would take next without taking it (a hint: a
+    /// receiver may take it meanwhile); false when nothing is queued or the next pipe shows nothing.
     /// </summary>
     public bool TryPeek(out MessageBody message, out Pipe pipe)
     {
-        if (Volatile.Read(ref _held) is { } held)
-        {
-            message = held.Message;
-            pipe = held.Pipe;
-            return true;
-        }
-
         if (Volatile.Read(ref _current) is { } current && current.Inbound.TryPeek(out message!))
         {
             pipe = current;
@@ -141,14 +124,49 @@ internal sealed class FairQueue
     }
 
     /// <summary>
-    /// Puts back a message just taken with <see cref="TryDequeue"/>, to be taken first. One at a time: the
-    /// caller serializes its put-backs and puts back only after its own dequeue emptied the slot.
+    /// Drops the messages at the head of the fair order that <paramref name="accepts"/> refuses (those a
+    /// receive would drop), until the next one is a message a receive would return (true) or nothing is
+    /// queued (false). It takes pipes exactly as a receiver does, so a receiver racing it never sees a
+    /// pipe's messages out of order or lost: a message is only ever dropped, never taken and put back.
     /// </summary>
-    public void PutBack(MessageBody message, Pipe pipe)
+    public bool DropRefusedAhead(Func<MessageBody, Pipe, bool> accepts)
     {
-        // Interlocked: the full fence NotifyIfWaiting needs before it looks for waiters.
-        Interlocked.Exchange(ref _held, new Held(message, pipe));
-        _arrivals.NotifyIfWaiting();
+        while (true)
+        {
+            // Owning the pipe, as TryDequeue does: nobody else takes its messages until we let it go.
+            var pipe = Interlocked.Exchange(ref _current, null);
+            if (pipe is null && !_ready.TryDequeue(out pipe))
+            {
+                return false;
+            }
+
+            if (!pipe.Inbound.TryPeek(out var head))
+            {
+                if (pipe.ClearReadyAndRecheck())
+                {
+                    _ready.Enqueue(pipe);
+                }
+
+                continue;
+            }
+
+            if (accepts(head, pipe))
+            {
+                // Back in front, where the next receive takes it; behind the others if a receiver parked one there meanwhile.
+                if (Interlocked.CompareExchange(ref _current, pipe, null) is not null)
+                {
+                    _ready.Enqueue(pipe);
+                }
+
+                _arrivals.NotifyIfWaiting();
+                return true;
+            }
+
+            pipe.Inbound.TryDequeue(out var refused);
+            pipe.OnDequeued();
+            refused!.Release();
+            Park(pipe);
+        }
     }
 
     /// <summary>Puts a pipe we took a message from back where receivers find it, if it has more.</summary>
@@ -181,6 +199,4 @@ internal sealed class FairQueue
         _completed = true;
         _arrivals.Notify();
     }
-
-    private sealed record Held(MessageBody Message, Pipe Pipe);
 }

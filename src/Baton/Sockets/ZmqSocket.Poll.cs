@@ -13,8 +13,8 @@ public abstract partial class ZmqSocket
     // announces is written under the type's lock, which is no fence for a NotifyIfWaiting read.
     private readonly EventCount _pollState = new();
 
-    // Serializes probes that must take a message to look past one the socket would drop (see IsReceiveReady).
-    private readonly Lock _probeLock = new();
+    // WouldAccept as the fair queue takes it; made on first use, by the screening types only.
+    private Func<MessageBody, Pipe, bool>? _accepts;
 
     /// <summary>Moves on each arrival, and when the socket starts closing.</summary>
     internal EventCount ArrivalEvents => _inbound.Arrivals;
@@ -44,8 +44,8 @@ public abstract partial class ZmqSocket
     /// <summary>
     /// True when <see cref="ReceiveAsync"/> would return a message without waiting, unless another
     /// receiver takes it first. Messages the socket type would drop at the head of the queue (a REQ's
-    /// stale reply, a REP's request with no envelope) are dropped here, as a receive would drop them;
-    /// nothing the application would receive is consumed.
+    /// stale reply, a REP's request with no envelope, a ROUTER's from a handed-over peer) are dropped
+    /// here, as a receive would drop them; nothing the application would receive is consumed.
     /// </summary>
     internal bool IsReceiveReady()
     {
@@ -59,36 +59,14 @@ public abstract partial class ZmqSocket
             return _inbound.HasMessages;
         }
 
-        while (true)
+        // Most often the head is one a receive returns: a look, no claim. Otherwise drop the refuse as a
+        // receive would, taking pipes as receivers do, so a racing receiver loses and reorders nothing.
+        if (_inbound.TryPeek(out var head, out var headPipe) && WouldAccept(head, headPipe == _local ? null : headPipe))
         {
-            if (_inbound.TryPeek(out var head, out var headPipe) && WouldAccept(head, headPipe == _local ? null : headPipe))
-            {
-                return true;
-            }
-
-            if (!_inbound.HasMessages)
-            {
-                return false;
-            }
-
-            // The head would be dropped (or could not be seen): take it as a receive would, drop it if it is
-            // refuse, and put it back first if a racing receiver took the refuse and this is a real message.
-            lock (_probeLock)
-            {
-                if (!_inbound.TryDequeue(out var taken, out var takenPipe))
-                {
-                    return false;
-                }
-
-                if (WouldAccept(taken, takenPipe == _local ? null : takenPipe))
-                {
-                    _inbound.PutBack(taken, takenPipe);
-                    return true;
-                }
-
-                taken.Release();
-            }
+            return true;
         }
+
+        return _inbound.HasMessages && _inbound.DropRefusedAhead(_accepts ??= (message, pipe) => WouldAccept(message, pipe == _local ? null : pipe));
     }
 
     /// <summary>True when a send would not wait (or would be dropped by design, as PUB's): libzmq's POLLOUT.</summary>

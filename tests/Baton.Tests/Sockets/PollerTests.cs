@@ -275,6 +275,64 @@ public class PollerTests
     }
 
     [Fact]
+    public async Task Router_ProbesThatDropRefuse_RacingAReceiver_LoseAndDuplicateNothing()
+    {
+        // A ROUTER drops what comes from a peer whose identity was handed over. Polls drop that refuse
+        // ahead of the receiver, so they take messages from the queue while the receiver does: every
+        // real message must still arrive exactly once, in order.
+        using var context = new Context();
+        await using var router = new RouterSocket(TestUtil.Quick with { RouterHandover = true, ReceiveHighWatermark = 0 }, context);
+        await using var old = new DealerSocket(TestUtil.Quick with { Identity = "x"u8.ToArray(), SendHighWatermark = 0 }, context);
+        await using var current = new DealerSocket(TestUtil.Quick with { Identity = "x"u8.ToArray(), SendHighWatermark = 0 }, context);
+        var endpoint = router.Bind("inproc://poll-handover-" + Guid.NewGuid().ToString("N"));
+        old.Connect(endpoint);
+        const int Count = 3000;
+        for (var i = 0; i < Count; i++)
+        {
+            old.Send(new Message("old"));
+        }
+
+        current.Connect(endpoint);
+        for (var i = 0; i < Count; i++)
+        {
+            current.Send(new Message(i.ToString()));
+        }
+
+        using var done = new CancellationTokenSource(TestUtil.Timeout);
+        var probers = Enumerable.Range(0, 2).Select(_ => Task.Factory.StartNew(() =>
+        {
+            using var poller = new Poller();
+            poller.Add(router);
+            var ready = new PollResult();
+            while (!done.IsCancellationRequested)
+            {
+                poller.Poll(ready, TimeSpan.Zero);
+            }
+        }, TaskCreationOptions.LongRunning)).ToArray();
+
+        var next = 0;
+        try
+        {
+            while (next < Count)
+            {
+                Assert.True(router.TryReceive(out var message, TestUtil.Timeout), $"message {next} never came");
+                using (message)
+                {
+                    Assert.Equal(["x", next.ToString()], message.ToStrings());
+                    next++;
+                }
+            }
+        }
+        finally
+        {
+            done.Cancel();
+            await Task.WhenAll(probers);
+        }
+
+        Assert.False(router.TryReceive(out _, TimeSpan.FromMilliseconds(50)));
+    }
+
+    [Fact]
     public async Task ReceiveAll_IsFair_AQuietSocketIsNotStarvedByAFloodingOne()
     {
         using var context = new Context();
