@@ -29,6 +29,7 @@ namespace Baton.Sockets;
 public sealed class Poller : IDisposable, IAsyncDisposable
 {
     private const PollEvents Readiness = PollEvents.Receive | PollEvents.Send;
+    private const int MaxRetired = 16;
 
     private readonly Lock _lock = new();
     private readonly Dictionary<ZmqSocket, Registration> _registrations = new(ReferenceEqualityComparer.Instance);
@@ -39,6 +40,10 @@ public sealed class Poller : IDisposable, IAsyncDisposable
 
     // Moves whenever a registration is signalled: polls with nothing ready wait on it.
     private readonly EventCount _changed = new();
+
+    // Registrations of sockets removed lately, for a socket that comes back (a broker that stops and
+    // resumes polling its frontend as workers come and go) to reuse: toggling allocates nothing.
+    private readonly Dictionary<ZmqSocket, Registration> _retired = new(ReferenceEqualityComparer.Instance);
 
     // Timers for PollAsync's timeout, reused while they did not fire.
     private readonly Stack<CancellationTokenSource> _timers = new();
@@ -97,7 +102,15 @@ public sealed class Poller : IDisposable, IAsyncDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (!_registrations.TryGetValue(socket, out var registration))
             {
-                registration = new Registration(this, socket);
+                if (_retired.Remove(socket, out registration))
+                {
+                    registration.Removed = false;
+                }
+                else
+                {
+                    registration = new Registration(this, socket);
+                }
+
                 _registrations.Add(socket, registration);
             }
 
@@ -119,6 +132,12 @@ public sealed class Poller : IDisposable, IAsyncDisposable
             }
 
             Drop(registration);
+            if (_retired.Count >= MaxRetired)
+            {
+                _retired.Clear();
+            }
+
+            _retired[socket] = registration;
             return true;
         }
     }
@@ -260,6 +279,7 @@ public sealed class Poller : IDisposable, IAsyncDisposable
             }
 
             _registrations.Clear();
+            _retired.Clear();
             _ready.Clear();
             while (_signals.TryDequeue(out _))
             {

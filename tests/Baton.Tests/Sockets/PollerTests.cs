@@ -625,11 +625,18 @@ public class PollerTests
         Assert.True((await waiting.WaitAsync(TestUtil.Timeout)).IsReady(pull));
         Assert.True((await blocked.WaitAsync(TestUtil.Timeout)).IsReady(pull));
 
-        // Removed: no longer reported, though the message is still queued.
+        // Removed: no longer reported, though the message is still queued; added back: reported again.
         Assert.True(poller.Remove(pull));
         Assert.Empty(await poller.PollAsync(TimeSpan.FromMilliseconds(50)));
+        poller.Add(pull);
+        Assert.True(poller.Poll(TimeSpan.Zero).IsReady(pull));
         Assert.True(pull.TryReceive(out var message, TimeSpan.Zero));
         message.Dispose();
+
+        // Back and idle: a new message wakes the poll.
+        var next = poller.PollAsync(TestUtil.Timeout).AsTask();
+        await push.SendOrFail(new Message("again"));
+        Assert.True((await next).IsReady(pull));
     }
 
     [Fact]
