@@ -28,6 +28,12 @@ namespace Baton.Sockets;
 /// </remarks>
 public sealed class Poller : IDisposable, IAsyncDisposable
 {
+    // How no wake-up is lost: a probe reads the socket's epochs (arrivals, room, turn) before it looks
+    // at the state, and arms a one-shot watch with those epochs only for what is not ready; an arm
+    // fails if an epoch moved meanwhile, and the probe looks again. A fired watch queues its
+    // registration and moves _changed; a poll reads _changed's epoch before it takes the queue, so a
+    // watch that fires during a scan makes the poll scan again instead of sleeping. Ready
+    // registrations are probed at every scan (level-triggered) until they are not, and then armed.
     private const PollEvents Readiness = PollEvents.Receive | PollEvents.Send;
     private const int MaxRetired = 16;
 
