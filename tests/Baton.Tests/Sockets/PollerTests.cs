@@ -252,6 +252,36 @@ public class PollerTests
     }
 
     [Fact]
+    public async Task Sub_IsReadyOnlyForWhatItSubscribedTo()
+    {
+        using var context = new Context();
+        await using var pub = new PubSocket(TestUtil.Quick, context);
+        await using var sub = new SubSocket(TestUtil.Quick, context);
+        sub.Connect(pub.Bind("tcp://127.0.0.1:0"));
+        sub.Subscribe("a");
+        using (var wait = new CancellationTokenSource(TestUtil.Timeout))
+        {
+            await pub.WaitForSubscriberAsync(wait.Token);
+        }
+
+        using var poller = new Poller();
+        poller.Add(sub);
+        for (var i = 0; i < 10; i++)
+        {
+            await pub.SendOrFail(new Message("b", i.ToString()));
+        }
+
+        Assert.Empty(await poller.PollAsync(Short));
+        await pub.SendOrFail(new Message("a", "yes"));
+        Assert.True((await poller.PollAsync(TestUtil.Timeout)).IsReady(sub));
+        Assert.True(sub.TryReceive(out var message, TimeSpan.Zero));
+        using (message)
+        {
+            Assert.Equal(["a", "yes"], message.ToStrings());
+        }
+    }
+
+    [Fact]
     public async Task Rep_MessagesItWouldDrop_DoNotMakeItReady()
     {
         using var context = new Context();
