@@ -69,6 +69,25 @@ internal sealed class InprocPipe : Pipe
         Owner.OnWritable();
     }
 
+    public override bool HasRoom
+    {
+        get
+        {
+            if (_terminated)
+            {
+                return false;
+            }
+
+            if (!_linked)
+            {
+                return _backlogCapacity <= 0 || _backlog.Count < _backlogCapacity;
+            }
+
+            var peer = _peer!;
+            return !peer._terminated && !peer.IsInboundFull;
+        }
+    }
+
     public override bool TryWrite(MessageBody message)
     {
         if (!_linked)

@@ -55,6 +55,9 @@ internal abstract class Pipe
         return false;
     }
 
+    /// <summary>True when <see cref="TryWrite(MessageBody)"/> would take a message now (a hint for pollers: racing senders may fill it first).</summary>
+    public virtual bool HasRoom => false;
+
     /// <summary>Sends a subscription change ahead of data, ignoring HWM; dropped when not connected.</summary>
     public abstract void WriteControl(MessageBody message);
 

@@ -76,6 +76,8 @@ internal sealed class StreamPipe : Pipe
     /// </summary>
     public long Progress => Volatile.Read(ref _progress);
 
+    public override bool HasRoom => !_terminated && (_sendCapacity <= 0 || Volatile.Read(ref _outboundCount) < _sendCapacity);
+
     public override bool TryWrite(MessageBody message)
     {
         bool encoded;

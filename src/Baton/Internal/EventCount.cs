@@ -15,7 +15,7 @@ internal sealed class EventCount
     private readonly Lock _lock = new();
     private readonly Stack<Waiter> _pool = new();
     private readonly Func<bool>? _isReady;
-    private Waiter? _head;
+    private Listener? _head;
     private long _epoch;
     private int _waiting;
 
@@ -146,7 +146,30 @@ internal sealed class EventCount
         }
     }
 
-    private bool TryLink(long epoch, Waiter waiter)
+    /// <summary>
+    /// Links <paramref name="listener"/> so that the next <see cref="Notify"/> calls its
+    /// <see cref="Listener.OnNotified"/> once; false, and nothing linked, when the epoch is no longer
+    /// <paramref name="epoch"/> (or the readiness check passes). The owner arms a listener again only
+    /// after it fired or <see cref="Disarm"/> returned true: it is in at most one list at a time.
+    /// </summary>
+    public bool TryArm(long epoch, Listener listener)
+    {
+        lock (_lock)
+        {
+            return TryLink(epoch, listener);
+        }
+    }
+
+    /// <summary>Unlinks an armed listener; false when it was not linked (it fired, or is firing: its callback still runs).</summary>
+    public bool Disarm(Listener listener)
+    {
+        lock (_lock)
+        {
+            return Unlink(listener);
+        }
+    }
+
+    private bool TryLink(long epoch, Listener waiter)
     {
         Interlocked.Increment(ref _waiting);
         if (Volatile.Read(ref _epoch) != epoch || (_isReady is not null && _isReady()))
@@ -168,7 +191,7 @@ internal sealed class EventCount
     }
 
     /// <summary>Takes a waiter out of the list; false if it was not in it (already woken).</summary>
-    private bool Unlink(Waiter waiter)
+    private bool Unlink(Listener waiter)
     {
         if (!waiter.Linked)
         {
@@ -197,7 +220,7 @@ internal sealed class EventCount
 
     private void WakeAll()
     {
-        Waiter? list;
+        Listener? list;
         lock (_lock)
         {
             list = _head;
@@ -213,7 +236,7 @@ internal sealed class EventCount
         {
             var next = list.Next;
             list.Next = list.Previous = null;
-            list.Wake();
+            list.OnNotified();
             list = next;
         }
     }
@@ -229,18 +252,34 @@ internal sealed class EventCount
         }
     }
 
+    /// <summary>
+    /// An entry of the waiting list. Besides the pooled waiters of <see cref="WaitAsync"/> and
+    /// <see cref="Wait"/>, an owner may link one of its own (<see cref="TryArm"/>) to be called back
+    /// rather than woken: a poller watching many event counts keeps one listener per count and pays
+    /// nothing per notification until it arms it.
+    /// </summary>
+    public abstract class Listener
+    {
+        internal Listener? Next { get; set; }
+
+        internal Listener? Previous { get; set; }
+
+        internal bool Linked { get; set; }
+
+        /// <summary>
+        /// Called once per arming, on the notifying thread, outside the event count's lock, after the
+        /// list is done with this listener (so it may arm again from here). Keep it short: the notifier
+        /// may be an I/O thread.
+        /// </summary>
+        public abstract void OnNotified();
+    }
+
     /// <summary>One waiting caller; reused once its result has been taken.</summary>
-    private sealed class Waiter(EventCount owner) : IValueTaskSource, IDeferredWake
+    private sealed class Waiter(EventCount owner) : Listener, IValueTaskSource, IDeferredWake
     {
         private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
         private ManualResetEventSlim? _event;
         private bool _async;
-
-        public Waiter? Next { get; set; }
-
-        public Waiter? Previous { get; set; }
-
-        public bool Linked { get; set; }
 
         public CancellationTokenRegistration Registration { get; set; }
 
@@ -263,7 +302,7 @@ internal sealed class EventCount
             Event.Reset();
         }
 
-        public void Wake()
+        public override void OnNotified()
         {
             if (_async)
             {

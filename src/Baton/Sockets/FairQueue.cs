@@ -23,8 +23,11 @@ internal sealed class FairQueue
 
     public FairQueue()
     {
-        _arrivals = new EventCount(() => !_ready.IsEmpty || Volatile.Read(ref _current) is not null || _completed);
+        _arrivals = new EventCount(() => HasMessages || _completed);
     }
+
+    /// <summary>True when a message is queued (a hint: another receiver may take it first).</summary>
+    public bool HasMessages => !_ready.IsEmpty || Volatile.Read(ref _current) is not null;
 
     /// <summary>Read before <see cref="TryDequeue"/>; pass to the wait if it found nothing.</summary>
     public long Epoch => _arrivals.Epoch;
@@ -96,6 +99,74 @@ internal sealed class FairQueue
         message = null!;
         pipe = null!;
         return false;
+    }
+
+    /// <summary>
+    /// Looks at the message <see cref="TryDequeue"/> would take next without taking it (a hint: a
+    /// receiver may take it meanwhile); false when nothing is queued or the next pipe shows nothing.
+    /// </summary>
+    public bool TryPeek(out MessageBody message, out Pipe pipe)
+    {
+        if (Volatile.Read(ref _current) is { } current && current.Inbound.TryPeek(out message!))
+        {
+            pipe = current;
+            return true;
+        }
+
+        if (_ready.TryPeek(out pipe!) && pipe.Inbound.TryPeek(out message!))
+        {
+            return true;
+        }
+
+        message = null!;
+        pipe = null!;
+        return false;
+    }
+
+    /// <summary>
+    /// Drops the messages at the head of the fair order that <paramref name="accepts"/> refuses (those a
+    /// receive would drop), until the next one is a message a receive would return (true) or nothing is
+    /// queued (false). It takes pipes exactly as a receiver does, so a receiver racing it never sees a
+    /// pipe's messages out of order or lost: a message is only ever dropped, never taken and put back.
+    /// </summary>
+    public bool DropRefusedAhead(Func<MessageBody, Pipe, bool> accepts)
+    {
+        while (true)
+        {
+            // Owning the pipe, as TryDequeue does: nobody else takes its messages until we let it go.
+            var pipe = Interlocked.Exchange(ref _current, null);
+            if (pipe is null && !_ready.TryDequeue(out pipe))
+            {
+                return false;
+            }
+
+            if (!pipe.Inbound.TryPeek(out var head))
+            {
+                if (pipe.ClearReadyAndRecheck())
+                {
+                    _ready.Enqueue(pipe);
+                }
+
+                continue;
+            }
+
+            if (accepts(head, pipe))
+            {
+                // Back in front, where the next receive takes it; behind the others if a receiver parked one there meanwhile.
+                if (Interlocked.CompareExchange(ref _current, pipe, null) is not null)
+                {
+                    _ready.Enqueue(pipe);
+                }
+
+                _arrivals.NotifyIfWaiting();
+                return true;
+            }
+
+            pipe.Inbound.TryDequeue(out var refused);
+            pipe.OnDequeued();
+            refused!.Release();
+            Park(pipe);
+        }
     }
 
     /// <summary>Puts a pipe we took a message from back where receivers find it, if it has more.</summary>

@@ -18,6 +18,12 @@ public sealed class PairSocket : ZmqSocket
         return pipes.Length > 0 && pipes[0].TryWrite(message);
     }
 
+    private protected override bool IsSendReadyCore()
+    {
+        var pipes = Pipes;
+        return pipes.Length > 0 && pipes[0].HasRoom;
+    }
+
     private protected override bool OnConnected(Pipe pipe, out string? refusal)
     {
         foreach (var other in Pipes)

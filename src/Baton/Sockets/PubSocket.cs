@@ -58,6 +58,9 @@ public class PubSocket : ZmqSocket
         return true;
     }
 
+    // A subscriber at HWM misses the message: a send never waits.
+    private protected override bool IsSendReadyCore() => true;
+
     private protected override bool OnArrival(Pipe pipe, MessageBody message)
     {
         if (!IsSubscriptionChange(message))

@@ -40,9 +40,10 @@ public sealed class RepSocket : ZmqSocket
                 message.Release();
                 CountDropped();
             }
-
-            return true;
         }
+
+        OnTurnChanged();
+        return true;
     }
 
     private protected override void BeforeReceive()
@@ -58,16 +59,7 @@ public sealed class RepSocket : ZmqSocket
 
     private protected override bool OnReceive(ref MessageBody message, Pipe? pipe)
     {
-        var delimiter = -1;
-        for (var i = 0; i < message.FrameCount; i++)
-        {
-            if (message.FrameAt(i).IsEmpty)
-            {
-                delimiter = i;
-                break;
-            }
-        }
-
+        var delimiter = Delimiter(message);
         if (delimiter < 0 || pipe is null)
         {
             // No envelope: not a request; libzmq drops it too.
@@ -81,6 +73,52 @@ public sealed class RepSocket : ZmqSocket
             _replying = true;
         }
 
+        OnTurnChanged();
         return true;
     }
+
+    /// <summary>The index of the empty frame that ends the request's envelope; -1 when there is none.</summary>
+    private static int Delimiter(MessageBody message)
+    {
+        for (var i = 0; i < message.FrameCount; i++)
+        {
+            if (message.FrameAt(i).IsEmpty)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private protected override bool TakesTurns => true;
+
+    private protected override bool IsReceiveTurn
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return !_replying;
+            }
+        }
+    }
+
+    private protected override bool IsSendTurn
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _replying;
+            }
+        }
+    }
+
+    // The reply goes to the requester's pipe or is dropped: it never waits.
+    private protected override bool IsSendReadyCore() => true;
+
+    private protected override bool ScreensReceived => true;
+
+    private protected override bool WouldAccept(MessageBody message, Pipe? pipe) => pipe is not null && Delimiter(message) >= 0;
 }

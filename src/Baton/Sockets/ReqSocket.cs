@@ -57,8 +57,10 @@ public sealed class ReqSocket : ZmqSocket
             _requestId = id;
             _replyPipe = pipe;
             _awaitingReply = true;
-            return true;
         }
+
+        OnTurnChanged();
+        return true;
     }
 
     private protected override void BeforeReceive()
@@ -76,31 +78,80 @@ public sealed class ReqSocket : ZmqSocket
     {
         lock (_lock)
         {
-            if (!_awaitingReply || pipe != _replyPipe)
+            if (!IsReply(message, pipe, out var envelope))
             {
                 return false;
             }
 
-            var index = 0;
-            if (Options.RequestCorrelate)
-            {
-                if (message.FrameCount < 1 || message.FrameAt(0).Length != 4 || BinaryPrimitives.ReadUInt32BigEndian(message.FrameAt(0).Span) != _requestId)
-                {
-                    return false;
-                }
-
-                index = 1;
-            }
-
-            if (message.FrameCount <= index || !message.FrameAt(index).IsEmpty)
-            {
-                return false;
-            }
-
-            message.PopEnvelope(index + 1).Release();
+            message.PopEnvelope(envelope).Release();
             _awaitingReply = false;
             _replyPipe = null;
-            return true;
+        }
+
+        OnTurnChanged();
+        return true;
+    }
+
+    /// <summary>True when <paramref name="message"/> is the awaited reply; <paramref name="envelope"/> is the count of frames to strip.</summary>
+    private bool IsReply(MessageBody message, Pipe? pipe, out int envelope)
+    {
+        envelope = 0;
+        if (!_awaitingReply || pipe != _replyPipe)
+        {
+            return false;
+        }
+
+        var index = 0;
+        if (Options.RequestCorrelate)
+        {
+            if (message.FrameCount < 1 || message.FrameAt(0).Length != 4 || BinaryPrimitives.ReadUInt32BigEndian(message.FrameAt(0).Span) != _requestId)
+            {
+                return false;
+            }
+
+            index = 1;
+        }
+
+        if (message.FrameCount <= index || !message.FrameAt(index).IsEmpty)
+        {
+            return false;
+        }
+
+        envelope = index + 1;
+        return true;
+    }
+
+    private protected override bool TakesTurns => true;
+
+    private protected override bool IsReceiveTurn
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _awaitingReply;
+            }
+        }
+    }
+
+    private protected override bool IsSendTurn
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return !_awaitingReply || Options.RequestRelaxed;
+            }
+        }
+    }
+
+    private protected override bool ScreensReceived => true;
+
+    private protected override bool WouldAccept(MessageBody message, Pipe? pipe)
+    {
+        lock (_lock)
+        {
+            return IsReply(message, pipe, out _);
         }
     }
 }

@@ -70,6 +70,13 @@ public sealed class RouterSocket : ZmqSocket
         return true;
     }
 
+    // Unroutable messages are dropped, so a send waits only with RouterMandatory (then, as libzmq, when any peer has room).
+    private protected override bool IsSendReadyCore() => !Options.RouterMandatory || AnyPipeHasRoom();
+
+    private protected override bool ScreensReceived => true;
+
+    private protected override bool WouldAccept(MessageBody message, Pipe? pipe) => pipe?.RoutingId is not null;
+
     private protected override bool OnReceive(ref MessageBody message, Pipe? pipe)
     {
         if (pipe?.RoutingId is not { } id)

@@ -19,6 +19,9 @@ public sealed class XSubSocket : SubSocket
 
     private protected override bool OnArrival(Pipe pipe, MessageBody message) => true;
 
+    // Sends go to every publisher that has room: a send never waits.
+    private protected override bool IsSendReadyCore() => true;
+
     private protected override bool TrySendCore(MessageBody message)
     {
         if (message.FrameCount == 1 && message.FrameAt(0).Length > 0 && message.FrameAt(0).Span[0] <= 1)

@@ -49,6 +49,7 @@ public abstract partial class ZmqSocket
     {
         _closed = true;
         PulseWritable();
+        NotifyPollersClosing();
         OnClosing();
         var endpoints = TakeAllEndpoints();
         var listeners = new List<ListenerHandle>();
