@@ -180,7 +180,7 @@ internal sealed class ListenerHandle : EndpointHandle
                 continue;
             }
 
-            // The options of the moment: a change applies to the peers accepted afterwards.
+            // Frozen since the bind (ZmqSocket.Options), so every peer gets the same ones.
             StreamTuning.Configure(peer, _owner.Options.TcpKeepAlive);
             var settings = _owner.EngineSettings;
             _owner.Raise(SocketEventKind.Accepted, BoundEndpoint);
