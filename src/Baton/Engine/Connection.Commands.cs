@@ -91,7 +91,7 @@ internal sealed partial class Connection
         }
 
         Log.PeerConnected(_logger, PeerTypes.WireName(_options.SocketType), _pipe.Endpoint, typeName, _zmtp30 ? 0 : 1);
-        _owner.OnHandshakeSucceeded(_pipe.Endpoint);
+        _owner.OnHandshakeSucceeded(_pipe.Endpoint, PeerAddress);
         BatonMetrics.Connections.Add(1, _owner.MetricTag);
     }
 

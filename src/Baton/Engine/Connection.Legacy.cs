@@ -160,7 +160,7 @@ internal sealed partial class Connection
             _ => "ZMTP 1.0",
         };
         Log.LegacyPeerConnected(_logger, PeerTypes.WireName(_options.SocketType), _pipe.Endpoint, peerType is { } type ? PeerTypes.WireName(type) : "unknown type", protocol);
-        _owner.OnHandshakeSucceeded(_pipe.Endpoint);
+        _owner.OnHandshakeSucceeded(_pipe.Endpoint, PeerAddress);
         BatonMetrics.Connections.Add(1, _owner.MetricTag);
 
         if (version == ZmtpVersion.Zmtp10Unversioned && _options.SocketType is PeerType.Pub or PeerType.XPub)

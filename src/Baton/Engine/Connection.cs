@@ -93,6 +93,9 @@ internal sealed partial class Connection
     {
         _socket = socket;
 
+        // Read once, while the stream is surely connected: monitor events need it after it has gone.
+        PeerAddress = Transports.Endpoint.FormatPeer(socket, pipe.Endpoint);
+
         // Synchronous sends (inline writes) must never block the caller; async operations are unaffected.
         _socket.Blocking = false;
         _owner = owner;
@@ -105,6 +108,9 @@ internal sealed partial class Connection
         _io = StreamIo.Create(socket, ioThread, _abort.Token);
         _decoder = new FrameDecoder(options.MaxMessageSize, options.MaxFramesPerMessage, ReadBufferSize - Zmtp.MaxHeaderSize, LargeFrameSize);
     }
+
+    /// <summary>The address at the other end (<c>tcp://host:port</c>, or the ipc path); null if the stream had already gone.</summary>
+    public string? PeerAddress { get; }
 
     /// <summary>Set when the peer sent ERROR: the connector must not try again.</summary>
     public bool PeerRefused { get; private set; }
@@ -237,13 +243,13 @@ internal sealed partial class Connection
         if (dropped)
         {
             Log.PeerDropped(_logger, type, _pipe.Endpoint, reason);
-            _owner.OnPeerGone(_pipe.Endpoint, reason, dropped: true);
+            _owner.OnPeerGone(_pipe.Endpoint, PeerAddress, reason, dropped: true);
             BatonMetrics.PeersDropped.Add(1, _owner.MetricTag);
         }
         else
         {
             Log.PeerDisconnected(_logger, type, _pipe.Endpoint, reason);
-            _owner.OnPeerGone(_pipe.Endpoint, reason, dropped: false);
+            _owner.OnPeerGone(_pipe.Endpoint, PeerAddress, reason, dropped: false);
         }
     }
 

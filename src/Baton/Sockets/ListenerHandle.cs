@@ -183,9 +183,9 @@ internal sealed class ListenerHandle : EndpointHandle
             // Frozen since the bind (ZmqSocket.Options), so every peer gets the same ones.
             StreamTuning.Configure(peer, _owner.Options.TcpKeepAlive);
             var settings = _owner.EngineSettings;
-            _owner.Raise(SocketEventKind.Accepted, BoundEndpoint);
             var pipe = new StreamPipe(_owner, BoundEndpoint, settings);
             var connection = new Connection(peer, _owner, pipe, settings, _owner.Logger, _owner.Context.NextIoThread(), () => _handshakeSlots.Release());
+            _owner.Raise(SocketEventKind.Accepted, BoundEndpoint, peerAddress: connection.PeerAddress);
             lock (_lock)
             {
                 if (_stop.IsCancellationRequested)
