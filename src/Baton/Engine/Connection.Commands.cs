@@ -75,6 +75,7 @@ internal sealed partial class Connection
         if (!PeerTypes.AreCompatible(_options.SocketType, peerType))
         {
             SendErrorBestEffort("Invalid socket type");
+            _invalidPairing = true;
             throw new PeerException($"invalid socket pairing: a {PeerTypes.WireName(_options.SocketType)} socket cannot talk to a {typeName} socket");
         }
 
@@ -90,6 +91,7 @@ internal sealed partial class Connection
             throw new PeerException(refusal ?? "refused by the socket");
         }
 
+        _pairingWarning?.Reset();
         Log.PeerConnected(_logger, PeerTypes.WireName(_options.SocketType), _pipe.Endpoint, typeName, _zmtp30 ? 0 : 1);
         _owner.OnHandshakeSucceeded(_pipe.Endpoint, PeerAddress);
         BatonMetrics.Connections.Add(1, _owner.MetricTag);

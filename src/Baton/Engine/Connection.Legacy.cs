@@ -98,6 +98,7 @@ internal sealed partial class Connection
         if (!PeerTypes.AreCompatible(_options.SocketType, peerType))
         {
             // ZMTP 2.0 has no ERROR command: closing is all the peer hears.
+            _invalidPairing = true;
             throw new PeerException($"invalid socket pairing: a {ownType} socket cannot talk to a {typeName} socket");
         }
 
@@ -159,6 +160,7 @@ internal sealed partial class Connection
             ZmtpVersion.Zmtp10 => "ZMTP 1.0 with a ZMTP 2.0 greeting",
             _ => "ZMTP 1.0",
         };
+        _pairingWarning?.Reset();
         Log.LegacyPeerConnected(_logger, PeerTypes.WireName(_options.SocketType), _pipe.Endpoint, peerType is { } type ? PeerTypes.WireName(type) : "unknown type", protocol);
         _owner.OnHandshakeSucceeded(_pipe.Endpoint, PeerAddress);
         BatonMetrics.Connections.Add(1, _owner.MetricTag);

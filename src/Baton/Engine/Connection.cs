@@ -88,9 +88,15 @@ internal sealed partial class Connection
     private readonly MessageBody[] _batch = new MessageBody[64];
     private int _batched;
 
+    // Set when the handshake found the peer's socket type incompatible: a drop that repeats at every reconnect.
+    private bool _invalidPairing;
+    private readonly RepeatedWarning? _pairingWarning;
+
     // handshakeEnded: called once, when the handshake succeeded or the connection ended before that.
-    public Connection(NetSocket socket, IPipeOwner owner, StreamPipe pipe, EngineSettings options, ILogger logger, IoThread? ioThread, Action? handshakeEnded = null)
+    // pairingWarning: shared by the connections to one peer, so an invalid pairing warns once, not at each reconnect.
+    public Connection(NetSocket socket, IPipeOwner owner, StreamPipe pipe, EngineSettings options, ILogger logger, IoThread? ioThread, Action? handshakeEnded = null, RepeatedWarning? pairingWarning = null)
     {
+        _pairingWarning = pairingWarning;
         _socket = socket;
 
         // Read once, while the stream is surely connected: monitor events need it after it has gone.
@@ -242,7 +248,15 @@ internal sealed partial class Connection
         var type = PeerTypes.WireName(_options.SocketType);
         if (dropped)
         {
-            Log.PeerDropped(_logger, type, _pipe.Endpoint, reason);
+            if (_invalidPairing && _pairingWarning is not null && !_pairingWarning.TryWarn())
+            {
+                Log.PeerDroppedAgain(_logger, type, _pipe.Endpoint, reason);
+            }
+            else
+            {
+                Log.PeerDropped(_logger, type, _pipe.Endpoint, reason);
+            }
+
             _owner.OnPeerGone(_pipe.Endpoint, PeerAddress, reason, dropped: true);
             BatonMetrics.PeersDropped.Add(1, _owner.MetricTag);
         }
