@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Baton.Messages;
 
 namespace Baton.Sockets;
@@ -28,6 +29,15 @@ public abstract partial class ZmqSocket
         ArgumentNullException.ThrowIfNull(text);
         ThrowIfCannotSendNow(CancellationToken.None);
         TrySendBody(default, StringBody(text), Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>Sends <paramref name="text"/> as a one-frame UTF-8 message, waiting at most <paramref name="timeout"/>; false when it timed out.</summary>
+    /// <inheritdoc cref="SendStringAsync(string, CancellationToken)" path="/exception"/>
+    public bool TrySendString(string text, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ThrowIfCannotSendNow(CancellationToken.None);
+        return TrySendBody(default, StringBody(text), timeout);
     }
 
     /// <summary>
@@ -91,6 +101,26 @@ public abstract partial class ZmqSocket
     {
         using var message = Receive();
         return SingleFrameText(message);
+    }
+
+    /// <summary>
+    /// Receives a one-frame message as UTF-8 text if one comes within <paramref name="timeout"/>;
+    /// otherwise <paramref name="text"/> is null (see <see cref="ReceiveStringAsync"/>).
+    /// </summary>
+    /// <inheritdoc cref="ReceiveStringAsync" path="/exception"/>
+    public bool TryReceiveString([NotNullWhen(true)] out string? text, TimeSpan timeout)
+    {
+        if (!TryReceive(out var message, timeout))
+        {
+            text = null;
+            return false;
+        }
+
+        using (message)
+        {
+            text = SingleFrameText(message);
+            return true;
+        }
     }
 
     /// <summary>Receives a message and returns each frame decoded as UTF-8. The message is disposed here.</summary>

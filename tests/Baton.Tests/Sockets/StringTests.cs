@@ -31,6 +31,12 @@ public class StringTests
         push.SendStrings("a", "b");
         Assert.Equal(["a", "b"], pull.ReceiveStrings());
 
+        Assert.False(pull.TryReceiveString(out var none, TimeSpan.FromMilliseconds(20)));
+        Assert.Null(none);
+        Assert.True(push.TrySendString("within", TestUtil.Timeout));
+        Assert.True(pull.TryReceiveString(out var within, TestUtil.Timeout));
+        Assert.Equal("within", within);
+
         // A long string goes past a message's own store into rented buffers.
         var longText = new string('é', 10_000);
         await push.SendStringAsync(longText, cancel.Token);
