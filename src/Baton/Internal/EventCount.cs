@@ -7,7 +7,7 @@ namespace Baton.Internal;
 /// allocating. A waiter reads <see cref="Epoch"/>, tries its operation, and only if that failed waits
 /// for the epoch to move; <see cref="Notify"/> moves it and wakes every waiter. Notify is one interlocked
 /// increment while nobody waits, so producers may call it per message. Waiters are pooled and serve
-/// both awaiting code (<see cref="WaitAsync(long, CancellationToken)"/>) and blocked threads (<see cref="Wait"/>), which are
+/// both awaiting code (<see cref="WaitAsync"/>) and blocked threads (<see cref="Wait"/>), which are
 /// woken directly rather than through the thread pool.
 /// </summary>
 internal sealed class EventCount
@@ -105,7 +105,7 @@ internal sealed class EventCount
     /// nothing scheduled behind it.
     /// </summary>
     /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
-    public ValueTask<bool> WaitAsync(long epoch, TimeSpan timeout, CancellationToken cancellationToken)
+    public ValueTask<bool> TryWaitAsync(long epoch, TimeSpan timeout, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         if (timeout == TimeSpan.Zero)
@@ -289,11 +289,6 @@ internal sealed class EventCount
         private ManualResetEventSlim? _event;
         private bool _async;
 
-        // A timed wait's timer, made once and reused: Change re-arms it. A callback of an earlier wait
-        // that fires late finds the waiter unlinked, or a deadline still ahead, and does nothing.
-        private Timer? _timer;
-        private long _deadline = long.MaxValue;
-
         public Waiter? Next { get; set; }
 
         public Waiter? Previous { get; set; }
@@ -303,6 +298,11 @@ internal sealed class EventCount
         public CancellationTokenRegistration Registration { get; set; }
 
         public short Version => _core.Version;
+
+        // A timed wait's timer, made once and reused: Change re-arms it. A callback of an earlier wait
+        // that fires late finds the waiter unlinked, or a deadline still ahead, and does nothing.
+        private Timer? _timer;
+        private long _deadline = long.MaxValue;
 
         // The default spin count (35 on a multi-core machine, none on one core): a blocked receiver
         // that spins a few microseconds before it sleeps catches most replies without a futex wake-up,

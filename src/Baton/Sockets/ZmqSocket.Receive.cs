@@ -82,7 +82,7 @@ public abstract partial class ZmqSocket
         {
             ThrowIfReceiveClosed();
             var left = deadline == long.MaxValue ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64));
-            var woken = await _inbound.Arrivals.WaitAsync(epoch, left, cancellationToken).ConfigureAwait(false);
+            var woken = await _inbound.Arrivals.TryWaitAsync(epoch, left, cancellationToken).ConfigureAwait(false);
             epoch = _inbound.Epoch;
             if (TryDequeue(out var body))
             {

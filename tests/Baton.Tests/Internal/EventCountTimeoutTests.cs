@@ -11,7 +11,7 @@ public class EventCountTimeoutTests
         var events = new EventCount();
         for (var i = 0; i < 50; i++)
         {
-            Assert.False(await events.WaitAsync(events.Epoch, TimeSpan.FromMilliseconds(1), CancellationToken.None));
+            Assert.False(await events.TryWaitAsync(events.Epoch, TimeSpan.FromMilliseconds(1), CancellationToken.None));
             Assert.Equal(0, events.WaitingCount);
         }
     }
@@ -24,13 +24,13 @@ public class EventCountTimeoutTests
         {
             // Woken long before its 30 ms timer: the timer is stopped, or fires late and must do nothing.
             var epoch = events.Epoch;
-            var wait = events.WaitAsync(epoch, TimeSpan.FromMilliseconds(30), CancellationToken.None);
+            var wait = events.TryWaitAsync(epoch, TimeSpan.FromMilliseconds(30), CancellationToken.None);
             events.Notify();
             Assert.True(await wait);
         }
 
         // The same pooled waiter again, with a long timeout: nothing but a Notify may end it.
-        var last = events.WaitAsync(events.Epoch, TimeSpan.FromSeconds(30), CancellationToken.None).AsTask();
+        var last = events.TryWaitAsync(events.Epoch, TimeSpan.FromSeconds(30), CancellationToken.None).AsTask();
         var first = await Task.WhenAny(last, Task.Delay(200));
         Assert.NotSame(last, first);
         events.Notify();
@@ -43,7 +43,7 @@ public class EventCountTimeoutTests
     {
         var events = new EventCount();
         using var cancel = new CancellationTokenSource();
-        var wait = events.WaitAsync(events.Epoch, TimeSpan.FromSeconds(30), cancel.Token).AsTask();
+        var wait = events.TryWaitAsync(events.Epoch, TimeSpan.FromSeconds(30), cancel.Token).AsTask();
         cancel.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => wait);
         Assert.Equal(0, events.WaitingCount);
