@@ -72,7 +72,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     /// <summary>
     /// The options. They may be replaced until the first <see cref="Bind"/> or <see cref="Connect"/>;
     /// from then on they are frozen, because endpoints, pipes and connections have taken their values
-    /// (as libzmq, where most options only apply to later connections, which surprises).
+    /// (libzmq applies most later changes only to later connections, a common surprise; Baton refuses them).
     /// </summary>
     /// <exception cref="ArgumentNullException">The value is null.</exception>
     /// <exception cref="InvalidOperationException">The socket has already bound or connected.</exception>
