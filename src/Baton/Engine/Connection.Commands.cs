@@ -75,6 +75,7 @@ internal sealed partial class Connection
         if (!PeerTypes.AreCompatible(_options.SocketType, peerType))
         {
             SendErrorBestEffort("Invalid socket type");
+            _invalidPairing = true;
             throw new PeerException($"invalid socket pairing: a {PeerTypes.WireName(_options.SocketType)} socket cannot talk to a {typeName} socket");
         }
 
@@ -83,8 +84,9 @@ internal sealed partial class Connection
         _pipe.PeerIdentity = identity is { Length: > 0 } ? identity : null;
         AttachPipe();
 
+        _pairingWarning?.Reset();
         Log.PeerConnected(_logger, PeerTypes.WireName(_options.SocketType), _pipe.Endpoint, typeName, _zmtp30 ? 0 : 1);
-        _owner.OnHandshakeSucceeded(_pipe.Endpoint);
+        _owner.OnHandshakeSucceeded(_pipe.Endpoint, PeerAddress);
         _owner.Metrics.ConnectionOpened();
     }
 

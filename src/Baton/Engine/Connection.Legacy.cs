@@ -98,6 +98,7 @@ internal sealed partial class Connection
         if (!PeerTypes.AreCompatible(_options.SocketType, peerType))
         {
             // ZMTP 2.0 has no ERROR command: closing is all the peer hears.
+            _invalidPairing = true;
             throw new PeerException($"invalid socket pairing: a {ownType} socket cannot talk to a {typeName} socket");
         }
 
@@ -152,8 +153,9 @@ internal sealed partial class Connection
             ZmtpVersion.Zmtp10 => "ZMTP 1.0 with a ZMTP 2.0 greeting",
             _ => "ZMTP 1.0",
         };
+        _pairingWarning?.Reset();
         Log.LegacyPeerConnected(_logger, PeerTypes.WireName(_options.SocketType), _pipe.Endpoint, peerType is { } type ? PeerTypes.WireName(type) : "unknown type", protocol);
-        _owner.OnHandshakeSucceeded(_pipe.Endpoint);
+        _owner.OnHandshakeSucceeded(_pipe.Endpoint, PeerAddress);
         _owner.Metrics.ConnectionOpened();
 
         if (version == ZmtpVersion.Zmtp10Unversioned && _options.SocketType is PeerType.Pub or PeerType.XPub)

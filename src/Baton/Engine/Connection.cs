@@ -88,10 +88,19 @@ internal sealed partial class Connection
     private readonly MessageBody[] _batch = new MessageBody[64];
     private int _batched;
 
+    // Set when the handshake found the peer's socket type incompatible: a drop that repeats at every reconnect.
+    private bool _invalidPairing;
+    private readonly RepeatedWarning? _pairingWarning;
+
     // handshakeEnded: called once, when the handshake succeeded or the connection ended before that.
-    public Connection(NetSocket socket, IPipeOwner owner, StreamPipe pipe, EngineSettings options, ILogger logger, IoThread? ioThread, Action? handshakeEnded = null)
+    // pairingWarning: shared by the connections to one peer, so an invalid pairing warns once, not at each reconnect.
+    public Connection(NetSocket socket, IPipeOwner owner, StreamPipe pipe, EngineSettings options, ILogger logger, IoThread? ioThread, Action? handshakeEnded = null, RepeatedWarning? pairingWarning = null)
     {
+        _pairingWarning = pairingWarning;
         _socket = socket;
+
+        // Read once, while the stream is surely connected: monitor events need it after it has gone.
+        PeerAddress = Transports.Endpoint.FormatPeer(socket, pipe.Endpoint);
 
         // Synchronous sends (inline writes) must never block the caller; async operations are unaffected.
         _socket.Blocking = false;
@@ -105,6 +114,9 @@ internal sealed partial class Connection
         _io = StreamIo.Create(socket, ioThread, _abort.Token);
         _decoder = new FrameDecoder(options.MaxMessageSize, options.MaxFramesPerMessage, ReadBufferSize - Zmtp.MaxHeaderSize, LargeFrameSize);
     }
+
+    /// <summary>The address at the other end (<c>tcp://host:port</c>, or the ipc path); null if the stream had already gone.</summary>
+    public string? PeerAddress { get; }
 
     /// <summary>Set when the peer sent ERROR: the connector must not try again.</summary>
     public bool PeerRefused { get; private set; }
@@ -236,14 +248,22 @@ internal sealed partial class Connection
         var type = PeerTypes.WireName(_options.SocketType);
         if (dropped)
         {
-            Log.PeerDropped(_logger, type, _pipe.Endpoint, reason);
-            _owner.OnPeerGone(_pipe.Endpoint, reason, dropped: true);
+            if (_invalidPairing && _pairingWarning is not null && !_pairingWarning.TryWarn())
+            {
+                Log.PeerDroppedAgain(_logger, type, _pipe.Endpoint, reason);
+            }
+            else
+            {
+                Log.PeerDropped(_logger, type, _pipe.Endpoint, reason);
+            }
+
+            _owner.OnPeerGone(_pipe.Endpoint, PeerAddress, reason, dropped: true);
             _owner.Metrics.PeerDropped();
         }
         else
         {
             Log.PeerDisconnected(_logger, type, _pipe.Endpoint, reason);
-            _owner.OnPeerGone(_pipe.Endpoint, reason, dropped: false);
+            _owner.OnPeerGone(_pipe.Endpoint, PeerAddress, reason, dropped: false);
         }
     }
 

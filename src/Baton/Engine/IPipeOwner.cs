@@ -34,9 +34,9 @@ internal interface IPipeOwner
     /// <summary>Room to send appeared (a queue fell to its low-water mark, a pipe joined or left): wake waiting senders.</summary>
     void OnWritable();
 
-    /// <summary>A peer at <paramref name="endpoint"/> completed its handshake (a monitor event).</summary>
-    void OnHandshakeSucceeded(string endpoint);
+    /// <summary>A peer at <paramref name="endpoint"/> (its own address <paramref name="peerAddress"/>) completed its handshake (a monitor event).</summary>
+    void OnHandshakeSucceeded(string endpoint, string? peerAddress);
 
     /// <summary>A peer's connection ended: <paramref name="dropped"/> for a fault, else an orderly close (a monitor event).</summary>
-    void OnPeerGone(string endpoint, string reason, bool dropped);
+    void OnPeerGone(string endpoint, string? peerAddress, string reason, bool dropped);
 }

@@ -33,6 +33,9 @@ internal sealed class EventCount
         _isReady = isReady;
     }
 
+    /// <summary>How many waiters are linked now (for tests: a wait that ended must have left).</summary>
+    internal int WaitingCount => Volatile.Read(ref _waiting);
+
     /// <summary>The current epoch; read it before trying the operation you may wait for.</summary>
     public long Epoch => Volatile.Read(ref _epoch);
 
@@ -93,6 +96,53 @@ internal sealed class EventCount
         }
 
         return new ValueTask(waiter, waiter.Version);
+    }
+
+    /// <summary>
+    /// Completes with true when the epoch is no longer <paramref name="epoch"/>, with false when
+    /// <paramref name="timeout"/> passed first (<see cref="Timeout.InfiniteTimeSpan"/>: never). The
+    /// timer is the waiter's own, reused with it, so a timed wait allocates nothing once warm and leaves
+    /// nothing scheduled behind it.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
+    public ValueTask<bool> TryWaitAsync(long epoch, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (timeout == TimeSpan.Zero)
+        {
+            return new ValueTask<bool>(Volatile.Read(ref _epoch) != epoch || (_isReady is not null && _isReady()));
+        }
+
+        var waiter = Rent();
+        waiter.ArmAsync();
+        if (cancellationToken.CanBeCanceled)
+        {
+            waiter.Registration = cancellationToken.UnsafeRegister(static (state, token) => ((Waiter)state!).Cancel(token), waiter);
+        }
+
+        lock (_lock)
+        {
+            if (!TryLink(epoch, waiter))
+            {
+                waiter.Registration.Dispose();
+                waiter.Registration = default;
+                Recycle(waiter);
+                return new ValueTask<bool>(true);
+            }
+
+            // Under the lock, as the timer's callback reads the deadline there.
+            if (timeout != Timeout.InfiniteTimeSpan)
+            {
+                waiter.StartTimer(timeout);
+            }
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            waiter.Cancel(cancellationToken);
+        }
+
+        return new ValueTask<bool>(waiter, waiter.Version);
     }
 
     /// <summary>Blocks until the epoch is no longer <paramref name="epoch"/>; false when the timeout passed first.</summary>
@@ -248,8 +298,11 @@ internal sealed class EventCount
             if (_pool.Count < 64)
             {
                 _pool.Push(waiter);
+                return;
             }
         }
+
+        waiter.DisposeTimer();
     }
 
     /// <summary>
@@ -275,7 +328,7 @@ internal sealed class EventCount
     }
 
     /// <summary>One waiting caller; reused once its result has been taken.</summary>
-    private sealed class Waiter(EventCount owner) : Listener, IValueTaskSource, IDeferredWake
+    private sealed class Waiter(EventCount owner) : Listener, IValueTaskSource, IValueTaskSource<bool>, IDeferredWake
     {
         private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
         private ManualResetEventSlim? _event;
@@ -284,6 +337,11 @@ internal sealed class EventCount
         public CancellationTokenRegistration Registration { get; set; }
 
         public short Version => _core.Version;
+
+        // A timed wait's timer, made once and reused: Change re-arms it. A callback of an earlier wait
+        // that fires late finds the waiter unlinked, or a deadline still ahead, and does nothing.
+        private Timer? _timer;
+        private long _deadline = long.MaxValue;
 
         // The default spin count (35 on a multi-core machine, none on one core): a blocked receiver
         // that spins a few microseconds before it sleeps catches most replies without a futex wake-up,
@@ -320,6 +378,66 @@ internal sealed class EventCount
 
         public void WakeNow() => _core.SetResult(true);
 
+        /// <summary>Arms the timeout of a wait; called under the owner's lock, once linked.</summary>
+        public void StartTimer(TimeSpan timeout)
+        {
+            var milliseconds = (long)Math.Ceiling(timeout.TotalMilliseconds);
+            _deadline = Environment.TickCount64 + milliseconds;
+            if (_timer is null)
+            {
+                // The timer must not capture the first waiter's ExecutionContext (and its AsyncLocals) for ever.
+                var restore = !ExecutionContext.IsFlowSuppressed();
+                var flow = restore ? ExecutionContext.SuppressFlow() : default;
+                try
+                {
+                    _timer = new Timer(static state => ((Waiter)state!).OnTimer(), this, Timeout.Infinite, Timeout.Infinite);
+                }
+                finally
+                {
+                    if (restore)
+                    {
+                        flow.Undo();
+                    }
+                }
+            }
+
+            _timer.Change(milliseconds, Timeout.Infinite);
+        }
+
+        private void OnTimer()
+        {
+            lock (owner._lock)
+            {
+                if (!Linked || _deadline == long.MaxValue)
+                {
+                    return;
+                }
+
+                var left = _deadline - Environment.TickCount64;
+                if (left > 0)
+                {
+                    // Early, by the clocks' granularity, or a late callback of an earlier wait: the rest.
+                    _timer!.Change(left, Timeout.Infinite);
+                    return;
+                }
+
+                owner.Unlink(this);
+            }
+
+            _core.SetResult(false);
+        }
+
+        private void StopTimer()
+        {
+            if (_deadline != long.MaxValue)
+            {
+                _deadline = long.MaxValue;
+                _timer!.Change(Timeout.Infinite, Timeout.Infinite);
+            }
+        }
+
+        public void DisposeTimer() => _timer?.Dispose();
+
         public void Cancel(CancellationToken token)
         {
             bool removed;
@@ -334,14 +452,25 @@ internal sealed class EventCount
             }
         }
 
-        public void GetResult(short token)
+        public void GetResult(short token) => ((IValueTaskSource<bool>)this).GetResult(token);
+
+        bool IValueTaskSource<bool>.GetResult(short token)
         {
             // Dispose waits for a cancellation callback that may be running; it no longer finds us linked.
             Registration.Dispose();
             Registration = default;
+            if (_deadline != long.MaxValue)
+            {
+                // Under the lock, so that a callback running now cannot re-arm the timer after us.
+                lock (owner._lock)
+                {
+                    StopTimer();
+                }
+            }
+
             try
             {
-                _core.GetResult(token);
+                return _core.GetResult(token);
             }
             finally
             {

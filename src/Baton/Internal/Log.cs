@@ -31,4 +31,8 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "{SocketType} on {Endpoint} has {Count} handshakes in progress: further peers wait to be accepted")]
     public static partial void HandshakesSaturated(ILogger logger, string socketType, string endpoint, int count);
+
+    // An invalid pairing retried at every reconnect: event 2 warns the first time, this one the times after.
+    [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "{SocketType} dropped peer at {Endpoint} again: {Reason}")]
+    public static partial void PeerDroppedAgain(ILogger logger, string socketType, string endpoint, string reason);
 }

@@ -20,6 +20,9 @@ internal sealed class ConnectorHandle : EndpointHandle
     private readonly EngineSettings _settings;
     private readonly CancellationTokenSource _stop = new();
     private readonly StreamPipe? _pipe;
+
+    // One for every connection to this endpoint: an invalid pairing warns once, not at each reconnect.
+    private readonly RepeatedWarning _pairingWarning = new();
     private volatile Connection? _current;
     private volatile bool _draining;
     private volatile bool _ended;
@@ -163,7 +166,7 @@ internal sealed class ConnectorHandle : EndpointHandle
             backoff.Succeeded();
             StreamTuning.Configure(socket, _options.TcpKeepAlive);
             var pipe = _pipe ?? new StreamPipe(_owner, Endpoint, _settings);
-            var connection = new Connection(socket, _owner, pipe, _settings, _owner.Logger, _owner.Context.NextIoThread());
+            var connection = new Connection(socket, _owner, pipe, _settings, _owner.Logger, _owner.Context.NextIoThread(), pairingWarning: _pairingWarning);
             _current = connection;
             SignalChanged();
             if (_draining)

@@ -19,6 +19,9 @@ public sealed class Context : IDisposable, IAsyncDisposable
     private int _ioThreads = 1;
     private IoThreadGroup? _io;
 
+    // Replaced only for Default (SetDefaultLoggerFactory); read once by each socket as it is made.
+    private volatile ILoggerFactory _loggerFactory;
+
     /// <summary>
     /// Creates a context that logs through <paramref name="loggerFactory"/> (none by default) and counts on
     /// the "Baton" meter that <paramref name="meterFactory"/> creates (a host's <see cref="IMeterFactory"/>,
@@ -27,15 +30,29 @@ public sealed class Context : IDisposable, IAsyncDisposable
     /// </summary>
     public Context(ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null)
     {
-        LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         Metrics = BatonMetrics.For(meterFactory);
     }
 
-    /// <summary>The context of sockets created without one.</summary>
+    /// <summary>The context of sockets created without one; it logs nowhere until <see cref="SetDefaultLoggerFactory"/>.</summary>
     public static Context Default { get; } = new();
 
-    /// <summary>Where sockets of this context log connection events and dropped peers.</summary>
-    public ILoggerFactory LoggerFactory { get; }
+    /// <summary>
+    /// Where sockets of this context log connection events and dropped peers. A socket takes its logger
+    /// when it is created, so a change (<see cref="SetDefaultLoggerFactory"/>) reaches the sockets created after it.
+    /// </summary>
+    public ILoggerFactory LoggerFactory => _loggerFactory;
+
+    /// <summary>
+    /// Makes <see cref="Default"/> log through <paramref name="loggerFactory"/> (null: log nowhere
+    /// again), for applications that use the default context and still want Baton's logs, such as
+    /// <c>Context.SetDefaultLoggerFactory(LoggerFactory.Create(b => b.AddConsole()))</c> at startup.
+    /// It may be called at any time, from any thread, more than once (the last call wins): sockets
+    /// created afterwards log through the new factory, sockets that exist keep the logger they were
+    /// created with. Baton does not dispose the factory.
+    /// </summary>
+    public static void SetDefaultLoggerFactory(ILoggerFactory? loggerFactory)
+        => Default._loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
 
     /// <summary>
     /// How many I/O threads of its own the context runs for its tcp and ipc connections (Linux; default 1,

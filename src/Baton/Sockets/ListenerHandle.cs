@@ -15,6 +15,11 @@ internal sealed class ListenerHandle : EndpointHandle
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _lock = new();
     private readonly Dictionary<Connection, Task> _connections = [];
+
+    // Per remote host (all ipc peers share one): a peer of an incompatible type that keeps reconnecting
+    // warns once. Bounded, so that many hosts cannot grow it; beyond the bound every drop warns.
+    private const int MaxPairingWarnings = 1024;
+    private readonly Dictionary<string, RepeatedWarning> _pairingWarnings = [];
     private readonly Task _acceptLoop;
 
     // Where the accept loop waits, when the context runs I/O threads: peers are then accepted even while
@@ -180,12 +185,12 @@ internal sealed class ListenerHandle : EndpointHandle
                 continue;
             }
 
-            // The options of the moment: a change applies to the peers accepted afterwards.
+            // Frozen since the bind (ZmqSocket.Options), so every peer gets the same ones.
             StreamTuning.Configure(peer, _owner.Options.TcpKeepAlive);
             var settings = _owner.EngineSettings;
-            _owner.Raise(SocketEventKind.Accepted, BoundEndpoint);
             var pipe = new StreamPipe(_owner, BoundEndpoint, settings);
-            var connection = new Connection(peer, _owner, pipe, settings, _owner.Logger, _owner.Context.NextIoThread(), () => _handshakeSlots.Release());
+            var connection = new Connection(peer, _owner, pipe, settings, _owner.Logger, _owner.Context.NextIoThread(), () => _handshakeSlots.Release(), PairingWarningFor(peer));
+            _owner.Raise(SocketEventKind.Accepted, BoundEndpoint, peerAddress: connection.PeerAddress);
             lock (_lock)
             {
                 if (_stop.IsCancellationRequested)
@@ -196,6 +201,30 @@ internal sealed class ListenerHandle : EndpointHandle
 
                 _connections[connection] = RunAsync(connection, pipe);
             }
+        }
+    }
+
+    private RepeatedWarning? PairingWarningFor(NetSocket peer)
+    {
+        string host;
+        try
+        {
+            host = peer.RemoteEndPoint is System.Net.IPEndPoint ip ? ip.Address.ToString() : "ipc";
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return null;
+        }
+
+        lock (_lock)
+        {
+            if (!_pairingWarnings.TryGetValue(host, out var warning) && _pairingWarnings.Count < MaxPairingWarnings)
+            {
+                warning = new RepeatedWarning();
+                _pairingWarnings[host] = warning;
+            }
+
+            return warning;
         }
     }
 

@@ -23,7 +23,8 @@ public class PubSocket : ZmqSocket
     {
     }
 
-    private protected override bool CanReceive => false;
+    /// <inheritdoc />
+    public override bool CanReceive => false;
 
     /// <summary>The number of distinct prefixes subscribed to across all connected subscribers.</summary>
     public int SubscriptionCount => _all.Count;

@@ -11,7 +11,8 @@ public sealed class PullSocket : ZmqSocket
     {
     }
 
-    private protected override bool CanSend => false;
+    /// <inheritdoc />
+    public override bool CanSend => false;
 
     private protected override bool TrySendCore(MessageBody message) => throw new NotSupportedException();
 }

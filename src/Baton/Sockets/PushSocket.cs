@@ -13,7 +13,8 @@ public sealed class PushSocket : ZmqSocket
     {
     }
 
-    private protected override bool CanReceive => false;
+    /// <inheritdoc />
+    public override bool CanReceive => false;
 
     private protected override bool TrySendCore(MessageBody message) => _balancer.TrySend(Pipes, message, out _);
 

@@ -3,8 +3,9 @@ using Baton.Wire.Mechanisms;
 namespace Baton.Sockets;
 
 /// <summary>
-/// A socket's options, libzmq's defaults unless noted. Set them before bind and connect: a change
-/// applies to connections made afterwards. Invalid values throw <see cref="ArgumentOutOfRangeException"/>
+/// A socket's options, libzmq's defaults unless noted. Give them to the socket's constructor, or set
+/// <see cref="ZmqSocket.Options"/> before the first bind or connect; after that they are frozen (setting
+/// them throws <see cref="InvalidOperationException"/>). Invalid values throw <see cref="ArgumentOutOfRangeException"/>
 /// or <see cref="ArgumentException"/> at the property.
 /// </summary>
 public sealed record SocketOptions

@@ -57,7 +57,8 @@ public class SubSocket : ZmqSocket
     /// <summary>Drops one subscription to the UTF-8 bytes of <paramref name="prefix"/>.</summary>
     public void Unsubscribe(string prefix) => Unsubscribe(Encoding.UTF8.GetBytes(prefix));
 
-    private protected override bool CanSend => false;
+    /// <inheritdoc />
+    public override bool CanSend => false;
 
     private protected override bool TrySendCore(MessageBody message) => throw new NotSupportedException();
 

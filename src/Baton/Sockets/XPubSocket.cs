@@ -16,7 +16,8 @@ public sealed class XPubSocket : PubSocket
     {
     }
 
-    private protected override bool CanReceive => true;
+    /// <inheritdoc />
+    public override bool CanReceive => true;
 
     private protected override bool OnUpstreamData(MessageBody message) => true;
 

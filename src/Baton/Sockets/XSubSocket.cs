@@ -15,7 +15,8 @@ public sealed class XSubSocket : SubSocket
     {
     }
 
-    private protected override bool CanSend => true;
+    /// <inheritdoc />
+    public override bool CanSend => true;
 
     private protected override bool OnArrival(Pipe pipe, MessageBody message) => true;
 

@@ -18,6 +18,7 @@ public abstract partial class ZmqSocket
     public string Bind(string endpoint)
     {
         ThrowIfClosed();
+        FreezeOptions();
         var parsed = Endpoint.Parse(endpoint, forBind: true);
         EndpointHandle handle;
         if (parsed.Kind == TransportKind.Inproc)
@@ -50,6 +51,7 @@ public abstract partial class ZmqSocket
     public void Connect(string endpoint)
     {
         ThrowIfClosed();
+        FreezeOptions();
         var parsed = Endpoint.Parse(endpoint, forBind: false);
         if (parsed.Kind == TransportKind.Inproc)
         {

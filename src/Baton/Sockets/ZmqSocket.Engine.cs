@@ -103,11 +103,11 @@ public abstract partial class ZmqSocket : IPipeOwner
     void IPipeOwner.OnWritable() => PulseWritable();
 
     /// <inheritdoc />
-    void IPipeOwner.OnHandshakeSucceeded(string endpoint) => Raise(SocketEventKind.HandshakeSucceeded, endpoint);
+    void IPipeOwner.OnHandshakeSucceeded(string endpoint, string? peerAddress) => Raise(SocketEventKind.HandshakeSucceeded, endpoint, peerAddress: peerAddress);
 
     /// <inheritdoc />
-    void IPipeOwner.OnPeerGone(string endpoint, string reason, bool dropped) =>
-        Raise(dropped ? SocketEventKind.PeerDropped : SocketEventKind.Disconnected, endpoint, reason);
+    void IPipeOwner.OnPeerGone(string endpoint, string? peerAddress, string reason, bool dropped) =>
+        Raise(dropped ? SocketEventKind.PeerDropped : SocketEventKind.Disconnected, endpoint, reason, peerAddress);
 
     /// <summary>Puts a message in the receive queue; <paramref name="pipe"/> is null for messages the socket made itself.</summary>
     private protected void Enqueue(Pipe? pipe, MessageBody message)

@@ -54,12 +54,12 @@ public abstract partial class ZmqSocket
         }
     }
 
-    internal void Raise(SocketEventKind kind, string endpoint, string? reason = null)
+    internal void Raise(SocketEventKind kind, string endpoint, string? reason = null, string? peerAddress = null)
     {
         var monitors = Volatile.Read(ref _monitors);
         foreach (var monitor in monitors)
         {
-            monitor.Writer.TryWrite(new SocketEvent(kind, endpoint, reason));
+            monitor.Writer.TryWrite(new SocketEvent(kind, endpoint, reason, peerAddress));
         }
     }
 

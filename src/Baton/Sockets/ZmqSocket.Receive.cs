@@ -42,6 +42,69 @@ public abstract partial class ZmqSocket
         }
     }
 
+    /// <summary>
+    /// Receives the next message if one comes within <paramref name="timeout"/>, else returns null: a
+    /// timeout is an ordinary outcome here, not an exception. A message already queued is returned at
+    /// once, allocating nothing; <see cref="TimeSpan.Zero"/> only looks, and
+    /// <see cref="Timeout.InfiniteTimeSpan"/> waits as <see cref="ReceiveAsync(CancellationToken)"/> does.
+    /// The message is the caller's: dispose it.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative and not infinite.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (a cancelled token wins over a queued message).</exception>
+    /// <exception cref="NotSupportedException">This socket type cannot receive.</exception>
+    /// <exception cref="ObjectDisposedException">The socket is closed (also while waiting).</exception>
+    public ValueTask<Message?> TryReceiveAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ThrowIfInvalidTimeout(timeout);
+        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfClosed();
+        ThrowIfCannotReceive();
+        BeforeReceive();
+        var epoch = _inbound.Epoch;
+        if (TryDequeue(out var body))
+        {
+            return new ValueTask<Message?>(new Message(body));
+        }
+
+        if (timeout == TimeSpan.Zero)
+        {
+            return default;
+        }
+
+        var deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds);
+        return TryReceiveSlowAsync(epoch, deadline, cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Message?> TryReceiveSlowAsync(long epoch, long deadline, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            ThrowIfReceiveClosed();
+            var left = deadline == long.MaxValue ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64));
+            var woken = await _inbound.Arrivals.TryWaitAsync(epoch, left, cancellationToken).ConfigureAwait(false);
+            epoch = _inbound.Epoch;
+            if (TryDequeue(out var body))
+            {
+                return new Message(body);
+            }
+
+            if (!woken)
+            {
+                ThrowIfReceiveClosed();
+                return null;
+            }
+        }
+    }
+
+    private static void ThrowIfInvalidTimeout(TimeSpan timeout)
+    {
+        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be zero or more, or Timeout.InfiniteTimeSpan.");
+        }
+    }
+
     /// <summary>Receives the next message, blocking the calling thread until one arrives.</summary>
     /// <inheritdoc cref="ReceiveAsync(CancellationToken)" path="/exception"/>
     public Message Receive()

@@ -52,9 +52,33 @@ public abstract partial class ZmqSocket
         }
         catch
         {
-            message.Restore(body);
+            GiveBack(message, body);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Sends a body the socket made itself (strings, serialized values): nobody holds a handle to it,
+    /// and a send that does not happen releases it. The caller checked the socket before encoding.
+    /// </summary>
+    private ValueTask SendOwnedAsync(MessageBody body, CancellationToken cancellationToken)
+    {
+        var epoch = _writable.Epoch;
+        if (TrySendTaken(default, body) || (TryFlushFullPipes() && TrySendTaken(default, body)))
+        {
+            CountSent();
+            return default;
+        }
+
+        return SendSlowAsync(default, body, epoch, cancellationToken);
+    }
+
+    /// <summary>The checks of a send, made before a message is encoded so that a refused send encodes nothing.</summary>
+    private void ThrowIfCannotSendNow(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfClosed();
+        ThrowIfCannotSend();
     }
 
     /// <summary>Sends one frame holding a copy of <paramref name="data"/>; the copy is pooled, so steady traffic allocates nothing.</summary>

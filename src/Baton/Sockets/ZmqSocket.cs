@@ -21,6 +21,7 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     private SocketOptions _options;
     private EngineSettings _engineSettings;
     private volatile bool _closed;
+    private bool _optionsFrozen;
     private int _disposeStarted;
     private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -68,7 +69,13 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     /// <summary>The context the socket belongs to.</summary>
     public Context Context { get; }
 
-    /// <summary>The options; a change applies to binds and connects made afterwards.</summary>
+    /// <summary>
+    /// The options. They may be replaced until the first <see cref="Bind"/> or <see cref="Connect"/>;
+    /// from then on they are frozen, because endpoints, pipes and connections have taken their values
+    /// (libzmq applies most later changes only to later connections, a common surprise; Baton refuses them).
+    /// </summary>
+    /// <exception cref="ArgumentNullException">The value is null.</exception>
+    /// <exception cref="InvalidOperationException">The socket has already bound or connected.</exception>
     public SocketOptions Options
     {
         get => Volatile.Read(ref _options);
@@ -76,12 +83,27 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
         {
             ArgumentNullException.ThrowIfNull(value);
 
-            // Under a lock, so that racing setters cannot leave Engine's settings built from the other one's options.
+            // Under a lock, so that racing setters cannot leave Engine's settings built from the other one's
+            // options, and a setter racing the first bind or connect either lands before it or throws.
             lock (_optionsLock)
             {
+                if (_optionsFrozen)
+                {
+                    throw new InvalidOperationException($"The options of this {SocketTypes.WireName(Type)} socket cannot change once it has bound or connected: set them before the first Bind or Connect (or pass them to the constructor).");
+                }
+
                 Volatile.Write(ref _options, value);
                 Volatile.Write(ref _engineSettings, BuildEngineSettings(value));
             }
+        }
+    }
+
+    /// <summary>Freezes the options: called by the first bind or connect, before it reads them.</summary>
+    private void FreezeOptions()
+    {
+        lock (_optionsLock)
+        {
+            _optionsFrozen = true;
         }
     }
 
@@ -158,9 +180,11 @@ public abstract partial class ZmqSocket : IDisposable, IAsyncDisposable
     {
     }
 
-    private protected virtual bool CanSend => true;
+    /// <summary>True when this socket type sends (false for PULL and SUB, whose send methods throw <see cref="NotSupportedException"/>).</summary>
+    public virtual bool CanSend => true;
 
-    private protected virtual bool CanReceive => true;
+    /// <summary>True when this socket type receives (false for PUSH and PUB, whose receive methods throw <see cref="NotSupportedException"/>).</summary>
+    public virtual bool CanReceive => true;
 
     private void ThrowIfCannotSend()
     {

@@ -150,6 +150,29 @@ internal sealed record Endpoint(string Text, TransportKind Kind, string Address,
         return [.. chosen];
     }
 
+    /// <summary>
+    /// The address of the peer at the other end of a connected stream: <c>tcp://127.0.0.1:54321</c>, or
+    /// for ipc <paramref name="ipcEndpoint"/>, the path connected or bound: an accepted ipc peer has no
+    /// name of its own, and the kernel names a listener by the temporary file it bound before the rename
+    /// (IpcPath), not by its path. Null when the stream is already gone.
+    /// </summary>
+    public static string? FormatPeer(System.Net.Sockets.Socket socket, string ipcEndpoint)
+    {
+        try
+        {
+            return socket.RemoteEndPoint switch
+            {
+                IPEndPoint ip => FormatTcp(ip),
+                UnixDomainSocketEndPoint => ipcEndpoint,
+                _ => null,
+            };
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Formats a bound tcp endpoint as libzmq's last endpoint does.</summary>
     public static string FormatTcp(IPEndPoint endPoint) => endPoint.AddressFamily == AddressFamily.InterNetworkV6
         ? $"tcp://[{endPoint.Address}]:{endPoint.Port}"
