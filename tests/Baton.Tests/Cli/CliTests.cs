@@ -45,7 +45,7 @@ public class CliTests
         await push.SendOrFail(new Message("one"));
         Assert.Equal("one", await recv.ReadLineAsync());
         recv.Terminate();
-        Assert.Equal(0, await recv.WaitForExitAsync());
+        Assert.Equal(143, await recv.WaitForExitAsync());
         Assert.False(File.Exists(path["ipc://".Length..]));
     }
 
