@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using Baton.Messages;
 using Baton.Sockets;
+using Microsoft.Win32.SafeHandles;
 
 namespace Baton.Cli.Commands;
 
@@ -105,7 +106,7 @@ internal static class SocketCommands
             await socket.WaitForPeerAsync(cancellationToken);
         }
 
-        var output = Console.OpenStandardOutput();
+        using var output = OpenStandardOutput();
         if (frames.Length > 0)
         {
             for (var i = 0; i < count; i++)
@@ -146,9 +147,35 @@ internal static class SocketCommands
         if (socket.Type == ZmqSocketType.Req)
         {
             using var reply = await socket.ReceiveAsync(cancellationToken);
-            await output.WriteAsync(codec.Encode(reply), cancellationToken);
+            await WriteAsync(output, codec.Encode(reply), cancellationToken);
         }
     }
+
+    /// <summary>
+    /// Writes a line to stdout. A reader that went away (<c>| head -1</c>) ends the command quietly
+    /// with 141, the exit code of a program SIGPIPE ended, as .NET ignores SIGPIPE itself.
+    /// </summary>
+    private static async Task WriteAsync(Stream output, ReadOnlyMemory<byte> line, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await output.WriteAsync(line, cancellationToken);
+        }
+        catch (IOException)
+        {
+            throw new CliFailure("", StdoutClosedExitCode);
+        }
+    }
+
+    private const int StdoutClosedExitCode = 141;
+
+    /// <summary>
+    /// Stdout as a plain file stream on Unix: .NET's console stream pretends a write to a closed pipe
+    /// succeeded, so `baton recv | head -1` would never end; a file stream reports EPIPE.
+    /// </summary>
+    private static Stream OpenStandardOutput() => OperatingSystem.IsWindows()
+        ? Console.OpenStandardOutput()
+        : new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
 
     private static async Task<int> ReceiveAsync(ParseResult result, CommonOptions common, int? count, string[] prefixes, CancellationToken cancellationToken)
     {
@@ -163,14 +190,14 @@ internal static class SocketCommands
             }
         }
 
-        var output = Console.OpenStandardOutput();
+        using var output = OpenStandardOutput();
         for (var received = 0; count is null || received < count; received++)
         {
             var message = await socket.ReceiveAsync(cancellationToken);
             try
             {
                 // One write per message, unbuffered: a reader downstream sees each line as it comes.
-                await output.WriteAsync(codec.Encode(message), cancellationToken);
+                await WriteAsync(output, codec.Encode(message), cancellationToken);
             }
             catch
             {
@@ -212,7 +239,11 @@ internal static class SocketCommands
         }
         catch (CliFailure e)
         {
-            await Console.Error.WriteLineAsync($"baton: {e.Message}");
+            if (e.Message.Length > 0)
+            {
+                await Console.Error.WriteLineAsync($"baton: {e.Message}");
+            }
+
             return e.ExitCode;
         }
         catch (Exception e) when (e is BatonException or ArgumentException or NotSupportedException or InvalidOperationException or TimeoutException or IOException or System.Net.Sockets.SocketException)

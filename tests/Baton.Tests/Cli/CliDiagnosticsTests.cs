@@ -1,3 +1,4 @@
+using Baton.Messages;
 using Baton.Sockets;
 using Xunit;
 
@@ -41,6 +42,21 @@ public sealed class CliDiagnosticsTests : IDisposable
         Assert.Equal(143, await send.WaitForExitAsync());
         Assert.Equal("", await send.StderrAsync());
         await events.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Recv_WhoseReaderWentAway_EndsQuietlyWith141()
+    {
+        var path = TestUtil.Endpoint("ipc");
+        await using var recv = CliProcess.Start("recv", "-t", "pull", "-b", path);
+        await using var push = new PushSocket();
+        push.Connect(path);
+        await push.SendOrFail(new Message("read"));
+        Assert.Equal("read", await recv.ReadLineAsync());
+        recv.CloseStdout();
+        await push.SendOrFail(new Message("nobody reads this"));
+        Assert.Equal(141, await recv.WaitForExitAsync());
+        Assert.Equal("", await recv.StderrAsync());
     }
 
     [Fact]

@@ -23,6 +23,9 @@ internal sealed class CliProcess : IAsyncDisposable
 
     public StreamWriter Input => _process.StandardInput;
 
+    /// <summary>Closes the read end of the child's stdout, as <c>| head -1</c> does once it has its line.</summary>
+    public void CloseStdout() => _process.StandardOutput.Close();
+
     public static CliProcess Start(params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
