@@ -21,7 +21,9 @@ internal static class DemoCommand
 
     private static async Task<int> RunAsync(CancellationToken cancellationToken)
     {
-        await using var context = new Context();
+        // Warnings on stderr, as send and recv give them.
+        using var logging = CliLogging.Create(verbose: false, quiet: false);
+        await using var context = new Context(logging);
         await PipelineAsync(context, cancellationToken);
         Console.WriteLine();
         await FanOutAsync(context, cancellationToken);

@@ -1,43 +1,101 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Text;
 using Baton.Messages;
 using Baton.Sockets;
+using Microsoft.Win32.SafeHandles;
 
 namespace Baton.Cli.Commands;
 
 /// <summary><c>baton send</c> and <c>baton recv</c>: socat for ZeroMQ.</summary>
 internal static class SocketCommands
 {
-    private static readonly Option<string> s_type = new("--type") { Description = "Socket type (PUSH, PULL, PUB, SUB, REQ, REP, DEALER, ROUTER, PAIR, XPUB, XSUB), any case.", Required = true };
-    private static readonly Option<string?> s_bind = new("--bind") { Description = "Endpoint to bind, e.g. tcp://*:5555 or ipc:///tmp/feed." };
-    private static readonly Option<string?> s_connect = new("--connect") { Description = "Endpoint to connect to, e.g. tcp://127.0.0.1:5555." };
-    private static readonly Option<int?> s_count = new("--count") { Description = "Number of messages." };
+    private const string TypeNames = "PAIR, PUB, SUB, XPUB, XSUB, REQ, REP, DEALER, ROUTER, PUSH, PULL";
 
     public static Command CreateSend()
     {
-        var frames = new Argument<string[]>("FRAME") { Description = "Frames of the message to send; without any, each line of standard input is a message (frames split at tabs).", Arity = ArgumentArity.ZeroOrMore };
-        var command = new Command("send", "Send a message N times, or each line of standard input.") { s_type, s_bind, s_connect, s_count, frames };
-        command.SetAction((result, cancellationToken) => Guard(() => SendAsync(result, result.GetValue(frames) ?? [], cancellationToken)));
-        return command;
+        var common = new CommonOptions();
+        var count = new Option<int>("--count", "-n")
+        {
+            Description = "How many times to send the FRAMEs.",
+            HelpName = "N",
+            DefaultValueFactory = _ => 1,
+            CustomParser = ParseCount,
+        };
+        var frames = new Argument<string[]>("FRAME")
+        {
+            Description = "Frames of the message to send, in the --format; without any, each line of standard input is a message (frames split at tabs). Put '--' before a frame that starts with '-'.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var command = new Command("send", "Send a message N times, or each line of standard input; REQ prints the replies.")
+        {
+            common.Type, common.Bind, common.Connect, count, common.Format, common.Verbose, common.Quiet, frames,
+        };
+        common.Validate(command, mustSend: true);
+        command.SetAction((result, cancellationToken) => Guard(() => SendAsync(result, common, result.GetValue(count), result.GetValue(frames) ?? [], cancellationToken)));
+        return command.WithExamples(
+            "baton send -t push -c tcp://127.0.0.1:5555 hello world       one message of two frames",
+            "baton send -t push -c tcp://127.0.0.1:5555 -n 1000 tick      the same message 1000 times",
+            "tail -f app.log | baton send -t pub -b ipc:///tmp/log.sock    one message per line",
+            "baton send -t req -c tcp://127.0.0.1:5555 -- -1               a frame that starts with '-'",
+            "baton send -t dealer -c tcp://127.0.0.1:5555 -f hex 00ff      frames as hexadecimal");
     }
 
     public static Command CreateReceive()
     {
-        var subscribe = new Option<string[]>("--subscribe") { Description = "SUB prefix (repeatable); without it a SUB receives everything." };
-        var command = new Command("recv", "Print each received message on one line, frames joined by a tab.") { s_type, s_bind, s_connect, s_count, subscribe };
-        command.SetAction((result, cancellationToken) => Guard(() => ReceiveAsync(result, result.GetValue(subscribe) ?? [], cancellationToken)));
-        return command;
+        var common = new CommonOptions();
+        var count = new Option<int?>("--count", "-n")
+        {
+            Description = "Stop after this many messages [default: until interrupted].",
+            HelpName = "N",
+            CustomParser = result => ParseCount(result),
+        };
+        var subscribe = new Option<string[]>("--subscribe", "-s")
+        {
+            Description = "SUB: receive messages that start with this prefix (repeatable) [default: everything].",
+            HelpName = "PREFIX",
+        };
+        var command = new Command("recv", "Print each received message on one line; REP echoes requests.")
+        {
+            common.Type, common.Bind, common.Connect, count, subscribe, common.Format, common.Verbose, common.Quiet,
+        };
+        common.Validate(command, mustSend: false);
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(subscribe) is not null && common.TypeIn(result) is { } type && type != ZmqSocketType.Sub)
+            {
+                result.AddError("--subscribe applies to SUB sockets only");
+            }
+        });
+        command.SetAction((result, cancellationToken) => Guard(() => ReceiveAsync(result, common, result.GetValue(count), result.GetValue(subscribe) ?? [], cancellationToken)));
+        return command.WithExamples(
+            "baton recv -t pull -b tcp://127.0.0.1:5555                    print every message until Ctrl+C",
+            "baton recv -t sub -c ipc:///tmp/log.sock -s ERROR -n 10        ten messages that start with ERROR",
+            "baton recv -t rep -b tcp://*:5555                              echo each request back",
+            "baton recv -t router -b tcp://*:5555 -f json                   identities are bytes: json keeps them");
     }
 
-    private static async Task<int> SendAsync(ParseResult result, string[] frames, CancellationToken cancellationToken)
+    private static async Task<int> SendAsync(ParseResult result, CommonOptions common, int count, string[] arguments, CancellationToken cancellationToken)
     {
-        var count = Count(result, defaultCount: 1);
-        // Every message must reach the wire before we exit, however long the peer takes.
-        await using var socket = Open(result, new SocketOptions { Linger = Timeout.InfiniteTimeSpan }, out var bound);
-        if (!IsSender(socket.Type))
+        var codec = new FrameCodec(result.GetValue(common.Format));
+        var frames = new Frame[arguments.Length];
+        for (var i = 0; i < arguments.Length; i++)
         {
-            throw new CliFailure($"a {socket.Type.ToString().ToUpperInvariant()} socket cannot send");
+            try
+            {
+                frames[i] = codec.DecodeFrame(arguments[i]);
+            }
+            catch (FormatException e)
+            {
+                throw new CliFailure($"FRAME {i + 1}: {e.Message}", CliRunner.UsageErrorExitCode);
+            }
         }
 
+        await using var session = common.CreateSession(result, cancellationToken);
+
+        // Every message must reach the wire before we exit, however long the peer takes (an interruption cuts this short).
+        var socket = common.Open(result, session, new SocketOptions { Linger = Timeout.InfiniteTimeSpan }, out var bound);
         if (socket is PubSocket publisher)
         {
             // A publisher drops what nobody subscribed to yet: wait for a subscription, not just a peer.
@@ -48,44 +106,82 @@ internal static class SocketCommands
             await socket.WaitForPeerAsync(cancellationToken);
         }
 
-        var output = Output();
+        using var output = OpenStandardOutput();
         if (frames.Length > 0)
         {
             for (var i = 0; i < count; i++)
             {
-                await SendOneAsync(socket, frames, output, cancellationToken);
+                await SendOneAsync(socket, frames, codec, output, cancellationToken);
             }
 
             return 0;
         }
 
-        while (await Console.In.ReadLineAsync(cancellationToken) is { } line)
+        using var input = new StreamReader(Console.OpenStandardInput(), Encoding.UTF8);
+        for (var line = 1; ; line++)
         {
-            await SendOneAsync(socket, line.Split('\t'), output, cancellationToken);
-        }
+            // WaitAsync: a console read does not observe the token once it has started.
+            var text = await input.ReadLineAsync(cancellationToken).AsTask().WaitAsync(cancellationToken);
+            if (text is null)
+            {
+                return 0;
+            }
 
-        return 0;
+            Frame[] message;
+            try
+            {
+                message = codec.DecodeLine(text);
+            }
+            catch (FormatException e)
+            {
+                throw new CliFailure($"standard input, line {line}: {e.Message}");
+            }
+
+            await SendOneAsync(socket, message, codec, output, cancellationToken);
+        }
     }
 
-    private static async Task SendOneAsync(ZmqSocket socket, string[] frames, TextWriter output, CancellationToken cancellationToken)
+    private static async Task SendOneAsync(ZmqSocket socket, Frame[] frames, FrameCodec codec, Stream output, CancellationToken cancellationToken)
     {
         await socket.SendAsync(new Message(frames), cancellationToken);
         if (socket.Type == ZmqSocketType.Req)
         {
             using var reply = await socket.ReceiveAsync(cancellationToken);
-            await output.WriteLineAsync(reply.ToString());
+            await WriteAsync(output, codec.Encode(reply), cancellationToken);
         }
     }
 
-    private static async Task<int> ReceiveAsync(ParseResult result, string[] prefixes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes a line to stdout. A reader that went away (<c>| head -1</c>) ends the command quietly
+    /// with 141, the exit code of a program SIGPIPE ended, as .NET ignores SIGPIPE itself.
+    /// </summary>
+    private static async Task WriteAsync(Stream output, ReadOnlyMemory<byte> line, CancellationToken cancellationToken)
     {
-        var count = Count(result, defaultCount: -1);
-        await using var socket = Open(result, new SocketOptions { Linger = TimeSpan.FromSeconds(5) }, out _);
-        if (!IsReceiver(socket.Type))
+        try
         {
-            throw new CliFailure($"a {socket.Type.ToString().ToUpperInvariant()} socket cannot receive");
+            await output.WriteAsync(line, cancellationToken);
         }
+        catch (IOException)
+        {
+            throw new CliFailure("", StdoutClosedExitCode);
+        }
+    }
 
+    private const int StdoutClosedExitCode = 141;
+
+    /// <summary>
+    /// Stdout as a plain file stream on Unix: .NET's console stream pretends a write to a closed pipe
+    /// succeeded, so `baton recv | head -1` would never end; a file stream reports EPIPE.
+    /// </summary>
+    private static Stream OpenStandardOutput() => OperatingSystem.IsWindows()
+        ? Console.OpenStandardOutput()
+        : new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+
+    private static async Task<int> ReceiveAsync(ParseResult result, CommonOptions common, int? count, string[] prefixes, CancellationToken cancellationToken)
+    {
+        var codec = new FrameCodec(result.GetValue(common.Format));
+        await using var session = common.CreateSession(result, cancellationToken);
+        var socket = common.Open(result, session, new SocketOptions { Linger = TimeSpan.FromSeconds(5) }, out _);
         if (socket is SubSocket sub and not XSubSocket)
         {
             foreach (var prefix in prefixes.Length == 0 ? [""] : prefixes)
@@ -93,94 +189,46 @@ internal static class SocketCommands
                 sub.Subscribe(prefix);
             }
         }
-        else if (prefixes.Length > 0)
-        {
-            throw new CliFailure("--subscribe applies to SUB sockets only");
-        }
 
-        var output = Output();
-        try
+        using var output = OpenStandardOutput();
+        for (var received = 0; count is null || received < count; received++)
         {
-            for (var received = 0; count < 0 || received < count; received++)
+            var message = await socket.ReceiveAsync(cancellationToken);
+            try
             {
-                var message = await socket.ReceiveAsync(cancellationToken);
-                await output.WriteLineAsync(message.ToString());
-                if (socket.Type == ZmqSocketType.Rep)
-                {
-                    await socket.SendAsync(message, cancellationToken);
-                }
-                else
-                {
-                    message.Dispose();
-                }
+                // One write per message, unbuffered: a reader downstream sees each line as it comes.
+                await WriteAsync(output, codec.Encode(message), cancellationToken);
             }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Interrupted (Ctrl+C, SIGTERM): a normal way to stop an endless recv.
+            catch
+            {
+                message.Dispose();
+                throw;
+            }
+
+            if (socket.Type == ZmqSocketType.Rep)
+            {
+                await socket.SendAsync(message, cancellationToken);
+            }
+            else
+            {
+                message.Dispose();
+            }
         }
 
         return 0;
     }
 
-    private static ZmqSocket Open(ParseResult result, SocketOptions options, out bool bound)
+    private static int ParseCount(ArgumentResult result)
     {
-        var typeName = result.GetValue(s_type)!;
-        var bind = result.GetValue(s_bind);
-        var connect = result.GetValue(s_connect);
-        if ((bind is null) == (connect is null))
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count >= 1)
         {
-            throw new CliFailure("give exactly one of --bind and --connect");
+            return count;
         }
 
-        ZmqSocketType type;
-        try
-        {
-            type = ZmqSocket.ParseType(typeName);
-        }
-        catch (ArgumentException)
-        {
-            throw new CliFailure($"unknown socket type '{typeName}'");
-        }
-
-        var socket = ZmqSocket.Create(type, options);
-        try
-        {
-            if (bind is not null)
-            {
-                socket.Bind(bind);
-            }
-            else
-            {
-                socket.Connect(connect!);
-            }
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-
-        bound = bind is not null;
-        return socket;
+        result.AddError($"--count takes a whole number of at least 1, not '{text}'");
+        return 0;
     }
-
-    private static int Count(ParseResult result, int defaultCount)
-    {
-        var count = result.GetValue(s_count);
-        if (count is < 1)
-        {
-            throw new CliFailure($"--count must be at least 1 (got {count})");
-        }
-
-        return count ?? defaultCount;
-    }
-
-    private static bool IsSender(ZmqSocketType type) => type is not (ZmqSocketType.Pull or ZmqSocketType.Sub);
-
-    private static bool IsReceiver(ZmqSocketType type) => type is not (ZmqSocketType.Push or ZmqSocketType.Pub);
-
-    private static TextWriter Output() => new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true };
 
     /// <summary>Turns expected failures into one stderr line and a non-zero exit code.</summary>
     internal static async Task<int> Guard(Func<Task<int>> run)
@@ -189,14 +237,142 @@ internal static class SocketCommands
         {
             return await run();
         }
-        catch (Exception e) when (e is CliFailure or BatonException or ArgumentException or NotSupportedException or InvalidOperationException or TimeoutException or IOException or System.Net.Sockets.SocketException)
+        catch (CliFailure e)
+        {
+            if (e.Message.Length > 0)
+            {
+                await Console.Error.WriteLineAsync($"baton: {e.Message}");
+            }
+
+            return e.ExitCode;
+        }
+        catch (Exception e) when (e is BatonException or ArgumentException or NotSupportedException or InvalidOperationException or TimeoutException or IOException or System.Net.Sockets.SocketException)
         {
             await Console.Error.WriteLineAsync($"baton: {e.Message}");
             return 1;
         }
         catch (OperationCanceledException)
         {
+            // Interrupted: the runner reports the signal's exit code.
             return 130;
+        }
+    }
+
+    /// <summary>The options send and recv share; an instance per command, as their defaults differ.</summary>
+    private sealed class CommonOptions
+    {
+        public Option<ZmqSocketType> Type { get; } = new("--type", "-t")
+        {
+            Description = $"Socket type, any case: {TypeNames}.",
+            HelpName = "TYPE",
+            CustomParser = ParseType,
+        };
+
+        public Option<string?> Bind { get; } = new("--bind", "-b") { Description = "Endpoint to bind, e.g. tcp://*:5555 or ipc:///tmp/feed.", HelpName = "ENDPOINT" };
+
+        public Option<string?> Connect { get; } = new("--connect", "-c") { Description = "Endpoint to connect to, e.g. tcp://127.0.0.1:5555.", HelpName = "ENDPOINT" };
+
+        public Option<FrameFormat> Format { get; } = new("--format", "-f")
+        {
+            Description = "How frames are written: text (tabs between frames; \\\\ \\t \\n \\r \\xHH escapes), hex, base64, or json (an array per message; bytes that are not UTF-8 as {\"base64\": \"...\"}) [default: text].",
+            HelpName = "text|hex|base64|json",
+            CustomParser = ParseFormat,
+        };
+
+        public Option<bool> Verbose { get; } = new("--verbose", "-v") { Description = "Log everything Baton does (connections, retries) on stderr." };
+
+        public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "Log nothing, not even warnings." };
+
+        /// <summary>The socket type, if given and valid.</summary>
+        public ZmqSocketType? TypeIn(CommandResult result)
+        {
+            if (result.GetResult(Type) is not { Tokens: [var token] })
+            {
+                return null;
+            }
+
+            try
+            {
+                return ZmqSocket.ParseType(token.Value);
+            }
+            catch (ArgumentException)
+            {
+                // Reported by the option's own parser.
+                return null;
+            }
+        }
+
+        /// <summary>Checks at parse time what makes the command line unusable, so each is a usage error (exit 2).</summary>
+        public void Validate(Command command, bool mustSend)
+        {
+            command.Validators.Add(result =>
+            {
+                if (result.GetResult(Type) is null)
+                {
+                    result.AddError($"missing --type: the socket type, one of {TypeNames}");
+                }
+                else if (TypeIn(result) is { } type && (mustSend ? !CanSend(type) : !CanReceive(type)))
+                {
+                    result.AddError($"a {type.ToString().ToUpperInvariant()} socket cannot {(mustSend ? "send" : "receive")}");
+                }
+
+                var bind = result.GetResult(Bind) is not null;
+                var connect = result.GetResult(Connect) is not null;
+                if (bind == connect)
+                {
+                    result.AddError($"give exactly one of --bind and --connect ({(bind ? "both" : "neither")} given)");
+                }
+
+                if (result.GetResult(Verbose) is not null && result.GetResult(Quiet) is not null)
+                {
+                    result.AddError("give --verbose or --quiet, not both");
+                }
+            });
+        }
+
+        public SocketSession CreateSession(ParseResult result, CancellationToken cancellationToken) =>
+            new(result.GetValue(Verbose), result.GetValue(Quiet), cancellationToken);
+
+        public ZmqSocket Open(ParseResult result, SocketSession session, SocketOptions options, out bool bound)
+        {
+            var bind = result.GetValue(Bind);
+            bound = bind is not null;
+            return session.Open(result.GetValue(Type), options, bind, result.GetValue(Connect));
+        }
+
+        private static bool CanSend(ZmqSocketType type) => type is not (ZmqSocketType.Pull or ZmqSocketType.Sub);
+
+        private static bool CanReceive(ZmqSocketType type) => type is not (ZmqSocketType.Push or ZmqSocketType.Pub);
+
+        private static ZmqSocketType ParseType(ArgumentResult result)
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+
+            // ParseType, not Enum.Parse: no numbers, and the wire names (XPUB) as well as the enum's.
+            try
+            {
+                return ZmqSocket.ParseType(text);
+            }
+            catch (ArgumentException)
+            {
+                result.AddError($"unknown socket type '{text}'; expected one of {TypeNames}");
+                return default;
+            }
+        }
+
+        private static FrameFormat ParseFormat(ArgumentResult result)
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+            foreach (var format in Enum.GetValues<FrameFormat>())
+            {
+                if (string.Equals(format.ToString(), text, StringComparison.OrdinalIgnoreCase))
+                {
+                    return format;
+                }
+            }
+
+            result.AddError($"unknown format '{text}'; expected text, hex, base64 or json");
+            return default;
         }
     }
 }

@@ -54,7 +54,7 @@ internal sealed class TransportListener : IDisposable
                 socket.Dispose();
                 throw e.SocketErrorCode == SocketError.AddressAlreadyInUse
                     ? new EndpointInUseException(endpoint.Text, e)
-                    : new InvalidEndpointException(endpoint.Text, $"cannot bind: {e.SocketErrorCode}", e);
+                    : new InvalidEndpointException(endpoint.Text, $"cannot bind: {TcpBindFailure(e, address)}", e);
             }
 
             var bound = Endpoint.FormatTcp((IPEndPoint)socket.LocalEndPoint!);
@@ -78,11 +78,38 @@ internal sealed class TransportListener : IDisposable
             {
                 EndpointInUseException inUse => inUse,
                 SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } => new EndpointInUseException(endpoint.Text, e),
-                _ => new InvalidEndpointException(endpoint.Text, $"cannot bind: {e.Message}", e),
+                _ => new InvalidEndpointException(endpoint.Text, $"cannot bind: {IpcBindFailure(e, path)}", e),
             };
         }
 
         return new TransportListener(ipc, endpoint.Text, "ipc://" + path, path, identity);
+    }
+
+    /// <summary>Why a tcp bind failed, in words: the socket error's own text is often about something else.</summary>
+    private static string TcpBindFailure(SocketException e, IPAddress address) => e.SocketErrorCode switch
+    {
+        // EADDRNOTAVAIL ("cannot assign requested address") means no interface here has that address.
+        SocketError.AddressNotAvailable => $"{address} is not an address of this machine",
+        SocketError.AccessDenied => "permission denied (ports below 1024 need privileges)",
+        _ => e.Message,
+    };
+
+    /// <summary>Why an ipc bind failed, in words.</summary>
+    /// <remarks>
+    /// A missing folder surfaces as ENOENT, which .NET reports as "cannot assign requested address"
+    /// (AddressNotAvailable); the folder is checked after the failure, so the common case costs nothing.
+    /// </remarks>
+    private static string IpcBindFailure(Exception e, string path)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(folder) && !Directory.Exists(folder))
+        {
+            return $"the folder '{folder}' does not exist";
+        }
+
+        return e is SocketException { SocketErrorCode: SocketError.AccessDenied } or UnauthorizedAccessException
+            ? $"permission denied in the folder '{folder}'"
+            : e.Message;
     }
 
     /// <summary>Waits for the next peer and returns its connected socket.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 
 namespace Baton.Tests.Cli;
 
@@ -6,15 +7,24 @@ namespace Baton.Tests.Cli;
 internal sealed class CliProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly Lock _lock = new();
+    private readonly StringBuilder _stderrText = new();
+    private readonly List<(string Text, TaskCompletionSource<string> Seen)> _stderrWaiters = [];
     private readonly Task<string> _stderr;
+    private bool _stderrEnded;
 
     private CliProcess(Process process)
     {
         _process = process;
-        _stderr = process.StandardError.ReadToEndAsync();
+        _stderr = ReadStderrAsync();
     }
 
+    public int Id => _process.Id;
+
     public StreamWriter Input => _process.StandardInput;
+
+    /// <summary>Closes the read end of the child's stdout, as <c>| head -1</c> does once it has its line.</summary>
+    public void CloseStdout() => _process.StandardOutput.Close();
 
     public static CliProcess Start(params string[] args)
     {
@@ -57,11 +67,73 @@ internal sealed class CliProcess : IAsyncDisposable
 
     public Task<string> StderrAsync() => _stderr;
 
-    /// <summary>Sends SIGTERM, as a service manager stopping the command would.</summary>
-    public void Terminate()
+    /// <summary>Waits for a line of stderr that contains <paramref name="text"/> (one written already counts) and returns it.</summary>
+    public Task<string> WaitForStderrAsync(string text)
     {
-        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString()]);
+        var seen = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_lock)
+        {
+            foreach (var line in _stderrText.ToString().Split('\n'))
+            {
+                if (line.Contains(text, StringComparison.Ordinal))
+                {
+                    return Task.FromResult(line);
+                }
+            }
+
+            if (_stderrEnded)
+            {
+                throw new InvalidOperationException($"stderr ended without '{text}': {_stderrText}");
+            }
+
+            _stderrWaiters.Add((text, seen));
+        }
+
+        return seen.Task.WaitAsync(TestUtil.Timeout);
+    }
+
+    /// <summary>Sends SIGTERM, as a service manager stopping the command would.</summary>
+    public void Terminate() => Signal("TERM");
+
+    /// <summary>Sends SIGINT, as Ctrl+C in a terminal does.</summary>
+    public void Interrupt() => Signal("INT");
+
+    private void Signal(string name)
+    {
+        // Not Process.Kill: that is SIGKILL, which no program can handle.
+        using var kill = Process.Start("kill", [$"-{name}", _process.Id.ToString()])!;
         kill.WaitForExit();
+    }
+
+    private async Task<string> ReadStderrAsync()
+    {
+        while (await _process.StandardError.ReadLineAsync() is { } line)
+        {
+            lock (_lock)
+            {
+                _stderrText.Append(line).Append('\n');
+                for (var i = _stderrWaiters.Count - 1; i >= 0; i--)
+                {
+                    if (line.Contains(_stderrWaiters[i].Text, StringComparison.Ordinal))
+                    {
+                        _stderrWaiters[i].Seen.TrySetResult(line);
+                        _stderrWaiters.RemoveAt(i);
+                    }
+                }
+            }
+        }
+
+        lock (_lock)
+        {
+            _stderrEnded = true;
+            foreach (var (text, seen) in _stderrWaiters)
+            {
+                seen.TrySetException(new InvalidOperationException($"stderr ended without '{text}': {_stderrText}"));
+            }
+
+            _stderrWaiters.Clear();
+            return _stderrText.ToString();
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,74 @@
+using Baton.Sockets;
+using Microsoft.Extensions.Logging;
+
+namespace Baton.Cli.Commands;
+
+/// <summary>
+/// A command's socket with its context and logging. Closing lingers as the socket's options say,
+/// unless the command was interrupted: then whatever is still queued is abandoned after a moment,
+/// so Ctrl+C ends even a send whose peer never came.
+/// </summary>
+internal sealed class SocketSession : IAsyncDisposable
+{
+    /// <summary>How long an interrupted command lets its socket close (the port or ipc file is freed at once).</summary>
+    private static readonly TimeSpan s_interruptedClose = TimeSpan.FromMilliseconds(250);
+
+    private readonly ILoggerFactory _logging;
+    private readonly Context _context;
+    private readonly CancellationToken _interrupted;
+    private ZmqSocket? _socket;
+
+    public SocketSession(bool verbose, bool quiet, CancellationToken interrupted)
+    {
+        _logging = CliLogging.Create(verbose, quiet);
+        _context = new Context(_logging);
+        _interrupted = interrupted;
+    }
+
+    public Context Context => _context;
+
+    public ZmqSocket Socket => _socket ?? throw new InvalidOperationException("No socket yet.");
+
+    /// <summary>Creates the socket and binds or connects it.</summary>
+    public ZmqSocket Open(ZmqSocketType type, SocketOptions options, string? bind, string? connect)
+    {
+        _socket = ZmqSocket.Create(type, options, _context);
+        if (bind is not null)
+        {
+            _socket.Bind(bind);
+        }
+        else
+        {
+            _socket.Connect(connect!);
+        }
+
+        return _socket;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            var closing = _socket is null ? Task.CompletedTask : _socket.DisposeAsync().AsTask();
+            if (!_interrupted.IsCancellationRequested)
+            {
+                // Lingers for as long as the options say, unless a signal comes meanwhile.
+                await closing.WaitAsync(_interrupted).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (closing.IsCompleted)
+                {
+                    await _context.DisposeAsync();
+                    return;
+                }
+            }
+
+            // Interrupted. Closing stopped listening and connecting before it began to linger, so the
+            // port or ipc file is free already; the process is about to end, which drops the rest.
+            await closing.WaitAsync(s_interruptedClose).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        finally
+        {
+            // Writes out the log lines still queued.
+            _logging.Dispose();
+        }
+    }
+}
