@@ -20,6 +20,12 @@ internal static class UsageErrors
         }
 
         var command = parsed.CommandResult.Command;
+        if (!command.TreatUnmatchedTokensAsErrors)
+        {
+            // A pass-through (baton bench): the program it runs parses the rest.
+            return null;
+        }
+
         if (parsed.UnmatchedTokens.Count > 0)
         {
             return Unmatched(parsed.CommandResult, parsed.UnmatchedTokens[0]);
