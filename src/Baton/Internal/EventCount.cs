@@ -69,33 +69,8 @@ internal sealed class EventCount
     public ValueTask WaitAsync(long epoch, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var waiter = Rent();
-        waiter.ArmAsync();
-
-        // Registered before the waiter is linked, so a registration never outlives its wait.
-        if (cancellationToken.CanBeCanceled)
-        {
-            waiter.Registration = cancellationToken.UnsafeRegister(static (state, token) => ((Waiter)state!).Cancel(token), waiter);
-        }
-
-        lock (_lock)
-        {
-            if (!TryLink(epoch, waiter))
-            {
-                waiter.Registration.Dispose();
-                waiter.Registration = default;
-                Recycle(waiter);
-                return default;
-            }
-        }
-
-        if (cancellationToken.IsCancellationRequested)
-        {
-            // Cancelled before we were linked: the callback found nothing to do.
-            waiter.Cancel(cancellationToken);
-        }
-
-        return new ValueTask(waiter, waiter.Version);
+        var waiter = LinkAsync(epoch, Timeout.InfiniteTimeSpan, cancellationToken);
+        return waiter is null ? default : new ValueTask(waiter, waiter.Version);
     }
 
     /// <summary>
@@ -113,8 +88,20 @@ internal sealed class EventCount
             return new ValueTask<bool>(Volatile.Read(ref _epoch) != epoch || (_isReady is not null && _isReady()));
         }
 
+        var waiter = LinkAsync(epoch, timeout, cancellationToken);
+        return waiter is null ? new ValueTask<bool>(true) : new ValueTask<bool>(waiter, waiter.Version);
+    }
+
+    /// <summary>
+    /// An armed, linked waiter for an awaiting caller, with its cancellation registered and, for a finite
+    /// <paramref name="timeout"/>, its timer started; null when the epoch moved already (nothing to wait for).
+    /// </summary>
+    private Waiter? LinkAsync(long epoch, TimeSpan timeout, CancellationToken cancellationToken)
+    {
         var waiter = Rent();
         waiter.ArmAsync();
+
+        // Registered before the waiter is linked, so a registration never outlives its wait.
         if (cancellationToken.CanBeCanceled)
         {
             waiter.Registration = cancellationToken.UnsafeRegister(static (state, token) => ((Waiter)state!).Cancel(token), waiter);
@@ -127,7 +114,7 @@ internal sealed class EventCount
                 waiter.Registration.Dispose();
                 waiter.Registration = default;
                 Recycle(waiter);
-                return new ValueTask<bool>(true);
+                return null;
             }
 
             // Under the lock, as the timer's callback reads the deadline there.
@@ -139,10 +126,11 @@ internal sealed class EventCount
 
         if (cancellationToken.IsCancellationRequested)
         {
+            // Cancelled before we were linked: the callback found nothing to do.
             waiter.Cancel(cancellationToken);
         }
 
-        return new ValueTask<bool>(waiter, waiter.Version);
+        return waiter;
     }
 
     /// <summary>Blocks until the epoch is no longer <paramref name="epoch"/>; false when the timeout passed first.</summary>
