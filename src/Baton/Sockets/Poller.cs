@@ -88,12 +88,12 @@ public sealed class Poller : IDisposable, IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(events), events, "Poll for Receive, Send or both.");
         }
 
-        if ((events & PollEvents.Receive) != 0 && !socket.SupportsReceive)
+        if ((events & PollEvents.Receive) != 0 && !socket.CanReceive)
         {
             throw new NotSupportedException($"A {socket.Type} socket cannot receive, so it cannot be polled for Receive.");
         }
 
-        if ((events & PollEvents.Send) != 0 && !socket.SupportsSend)
+        if ((events & PollEvents.Send) != 0 && !socket.CanSend)
         {
             throw new NotSupportedException($"A {socket.Type} socket cannot send, so it cannot be polled for Send.");
         }

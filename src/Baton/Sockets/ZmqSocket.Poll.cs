@@ -28,10 +28,6 @@ public abstract partial class ZmqSocket
     /// <summary>True once closing has started.</summary>
     internal bool IsClosed => _closed;
 
-    internal bool SupportsReceive => CanReceive;
-
-    internal bool SupportsSend => CanSend;
-
     /// <summary>True for types whose readiness depends on whose turn it is (REQ, REP): pollers also watch <see cref="PollStateEvents"/>.</summary>
     internal bool HasTurns => TakesTurns;
 
