@@ -52,12 +52,14 @@ internal readonly struct Greeting
 
         if (received.Length >= 10 && (received[9] & 1) != 1)
         {
-            throw new PeerException("ZMTP 1.0 peers are not supported");
+            throw new PeerException("a ZMTP 1.0 peer (an identity frame, no signature) where a ZMTP 3 greeting was expected");
         }
 
         if (received.Length >= 11 && received[10] < 3)
         {
-            throw new PeerException($"ZMTP {received[10]}.x peers are not supported (3.0 or later needed)");
+            // The byte is RFC 15's revision here, not a major version: revision 1 is ZMTP 2.0.
+            var older = received[10] switch { 0 => "ZMTP 1.0", 1 => "ZMTP 2.0", _ => $"revision {received[10]}" };
+            throw new PeerException($"a {older} greeting where a ZMTP 3 greeting was expected");
         }
     }
 

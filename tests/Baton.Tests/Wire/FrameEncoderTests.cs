@@ -80,7 +80,9 @@ public class FrameEncoderTests
     [Theory]
     [InlineData(new byte[] { 0x42 }, "not a ZMTP greeting")]
     [InlineData(new byte[] { 0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0x7E }, "ZMTP 1.0")]
-    [InlineData(new byte[] { 0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0x7F, 2 }, "ZMTP 2.x")]
+    [InlineData(new byte[] { 0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0x7F, 0 }, "a ZMTP 1.0 greeting")]
+    [InlineData(new byte[] { 0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0x7F, 1 }, "a ZMTP 2.0 greeting")]
+    [InlineData(new byte[] { 0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0x7F, 2 }, "a revision 2 greeting")]
     public void GreetingPrefix_IsRefusedAtItsFirstBadByte(byte[] prefix, string reason)
         => Assert.Contains(reason, Assert.Throws<PeerException>(() => Greeting.ValidatePrefix(prefix)).Message);
 
