@@ -41,7 +41,21 @@ internal static class UsageErrors
             return $"no command given; choose one of {string.Join(", ", Names(command.Subcommands))} (see '{PathOf(parsed.CommandResult)} --help')";
         }
 
-        return parsed.Errors.Count > 0 ? Describe(parsed.Errors[0]) : null;
+        if (parsed.Errors.Count == 0)
+        {
+            return null;
+        }
+
+        // An option's own value first ("-t" with nothing after it), then what the command checks.
+        foreach (var error in parsed.Errors)
+        {
+            if (error.SymbolResult is OptionResult or ArgumentResult { Parent: OptionResult })
+            {
+                return Describe(error);
+            }
+        }
+
+        return Describe(parsed.Errors[0]);
     }
 
     private static string Unmatched(CommandResult where, string token)
@@ -116,6 +130,12 @@ internal static class UsageErrors
     private static string Describe(ParseError error)
     {
         var message = string.Join(' ', error.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+        if (error.SymbolResult is OptionResult { Tokens.Count: 0 } missing && message.StartsWith("Required argument missing", StringComparison.Ordinal))
+        {
+            // The parser's own words ("Required argument missing for option: '--subscribe'.") in ours.
+            return $"{missing.Option.Name} needs a value";
+        }
+
         if (!message.Contains("expected type", StringComparison.Ordinal))
         {
             return message;

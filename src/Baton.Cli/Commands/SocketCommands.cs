@@ -307,11 +307,20 @@ internal static class SocketCommands
         {
             command.Validators.Add(result =>
             {
-                if (result.GetResult(Type) is null)
+                if (result.GetResult(Type) is not { } typeResult)
                 {
                     result.AddError($"missing --type: the socket type, one of {TypeNames}");
                 }
-                else if (TypeIn(result) is { } type && (mustSend ? !CanSend(type) : !CanReceive(type)))
+                else if (typeResult.Tokens.Count == 0)
+                {
+                    result.AddError($"--type needs a value: one of {TypeNames}");
+                }
+                else if (TypeIn(result) is not { } type)
+                {
+                    // Also where the parser never ran the option's own check ("-t -c ...": -c taken as the type).
+                    result.AddError($"unknown socket type '{typeResult.Tokens[0].Value}'; expected one of {TypeNames}");
+                }
+                else if (mustSend ? !CanSend(type) : !CanReceive(type))
                 {
                     result.AddError($"a {type.ToString().ToUpperInvariant()} socket cannot {(mustSend ? "send" : "receive")}");
                 }

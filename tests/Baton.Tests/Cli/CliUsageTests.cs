@@ -24,6 +24,10 @@ public sealed class CliUsageTests
     [InlineData("unknown command 'sned'; did you mean 'send'?", "sned", "-t", "push")]
     [InlineData("unexpected argument 'extra' for 'baton recv'", "recv", "-t", "pull", "-c", "tcp://127.0.0.1:5555", "extra")]
     [InlineData("no command given", new string[0])]
+    [InlineData("--type needs a value", "send", "-t")]
+    [InlineData("unknown socket type '-c'", "send", "-t", "-c", "tcp://127.0.0.1:5555", "x")]
+    [InlineData("--subscribe needs a value", "recv", "-t", "sub", "-c", "tcp://127.0.0.1:5555", "--subscribe")]
+    [InlineData("--connect needs a value", "recv", "-t", "pull", "--connect")]
     public async Task UsageErrors_Exit2_WithOneLineInPlainWords(string expected, params string[] args)
     {
         var (exit, stdout, stderr) = await CliProcess.RunAsync(args);
