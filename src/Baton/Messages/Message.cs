@@ -51,13 +51,8 @@ public readonly struct Message : IReadOnlyList<Frame>, IDisposable
 
     /// <summary>A message with one UTF-8 frame per string, encoded into pooled storage.</summary>
     public Message(params ReadOnlySpan<string> frames)
-        : this(MessageBody.Rent())
+        : this(MessageBody.OfStrings(frames, nameof(frames)))
     {
-        foreach (var text in frames)
-        {
-            ArgumentNullException.ThrowIfNull(text, nameof(frames));
-            _body!.AppendFrame(_body.Allocate(text));
-        }
     }
 
     /// <summary>A handle to <paramref name="body"/> as it is now.</summary>

@@ -71,6 +71,24 @@ internal sealed class MessageBody
         return body;
     }
 
+    /// <summary>A body with one UTF-8 frame per string, encoded into its own pooled storage.</summary>
+    /// <exception cref="ArgumentNullException">One of the strings is null (checked before anything is rented).</exception>
+    public static MessageBody OfStrings(ReadOnlySpan<string> frames, string parameterName)
+    {
+        foreach (var text in frames)
+        {
+            ArgumentNullException.ThrowIfNull(text, parameterName);
+        }
+
+        var body = Rent();
+        foreach (var text in frames)
+        {
+            body.AppendFrame(body.Allocate(text));
+        }
+
+        return body;
+    }
+
     /// <summary>A body of one frame, as it is.</summary>
     public static MessageBody Of(Frame frame, MessageKind kind = MessageKind.Data)
     {

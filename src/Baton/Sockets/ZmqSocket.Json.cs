@@ -62,16 +62,7 @@ public abstract partial class ZmqSocket
     public ValueTask<T?> ReceiveJsonAsync<T>(JsonTypeInfo<T> jsonTypeInfo, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(jsonTypeInfo);
-        var pending = ReceiveAsync(cancellationToken);
-        if (pending.IsCompletedSuccessfully)
-        {
-            return new ValueTask<T?>(ReadJson(pending.Result, jsonTypeInfo));
-        }
-
-        return AwaitJson(pending, jsonTypeInfo);
-
-        static async ValueTask<T?> AwaitJson(ValueTask<Message> pending, JsonTypeInfo<T> jsonTypeInfo)
-            => ReadJson(await pending.ConfigureAwait(false), jsonTypeInfo);
+        return ReceiveAsAsync(jsonTypeInfo, static (message, typeInfo) => ReadJson(message, typeInfo), cancellationToken);
     }
 
     /// <summary>Receives a one-frame JSON message and deserializes it with <paramref name="options"/> (<see cref="JsonSerializerOptions.Default"/> when null).</summary>

@@ -97,6 +97,20 @@ public abstract partial class ZmqSocket
         }
     }
 
+    /// <summary>
+    /// Receives a message and turns it into a value with <paramref name="read"/>, which owns (and
+    /// disposes) the message: the typed receives (strings, JSON, serializers) share it, and a message
+    /// already queued costs no async state machine.
+    /// </summary>
+    private ValueTask<TResult> ReceiveAsAsync<TState, TResult>(TState state, Func<Message, TState, TResult> read, CancellationToken cancellationToken)
+    {
+        var pending = ReceiveAsync(cancellationToken);
+        return pending.IsCompletedSuccessfully ? new ValueTask<TResult>(read(pending.Result, state)) : AwaitAndRead(pending, state, read);
+
+        static async ValueTask<TResult> AwaitAndRead(ValueTask<Message> pending, TState state, Func<Message, TState, TResult> read)
+            => read(await pending.ConfigureAwait(false), state);
+    }
+
     private static void ThrowIfInvalidTimeout(TimeSpan timeout)
     {
         if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)

@@ -43,16 +43,7 @@ public abstract partial class ZmqSocket
     public ValueTask<T> ReceiveAsync<T>(IMessageSerializer<T> serializer, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(serializer);
-        var pending = ReceiveAsync(cancellationToken);
-        if (pending.IsCompletedSuccessfully)
-        {
-            return new ValueTask<T>(Deserialize(pending.Result, serializer));
-        }
-
-        return AwaitValue(pending, serializer);
-
-        static async ValueTask<T> AwaitValue(ValueTask<Message> pending, IMessageSerializer<T> serializer)
-            => Deserialize(await pending.ConfigureAwait(false), serializer);
+        return ReceiveAsAsync(serializer, static (message, reader) => Deserialize(message, reader), cancellationToken);
     }
 
     /// <summary>Receives a one-frame message read by <paramref name="serializer"/>, blocking until one arrives.</summary>

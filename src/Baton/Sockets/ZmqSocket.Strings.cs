@@ -19,7 +19,7 @@ public abstract partial class ZmqSocket
     {
         ArgumentNullException.ThrowIfNull(text);
         ThrowIfCannotSendNow(cancellationToken);
-        return SendOwnedAsync(StringBody(text), cancellationToken);
+        return SendOwnedAsync(MessageBody.OfStrings([text], nameof(text)), cancellationToken);
     }
 
     /// <summary>Sends <paramref name="text"/> as a one-frame UTF-8 message, blocking while the socket must wait.</summary>
@@ -28,7 +28,7 @@ public abstract partial class ZmqSocket
     {
         ArgumentNullException.ThrowIfNull(text);
         ThrowIfCannotSendNow(CancellationToken.None);
-        TrySendBody(default, StringBody(text), Timeout.InfiniteTimeSpan);
+        TrySendBody(default, MessageBody.OfStrings([text], nameof(text)), Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Sends <paramref name="text"/> as a one-frame UTF-8 message, waiting at most <paramref name="timeout"/>; false when it timed out.</summary>
@@ -37,7 +37,7 @@ public abstract partial class ZmqSocket
     {
         ArgumentNullException.ThrowIfNull(text);
         ThrowIfCannotSendNow(CancellationToken.None);
-        return TrySendBody(default, StringBody(text), timeout);
+        return TrySendBody(default, MessageBody.OfStrings([text], nameof(text)), timeout);
     }
 
     /// <summary>
@@ -51,7 +51,7 @@ public abstract partial class ZmqSocket
     {
         CheckFrames(frames);
         ThrowIfCannotSendNow(cancellationToken);
-        return SendOwnedAsync(StringsBody(frames), cancellationToken);
+        return SendOwnedAsync(MessageBody.OfStrings(frames, nameof(frames)), cancellationToken);
     }
 
     /// <summary>Sends one message with a UTF-8 frame per string, blocking while the socket must wait.</summary>
@@ -60,7 +60,7 @@ public abstract partial class ZmqSocket
     {
         CheckFrames(frames);
         ThrowIfCannotSendNow(CancellationToken.None);
-        TrySendBody(default, StringsBody(frames), Timeout.InfiniteTimeSpan);
+        TrySendBody(default, MessageBody.OfStrings(frames, nameof(frames)), Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>
@@ -78,22 +78,13 @@ public abstract partial class ZmqSocket
     /// <exception cref="ObjectDisposedException">The socket is closed (also while waiting).</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     public ValueTask<string> ReceiveStringAsync(CancellationToken cancellationToken = default)
-    {
-        var pending = ReceiveAsync(cancellationToken);
-        if (pending.IsCompletedSuccessfully)
+        => ReceiveAsAsync(0, static (message, _) =>
         {
-            using var message = pending.Result;
-            return new ValueTask<string>(SingleFrameText(message));
-        }
-
-        return AwaitString(pending);
-
-        static async ValueTask<string> AwaitString(ValueTask<Message> pending)
-        {
-            using var message = await pending.ConfigureAwait(false);
-            return SingleFrameText(message);
-        }
-    }
+            using (message)
+            {
+                return SingleFrameText(message);
+            }
+        }, cancellationToken);
 
     /// <summary>Receives a one-frame message as UTF-8 text, blocking until one arrives (see <see cref="ReceiveStringAsync"/>).</summary>
     /// <inheritdoc cref="ReceiveStringAsync" path="/exception"/>
@@ -128,22 +119,13 @@ public abstract partial class ZmqSocket
     /// <exception cref="ObjectDisposedException">The socket is closed (also while waiting).</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     public ValueTask<string[]> ReceiveStringsAsync(CancellationToken cancellationToken = default)
-    {
-        var pending = ReceiveAsync(cancellationToken);
-        if (pending.IsCompletedSuccessfully)
+        => ReceiveAsAsync(0, static (message, _) =>
         {
-            using var message = pending.Result;
-            return new ValueTask<string[]>(message.ToStrings());
-        }
-
-        return AwaitStrings(pending);
-
-        static async ValueTask<string[]> AwaitStrings(ValueTask<Message> pending)
-        {
-            using var message = await pending.ConfigureAwait(false);
-            return message.ToStrings();
-        }
-    }
+            using (message)
+            {
+                return message.ToStrings();
+            }
+        }, cancellationToken);
 
     /// <summary>Receives a message as one string per frame, blocking until one arrives.</summary>
     /// <inheritdoc cref="ReceiveStringsAsync" path="/exception"/>
@@ -153,34 +135,11 @@ public abstract partial class ZmqSocket
         return message.ToStrings();
     }
 
-    private static MessageBody StringBody(string text)
-    {
-        var body = MessageBody.Rent();
-        body.AppendFrame(body.Allocate(text));
-        return body;
-    }
-
-    private static MessageBody StringsBody(ReadOnlySpan<string> frames)
-    {
-        var body = MessageBody.Rent();
-        foreach (var text in frames)
-        {
-            body.AppendFrame(body.Allocate(text));
-        }
-
-        return body;
-    }
-
     private static void CheckFrames(ReadOnlySpan<string> frames)
     {
         if (frames.IsEmpty)
         {
             Internal.ThrowHelper.ThrowEmptyMessage(nameof(frames));
-        }
-
-        foreach (var text in frames)
-        {
-            ArgumentNullException.ThrowIfNull(text, nameof(frames));
         }
     }
 
