@@ -8,10 +8,31 @@ internal static class TestUtil
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Where the tests' ipc files go: a folder of this test run's own, removed when the run ends, so a
+    /// socket file left by a peer that was killed (a CLI child, a pyzmq peer) does not outlive the run.
+    /// </summary>
+    private static readonly Lazy<string> IpcFolder = new(() =>
+    {
+        var folder = Directory.CreateTempSubdirectory("baton-tests-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A child still holding a file: the temp folder's own cleanup takes it later.
+            }
+        };
+        return folder;
+    });
+
     public static string Endpoint(string transport) => transport switch
     {
         "tcp" => "tcp://127.0.0.1:0",
-        "ipc" => $"ipc://{Path.Combine(Path.GetTempPath(), $"baton-test-{Guid.NewGuid():N}.ipc")}",
+        "ipc" => $"ipc://{Path.Combine(IpcFolder.Value, $"{Guid.NewGuid():N}.ipc")}",
         "inproc" => $"inproc://test-{Guid.NewGuid():N}",
         _ => throw new ArgumentOutOfRangeException(nameof(transport)),
     };
