@@ -113,14 +113,8 @@ internal sealed class FrameCodec(FrameFormat format)
         switch (format)
         {
             case FrameFormat.Hex:
-                var hex = _line.GetSpan(frame.Length * 2);
-                for (var i = 0; i < frame.Length; i++)
-                {
-                    hex[2 * i] = HexDigits[frame[i] >> 4];
-                    hex[(2 * i) + 1] = HexDigits[frame[i] & 0xF];
-                }
-
-                _line.Advance(frame.Length * 2);
+                Convert.TryToHexStringLower(frame, _line.GetSpan(frame.Length * 2), out var hexWritten);
+                _line.Advance(hexWritten);
                 break;
             case FrameFormat.Base64:
                 var base64 = _line.GetSpan(Base64Length(frame.Length));
