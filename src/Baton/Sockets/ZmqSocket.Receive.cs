@@ -13,18 +13,24 @@ public abstract partial class ZmqSocket
     /// <exception cref="ObjectDisposedException">The socket is closed (also while waiting).</exception>
     public ValueTask<Message> ReceiveAsync(CancellationToken cancellationToken = default)
     {
-        // As Channel.ReadAsync: a cancelled token wins even over a message that is already queued.
+        return TryReceiveNow(cancellationToken, out var body, out var epoch)
+            ? new ValueTask<Message>(new Message(body))
+            : ReceiveSlowAsync(epoch, cancellationToken);
+    }
+
+    /// <summary>
+    /// The start of every async receive: the checks, then a message if one is queued; otherwise the
+    /// epoch to wait from. As Channel.ReadAsync, a cancelled token wins even over a queued message.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryReceiveNow(CancellationToken cancellationToken, [NotNullWhen(true)] out MessageBody? body, out long epoch)
+    {
         cancellationToken.ThrowIfCancellationRequested();
         ThrowIfClosed();
         ThrowIfCannotReceive();
         BeforeReceive();
-        var epoch = _inbound.Epoch;
-        if (TryDequeue(out var body))
-        {
-            return new ValueTask<Message>(new Message(body));
-        }
-
-        return ReceiveSlowAsync(epoch, cancellationToken);
+        epoch = _inbound.Epoch;
+        return TryDequeue(out body);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -56,12 +62,7 @@ public abstract partial class ZmqSocket
     public ValueTask<Message?> TryReceiveAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ThrowIfInvalidTimeout(timeout);
-        cancellationToken.ThrowIfCancellationRequested();
-        ThrowIfClosed();
-        ThrowIfCannotReceive();
-        BeforeReceive();
-        var epoch = _inbound.Epoch;
-        if (TryDequeue(out var body))
+        if (TryReceiveNow(cancellationToken, out var body, out var epoch))
         {
             return new ValueTask<Message?>(new Message(body));
         }
