@@ -88,6 +88,11 @@ internal sealed class Dotnet : IDisposable
         info.Environment["UseSharedCompilation"] = "false";
         info.Environment["DOTNET_NOLOGO"] = "1";
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+
+        // The SDK leaves empty temporary folders behind: in ours, they go with it.
+        var temp = Path.Combine(Root, "tmp");
+        Directory.CreateDirectory(temp);
+        info.Environment["TMPDIR"] = temp;
         if (SearchPath is not null)
         {
             info.Environment["PATH"] = SearchPath;
