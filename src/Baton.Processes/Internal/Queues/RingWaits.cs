@@ -1,0 +1,168 @@
+using System.Diagnostics;
+
+namespace Baton.Processes.Internal.Queues;
+
+/// <summary>
+/// Blocking forms of a ring's claims: a try, a short bounded spin, then announced sleeps on the ring's
+/// futex words in slices of <see cref="ByteRing.ParkSlice"/>, so every wait also watches for dead
+/// writers and readers, a closed queue, a deadline and a cancellation token.
+/// </summary>
+internal static class RingWaits
+{
+    // Spin rounds before sleeping: SpinWait's exponential spins end well under 10 us; two spinning
+    // processes on a two-core machine would otherwise starve everyone else.
+    private const int SpinRounds = 10;
+    private const int YieldRounds = 2;
+
+    /// <summary>Takes a record, waiting up to <paramref name="timeout"/> (null: for ever). Returns Empty on timeout.</summary>
+    public static RingStatus Take(ByteRing ring, TimeSpan? timeout, CancellationToken cancellationToken, Func<bool>? peerGone, out long position, out int length)
+    {
+        var status = ring.TryTake(checkDead: false, out position, out length);
+        if (status != RingStatus.Empty)
+            return status;
+        cancellationToken.ThrowIfCancellationRequested();
+        for (var i = 0; i < SpinRounds + YieldRounds; i++)
+        {
+            if (i < SpinRounds)
+                Thread.SpinWait(8 << i);
+            else
+                Thread.Yield();
+            if (ring.MayHaveRecord)
+            {
+                status = ring.TryTake(checkDead: false, out position, out length);
+                if (status != RingStatus.Empty)
+                    return status;
+            }
+        }
+
+        return TakeSlow(ring, timeout, cancellationToken, peerGone, out position, out length);
+    }
+
+    private static RingStatus TakeSlow(ByteRing ring, TimeSpan? timeout, CancellationToken cancellationToken, Func<bool>? peerGone, out long position, out int length)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var registration = cancellationToken.CanBeCanceled ? cancellationToken.Register(static state => ((ByteRing)state!).WakeConsumers(int.MaxValue), ring) : default;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            var checkDead = elapsed >= ByteRing.ParkSlice;
+            var sequence = ring.ConsumerSequence;
+            ring.AnnounceConsumerSleep(true);
+            try
+            {
+                var status = ring.TryTake(checkDead, out position, out length);
+                if (status != RingStatus.Empty)
+                    return status;
+                if (checkDead && peerGone is not null && peerGone())
+                    return RingStatus.Closed;
+                var slice = ByteRing.ParkSlice;
+                if (timeout is { } limit && limit != Timeout.InfiniteTimeSpan)
+                {
+                    var remaining = limit - elapsed;
+                    if (remaining <= TimeSpan.Zero)
+                        return RingStatus.Empty;
+                    if (remaining < slice)
+                        slice = remaining;
+                }
+
+                ring.SleepAsConsumer(sequence, slice);
+            }
+            finally
+            {
+                ring.AnnounceConsumerSleep(false);
+            }
+        }
+    }
+
+    /// <summary>Reserves room for a record, waiting up to <paramref name="timeout"/>. Returns Full on timeout.</summary>
+    public static RingStatus Reserve(ByteRing ring, int length, TimeSpan? timeout, CancellationToken cancellationToken, Func<bool>? peerGone, out long position)
+    {
+        var status = ring.TryReserve(length, checkDead: false, out position);
+        if (status != RingStatus.Full)
+            return status;
+        cancellationToken.ThrowIfCancellationRequested();
+        for (var i = 0; i < SpinRounds + YieldRounds; i++)
+        {
+            if (i < SpinRounds)
+                Thread.SpinWait(8 << i);
+            else
+                Thread.Yield();
+            status = ring.TryReserve(length, checkDead: false, out position);
+            if (status != RingStatus.Full)
+                return status;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        using var registration = cancellationToken.CanBeCanceled ? cancellationToken.Register(static state => ((ByteRing)state!).WakeProducers(), ring) : default;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            var checkDead = elapsed >= ByteRing.ParkSlice;
+            var sequence = ring.ProducerSequence;
+            ring.AnnounceProducerSleep(true);
+            try
+            {
+                status = ring.TryReserve(length, checkDead, out position);
+                if (status != RingStatus.Full)
+                    return status;
+                if (checkDead && peerGone is not null && peerGone())
+                    return RingStatus.Closed;
+                var slice = ByteRing.ParkSlice;
+                if (timeout is { } limit && limit != Timeout.InfiniteTimeSpan)
+                {
+                    var remaining = limit - elapsed;
+                    if (remaining <= TimeSpan.Zero)
+                        return RingStatus.Full;
+                    if (remaining < slice)
+                        slice = remaining;
+                }
+
+                ring.SleepAsProducer(sequence, slice);
+            }
+            finally
+            {
+                ring.AnnounceProducerSleep(false);
+            }
+        }
+    }
+
+    /// <summary>Waits until every put was marked done; false on timeout.</summary>
+    public static bool Join(ByteRing ring, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        if (ring.UnfinishedTasks == 0)
+            return true;
+        var started = Stopwatch.GetTimestamp();
+        using var registration = cancellationToken.CanBeCanceled ? cancellationToken.Register(static state => ((ByteRing)state!).WakeJoiners(), ring) : default;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            var sequence = ring.JoinSequence;
+            ring.AnnounceJoinSleep(true);
+            try
+            {
+                if (ring.UnfinishedTasks == 0)
+                    return true;
+                if (elapsed >= ByteRing.ParkSlice)
+                    ring.RepairDead();
+                var slice = ByteRing.ParkSlice;
+                if (timeout is { } limit && limit != Timeout.InfiniteTimeSpan)
+                {
+                    var remaining = limit - elapsed;
+                    if (remaining <= TimeSpan.Zero)
+                        return false;
+                    if (remaining < slice)
+                        slice = remaining;
+                }
+
+                ring.SleepAsJoiner(sequence, slice);
+            }
+            finally
+            {
+                ring.AnnounceJoinSleep(false);
+            }
+        }
+    }
+}
