@@ -40,6 +40,7 @@ internal sealed unsafe class ByteRing
     private const int OffCapacity = 8;
     private const int OffMaxCount = 16;
     private const int OffClosed = 20;
+    private const int OffEndPids = 24;    // a pipe's two ends: the pid of the process holding each
     private const int OffTail = 128;      // producers: next position to claim
     private const int OffPuts = 136;      // producers: records claimed (messages put)
     private const int OffFree = 144;      // producers: first position not yet reclaimed
@@ -125,6 +126,12 @@ internal sealed unsafe class ByteRing
 
     /// <summary>Messages put and not yet marked done (JoinableQueue).</summary>
     public long UnfinishedTasks => Math.Max(0, Volatile.Read(ref Long(OffPuts)) - Volatile.Read(ref Long(OffTasksDone)));
+
+    /// <summary>The pid recorded for a pipe end (0 or 1), or 0.</summary>
+    public int EndPid(int end) => Volatile.Read(ref Int(OffEndPids + (4 * end)));
+
+    /// <summary>Records this process as the holder of a pipe end.</summary>
+    public void ClaimEnd(int end) => Volatile.Write(ref Int(OffEndPids + (4 * end)), _pid);
 
     private ref long Long(int offset) => ref *(long*)(_header + offset);
 

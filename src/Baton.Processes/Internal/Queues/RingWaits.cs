@@ -15,7 +15,7 @@ internal static class RingWaits
     private const int YieldRounds = 2;
 
     /// <summary>Takes a record, waiting up to <paramref name="timeout"/> (null: for ever). Returns Empty on timeout.</summary>
-    public static RingStatus Take(ByteRing ring, TimeSpan? timeout, CancellationToken cancellationToken, Func<bool>? peerGone, out long position, out int length)
+    public static RingStatus Take(ByteRing ring, TimeSpan? timeout, CancellationToken cancellationToken, Func<bool>? stop, out long position, out int length)
     {
         var status = ring.TryTake(checkDead: false, out position, out length);
         if (status != RingStatus.Empty)
@@ -35,10 +35,10 @@ internal static class RingWaits
             }
         }
 
-        return TakeSlow(ring, timeout, cancellationToken, peerGone, out position, out length);
+        return TakeSlow(ring, timeout, cancellationToken, stop, out position, out length);
     }
 
-    private static RingStatus TakeSlow(ByteRing ring, TimeSpan? timeout, CancellationToken cancellationToken, Func<bool>? peerGone, out long position, out int length)
+    private static RingStatus TakeSlow(ByteRing ring, TimeSpan? timeout, CancellationToken cancellationToken, Func<bool>? stop, out long position, out int length)
     {
         var started = Stopwatch.GetTimestamp();
         using var registration = cancellationToken.CanBeCanceled ? cancellationToken.Register(static state => ((ByteRing)state!).WakeConsumers(int.MaxValue), ring) : default;
@@ -54,7 +54,7 @@ internal static class RingWaits
                 var status = ring.TryTake(checkDead, out position, out length);
                 if (status != RingStatus.Empty)
                     return status;
-                if (checkDead && peerGone is not null && peerGone())
+                if (stop is not null && stop())
                     return RingStatus.Closed;
                 var slice = ByteRing.ParkSlice;
                 if (timeout is { } limit && limit != Timeout.InfiniteTimeSpan)
@@ -76,7 +76,7 @@ internal static class RingWaits
     }
 
     /// <summary>Reserves room for a record, waiting up to <paramref name="timeout"/>. Returns Full on timeout.</summary>
-    public static RingStatus Reserve(ByteRing ring, int length, TimeSpan? timeout, CancellationToken cancellationToken, Func<bool>? peerGone, out long position)
+    public static RingStatus Reserve(ByteRing ring, int length, TimeSpan? timeout, CancellationToken cancellationToken, Func<bool>? stop, out long position)
     {
         var status = ring.TryReserve(length, checkDead: false, out position);
         if (status != RingStatus.Full)
@@ -107,7 +107,7 @@ internal static class RingWaits
                 status = ring.TryReserve(length, checkDead, out position);
                 if (status != RingStatus.Full)
                     return status;
-                if (checkDead && peerGone is not null && peerGone())
+                if (stop is not null && stop())
                     return RingStatus.Closed;
                 var slice = ByteRing.ParkSlice;
                 if (timeout is { } limit && limit != Timeout.InfiniteTimeSpan)
@@ -124,6 +124,49 @@ internal static class RingWaits
             finally
             {
                 ring.AnnounceProducerSleep(false);
+            }
+        }
+    }
+
+    /// <summary>Waits until a record may be ready to take, without taking it; false on timeout.</summary>
+    public static bool Poll(ByteRing ring, TimeSpan? timeout, CancellationToken cancellationToken, Func<bool>? stop)
+    {
+        if (ring.MayHaveRecord || ring.IsClosed)
+            return true;
+        for (var i = 0; i < SpinRounds; i++)
+        {
+            Thread.SpinWait(8 << i);
+            if (ring.MayHaveRecord)
+                return true;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        using var registration = cancellationToken.CanBeCanceled ? cancellationToken.Register(static state => ((ByteRing)state!).WakeConsumers(int.MaxValue), ring) : default;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            var sequence = ring.ConsumerSequence;
+            ring.AnnounceConsumerSleep(true);
+            try
+            {
+                if (ring.MayHaveRecord || ring.IsClosed || (stop is not null && stop()))
+                    return true;
+                var slice = ByteRing.ParkSlice;
+                if (timeout is { } limit && limit != Timeout.InfiniteTimeSpan)
+                {
+                    var remaining = limit - elapsed;
+                    if (remaining <= TimeSpan.Zero)
+                        return false;
+                    if (remaining < slice)
+                        slice = remaining;
+                }
+
+                ring.SleepAsConsumer(sequence, slice);
+            }
+            finally
+            {
+                ring.AnnounceConsumerSleep(false);
             }
         }
     }

@@ -1,0 +1,37 @@
+using System.Buffers;
+using Baton.Messages;
+using MessagePack;
+using MessagePack.Resolvers;
+
+namespace Baton.Processes.Internal.Queues;
+
+/// <summary>
+/// The default serializer of typed queues and pipes: MessagePack with the contractless resolver, so
+/// user types need no attributes (types with [MessagePackObject] or a [MessagePackFormatter] keep theirs).
+/// </summary>
+internal sealed class MessagePackQueueSerializer<T> : IMessageSerializer<T>
+{
+    public static readonly MessagePackQueueSerializer<T> Instance = new();
+
+    /// <summary>Contractless, with the attribute resolver first so handles (queues, pipes) travel by name.</summary>
+    public static MessagePackSerializerOptions Options { get; } = MessagePackSerializerOptions.Standard
+        .WithResolver(CompositeResolver.Create(AttributeFormatterResolver.Instance, ContractlessStandardResolver.Instance));
+
+    public void Serialize(IBufferWriter<byte> writer, T value) => MessagePackSerializer.Serialize(writer, value, Options);
+
+    public T Deserialize(ReadOnlySequence<byte> data) => MessagePackSerializer.Deserialize<T>(data, Options);
+}
+
+/// <summary>A writer reused by each thread for serializing one message before it is copied into a ring.</summary>
+internal static class ThreadBuffer
+{
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_writer;
+
+    public static ArrayBufferWriter<byte> Rent()
+    {
+        var writer = t_writer ??= new ArrayBufferWriter<byte>(256);
+        writer.ResetWrittenCount();
+        return writer;
+    }
+}
