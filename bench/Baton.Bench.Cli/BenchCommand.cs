@@ -17,6 +17,8 @@ internal static class BenchCommand
             ReportCommand.Create(),
             CreatePeer(),
             ConnectionsBench.CreateClientCommand(),
+            Processes.QueueBench.Create(),
+            Processes.QueueBench.CreatePeer(),
         };
         return bench;
     }

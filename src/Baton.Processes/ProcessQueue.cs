@@ -24,10 +24,14 @@ public class ProcessQueue<T> : IDisposable
 {
     private readonly IMessageSerializer<T> _serializer;
 
+    // Strings with the default serializer go straight into the ring in MessagePack's format.
+    private readonly bool _directStrings;
+
     private protected ProcessQueue(QueueCore core, IMessageSerializer<T>? serializer)
     {
         Core = core;
         _serializer = serializer ?? MessagePackQueueSerializer<T>.Instance;
+        _directStrings = typeof(T) == typeof(string) && serializer is null;
     }
 
     /// <summary>Creates a queue.</summary>
@@ -68,6 +72,13 @@ public class ProcessQueue<T> : IDisposable
     /// <exception cref="ArgumentException">The serialized value is larger than <see cref="MaxMessageSize"/>.</exception>
     public void Put(T item, TimeSpan? timeout = null)
     {
+        if (_directStrings)
+        {
+            var text = (string?)(object?)item;
+            Core.Put(MessagePackStrings.SizeOf(text), text, static (span, value) => MessagePackStrings.Write(value, span), timeout, default);
+            return;
+        }
+
         var buffer = ThreadBuffer.Rent();
         _serializer.Serialize(buffer, item);
         Core.Put(buffer.WrittenSpan, timeout, default);
@@ -189,6 +200,8 @@ public class ProcessQueue<T> : IDisposable
     {
         try
         {
+            if (_directStrings && MessagePackStrings.TryRead(new ReadOnlySpan<byte>(Core.Ring.PayloadPointer(position), length), out var text))
+                return (T)(object)text!;
             return _serializer.Deserialize(PointerMemory.Over(Core.Ring.PayloadPointer(position), length));
         }
         finally

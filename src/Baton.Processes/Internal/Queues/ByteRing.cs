@@ -9,9 +9,11 @@ namespace Baton.Processes.Internal.Queues;
 /// <remarks>
 /// <para>Layout: a 1 KB header of 128-byte lines (producers' line, consumers' line, sleepers, tasks),
 /// then <c>capacity</c> data bytes (a power of two). Positions are 64-bit and only grow; the index
-/// of a position is <c>position &amp; (capacity - 1)</c>. A record is an 8-byte header word
-/// (state: 8 bits, pid: 24 bits, payload length: 32 bits) and its payload padded to 8 bytes; a record
-/// never wraps: a padding record fills the end of the data area instead.</para>
+/// of a position is <c>position &amp; (capacity - 1)</c>. A record is a 16-byte header (a state word:
+/// state 8 bits, pid 24 bits, payload length 32 bits; then the record's own position, its stamp) and
+/// its payload padded to 8 bytes; a record never wraps: a padding record fills the end of the data area
+/// instead. The stamp lets a consumer see that the header at the head belongs to this lap without
+/// reading the producers' tail, whose cache line would otherwise travel between cores on every message.</para>
 /// <para>Claims happen under two tiny locks, one per side, whose word holds the owner's pid, so a
 /// lock whose owner died is stolen. Under the producer lock a producer writes its record's header
 /// (WRITING, pid) and moves the tail; then it copies the payload outside the lock and publishes
@@ -28,8 +30,8 @@ internal sealed unsafe class ByteRing
     /// <summary>Bytes before the data area.</summary>
     public const int HeaderSize = 1024;
 
-    /// <summary>Bytes of a record's header word.</summary>
-    public const int RecordHeaderSize = 8;
+    /// <summary>Bytes of a record's header: the state word, then the record's own position (its stamp).</summary>
+    public const int RecordHeaderSize = 16;
 
     private const int Magic = 0x4E544142; // "BATN"
     private const int Version = 1;
@@ -71,7 +73,6 @@ internal sealed unsafe class ByteRing
     private readonly long _capacity;
     private readonly long _mask;
     private readonly int _pid;
-    private long _cachedTail; // consumers, under the consumer lock: the tail only grows, so a stale copy is a safe lower bound
 
     /// <summary>Maps a ring already initialised at <paramref name="memory"/> (<paramref name="length"/> bytes).</summary>
     /// <exception cref="InvalidDataException">The memory holds no ring of this version.</exception>
@@ -141,6 +142,31 @@ internal sealed unsafe class ByteRing
 
     private long* RecordAt(long position) => (long*)(_data + (position & _mask));
 
+    // The state word first, then the stamp with release semantics: a consumer that reads the stamp reads
+    // a header of this lap. The stamp is ~position, never 0, and reclaimed room is zeroed (AdvanceFree),
+    // so neither a fresh ring nor old payload bytes can pass for a header.
+    private void WriteHeader(long position, long word)
+    {
+        var record = RecordAt(position);
+        Volatile.Write(ref record[0], word);
+        Volatile.Write(ref record[1], ~position);
+    }
+
+    // Whether the header at position was written for this position (not left from an earlier lap).
+    private bool IsStamped(long position) => Volatile.Read(ref RecordAt(position)[1]) == ~position;
+
+    // Zeroes [from, to) of the data area, across the wrap.
+    private void Clear(long from, long to)
+    {
+        while (from < to)
+        {
+            var index = from & _mask;
+            var run = Math.Min(to - from, _capacity - index);
+            new Span<byte>(_data + index, (int)Math.Min(run, int.MaxValue)).Clear();
+            from += Math.Min(run, int.MaxValue);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static long Pack(int state, int pid, int length) => ((long)(uint)length << 32) | ((long)(uint)(pid & 0xFFFFFF) << 8) | (uint)state;
 
@@ -194,11 +220,11 @@ internal sealed unsafe class ByteRing
 
             if (pad > 0)
             {
-                Volatile.Write(ref *RecordAt(tail), Pack(StatePadding, _pid, (int)(pad - RecordHeaderSize)));
+                WriteHeader(tail, Pack(StatePadding, _pid, (int)(pad - RecordHeaderSize)));
                 tail += pad;
             }
 
-            Volatile.Write(ref *RecordAt(tail), Pack(StateWriting, _pid, length));
+            WriteHeader(tail, Pack(StateWriting, _pid, length));
             Volatile.Write(ref Long(OffPuts), puts + 1);
             // Release: a consumer that reads the new tail also sees the headers written above.
             Volatile.Write(ref Long(OffTail), tail + total);
@@ -259,7 +285,12 @@ internal sealed unsafe class ByteRing
             break;
         }
 
-        Volatile.Write(ref Long(OffFree), free);
+        var old = Long(OffFree);
+        if (free != old)
+        {
+            Clear(old, free);
+            Volatile.Write(ref Long(OffFree), free);
+        }
     }
 
     /// <summary>Reclaims what dead consumers left behind (under the producer lock); for waits that watch for crashes.</summary>
@@ -280,7 +311,7 @@ internal sealed unsafe class ByteRing
     // ---------------------------------------------------------------- consumers
 
     /// <summary>Whether a record may be waiting at the head (a cheap look without the lock).</summary>
-    public bool MayHaveRecord => Volatile.Read(ref Long(OffHead)) != Volatile.Read(ref Long(OffTail));
+    public bool MayHaveRecord => IsStamped(Volatile.Read(ref Long(OffHead)));
 
     /// <summary>
     /// Takes the record at the head without waiting. On success it is READING: read <see cref="Payload"/>,
@@ -297,12 +328,8 @@ internal sealed unsafe class ByteRing
             var head = Long(OffHead);
             while (true)
             {
-                if (head >= _cachedTail)
-                {
-                    _cachedTail = Volatile.Read(ref Long(OffTail));
-                    if (head >= _cachedTail)
-                        return Volatile.Read(ref Int(OffClosed)) != 0 && head == Volatile.Read(ref Long(OffTail)) ? RingStatus.Closed : RingStatus.Empty;
-                }
+                if (!IsStamped(head))
+                    return Volatile.Read(ref Int(OffClosed)) != 0 && head == Volatile.Read(ref Long(OffTail)) ? RingStatus.Closed : RingStatus.Empty;
 
                 var record = RecordAt(head);
                 var word = Volatile.Read(ref *record);
@@ -316,6 +343,10 @@ internal sealed unsafe class ByteRing
                         Volatile.Write(ref Long(OffGets), Long(OffGets) + 1);
                         return RingStatus.Ok;
                     case StatePadding:
+                        // A producer that died inside its critical section may have left a padding
+                        // record without moving the tail; never move the head past the tail.
+                        if (head + TotalOf(word) > Volatile.Read(ref Long(OffTail)))
+                            return RingStatus.Empty;
                         head += TotalOf(word);
                         Volatile.Write(ref Long(OffHead), head);
                         continue;
@@ -331,6 +362,14 @@ internal sealed unsafe class ByteRing
                         Volatile.Write(ref Long(OffGets), Long(OffGets) + 1);
                         continue;
                     case StateWriting:
+                        if (!checkDead && Volatile.Read(ref Int(OffClosed)) == 0)
+                            return RingStatus.Empty;
+                        if (head >= Volatile.Read(ref Long(OffTail)))
+                        {
+                            // Left by a producer that died before moving the tail: not a record yet.
+                            return Volatile.Read(ref Int(OffClosed)) != 0 ? RingStatus.Closed : RingStatus.Empty;
+                        }
+
                         if (checkDead && !RingParking.IsAlive(PidOf(word))
                             && Interlocked.CompareExchange(ref *record, Pack(StateAbandoned, PidOf(word), LengthOf(word)), word) == word)
                         {

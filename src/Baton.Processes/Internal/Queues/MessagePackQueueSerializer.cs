@@ -17,9 +17,21 @@ internal sealed class MessagePackQueueSerializer<T> : IMessageSerializer<T>
     public static MessagePackSerializerOptions Options { get; } = MessagePackSerializerOptions.Standard
         .WithResolver(CompositeResolver.Create(AttributeFormatterResolver.Instance, ContractlessStandardResolver.Instance));
 
-    public void Serialize(IBufferWriter<byte> writer, T value) => MessagePackSerializer.Serialize(writer, value, Options);
+    // The formatter called directly: MessagePackSerializer's entry points add a pooled sequence and checks per call.
+    private static readonly MessagePack.Formatters.IMessagePackFormatter<T> Formatter = Options.Resolver.GetFormatterWithVerify<T>();
 
-    public T Deserialize(ReadOnlySequence<byte> data) => MessagePackSerializer.Deserialize<T>(data, Options);
+    public void Serialize(IBufferWriter<byte> writer, T value)
+    {
+        var packer = new MessagePackWriter(writer);
+        Formatter.Serialize(ref packer, value, Options);
+        packer.Flush();
+    }
+
+    public T Deserialize(ReadOnlySequence<byte> data)
+    {
+        var reader = new MessagePackReader(data);
+        return Formatter.Deserialize(ref reader, Options);
+    }
 }
 
 /// <summary>A writer reused by each thread for serializing one message before it is copied into a ring.</summary>

@@ -108,6 +108,33 @@ internal sealed unsafe class QueueCore : IDisposable
         }
     }
 
+    /// <summary>Puts a record of <paramref name="length"/> bytes written in place by <paramref name="write"/>, waiting for room.</summary>
+    public void Put<TState>(int length, TState state, System.Buffers.SpanAction<byte, TState> write, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        Enter();
+        try
+        {
+            var status = RingWaits.Reserve(Ring, length, timeout, cancellationToken, _stop, out var position);
+            if (status != RingStatus.Ok)
+                ThrowForPut(status, length, timeout);
+            try
+            {
+                write(Ring.Payload(position, length), state);
+            }
+            catch
+            {
+                Ring.Abandon(position, length);
+                throw;
+            }
+
+            Ring.Commit(position, length);
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
     /// <summary>Puts a record if there is room now.</summary>
     public bool TryPut(ReadOnlySpan<byte> payload)
     {

@@ -9,10 +9,31 @@ namespace Baton.Processes.Internal.Queues;
 /// </summary>
 internal static class RingWaits
 {
-    // Spin rounds before sleeping: SpinWait's exponential spins end well under 10 us; two spinning
-    // processes on a two-core machine would otherwise starve everyone else.
-    private const int SpinRounds = 10;
+    // How long a waiter spins before it sleeps: long enough to catch a peer that is about to publish
+    // (a futex round trip costs a few microseconds), short enough that two spinning processes do not
+    // starve a two-core machine.
+    private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency * 8 / 1_000_000;
     private const int YieldRounds = 2;
+
+    // One spin step: returns false once the spin budget is spent (then a couple of yields).
+    private static bool SpinStep(ref long started, ref int yields)
+    {
+        if (started == 0)
+            started = Stopwatch.GetTimestamp();
+        if (Stopwatch.GetTimestamp() - started < SpinTicks)
+        {
+            Thread.SpinWait(16);
+            return true;
+        }
+
+        if (yields++ < YieldRounds)
+        {
+            Thread.Yield();
+            return true;
+        }
+
+        return false;
+    }
 
     /// <summary>Takes a record, waiting up to <paramref name="timeout"/> (null: for ever). Returns Empty on timeout.</summary>
     public static RingStatus Take(ByteRing ring, TimeSpan? timeout, CancellationToken cancellationToken, Func<bool>? stop, out long position, out int length)
@@ -21,12 +42,10 @@ internal static class RingWaits
         if (status != RingStatus.Empty)
             return status;
         cancellationToken.ThrowIfCancellationRequested();
-        for (var i = 0; i < SpinRounds + YieldRounds; i++)
+        long spinStart = 0;
+        var yields = 0;
+        while (SpinStep(ref spinStart, ref yields))
         {
-            if (i < SpinRounds)
-                Thread.SpinWait(8 << i);
-            else
-                Thread.Yield();
             if (ring.MayHaveRecord)
             {
                 status = ring.TryTake(checkDead: false, out position, out length);
@@ -82,12 +101,10 @@ internal static class RingWaits
         if (status != RingStatus.Full)
             return status;
         cancellationToken.ThrowIfCancellationRequested();
-        for (var i = 0; i < SpinRounds + YieldRounds; i++)
+        long spinStart = 0;
+        var yields = 0;
+        while (SpinStep(ref spinStart, ref yields))
         {
-            if (i < SpinRounds)
-                Thread.SpinWait(8 << i);
-            else
-                Thread.Yield();
             status = ring.TryReserve(length, checkDead: false, out position);
             if (status != RingStatus.Full)
                 return status;
@@ -133,9 +150,10 @@ internal static class RingWaits
     {
         if (ring.MayHaveRecord || ring.IsClosed)
             return true;
-        for (var i = 0; i < SpinRounds; i++)
+        long spinStart = 0;
+        var yields = 0;
+        while (SpinStep(ref spinStart, ref yields))
         {
-            Thread.SpinWait(8 << i);
             if (ring.MayHaveRecord)
                 return true;
         }
