@@ -19,6 +19,8 @@ internal static class BenchCommand
             ConnectionsBench.CreateClientCommand(),
             Processes.QueueBench.Create(),
             Processes.QueueBench.CreatePeer(),
+            Processes.PipeBench.Create(),
+            Processes.PipeBench.CreatePeer(),
         };
         return bench;
     }

@@ -172,10 +172,16 @@ internal static class QueueBench
         {
             await ExpectLineAsync(child, "ready", errors, cancellationToken);
             var started = Stopwatch.GetTimestamp();
-            var producer = Task.Factory.StartNew(produce, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            var producerDone = TimeSpan.Zero;
+            var producer = Task.Factory.StartNew(() => { produce(); producerDone = Stopwatch.GetElapsedTime(started); }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             await ExpectLineAsync(child, "done", errors, cancellationToken);
             var elapsed = Stopwatch.GetElapsedTime(started);
             await producer;
+            if (Environment.GetEnvironmentVariable("BATON_BENCH_DEBUG") is not null)
+            {
+                await child.WaitForExitAsync(cancellationToken);
+                Console.Error.WriteLine($"{contender}: producer done at {producerDone.TotalMilliseconds:N1} ms, consumer at {elapsed.TotalMilliseconds:N1} ms; {(await errors).Trim()}");
+            }
             await child.WaitForExitAsync(cancellationToken);
             return count / elapsed.TotalSeconds;
         }
@@ -206,8 +212,16 @@ internal static class QueueBench
                 using var queue = ProcessQueue<string>.Open(name, contender == "baton-queue" ? null : MemoryPackSerializerAdapter<string>.Instance);
                 Console.Out.WriteLine("ready");
                 Console.Out.Flush();
+                var first = 0L;
                 for (var i = 0; i < count; i++)
+                {
                     _ = queue.Get();
+                    if (i == 0)
+                        first = Stopwatch.GetTimestamp();
+                }
+
+                if (Environment.GetEnvironmentVariable("BATON_BENCH_DEBUG") is not null)
+                    Console.Error.WriteLine($"child: {Stopwatch.GetElapsedTime(first).TotalMilliseconds:N1} ms after the first message, {GC.CollectionCount(0)} gen0 GCs, {GC.GetTotalPauseDuration().TotalMilliseconds:N1} ms paused");
                 break;
             }
 

@@ -395,8 +395,22 @@ internal sealed unsafe class ByteRing
     {
         Volatile.Write(ref *RecordAt(position), Pack(StateDone, _pid, length));
         Interlocked.MemoryBarrier();
-        if (Volatile.Read(ref Int(OffSleepingProducers)) > 0)
+        if (Volatile.Read(ref Int(OffSleepingProducers)) > 0 && AtLowWaterMark())
             WakeProducers();
+    }
+
+    /// <summary>
+    /// Whether a producer waiting for room should look again: half the ring (or half the count bound)
+    /// is free. Waking at a low-water mark rather than at every release keeps a full queue from turning
+    /// into a futex call per message on both sides.
+    /// </summary>
+    public bool AtLowWaterMark()
+    {
+        var head = Volatile.Read(ref Long(OffHead));
+        var maxCount = Int(OffMaxCount);
+        if (maxCount > 0 && Volatile.Read(ref Long(OffPuts)) - Volatile.Read(ref Long(OffGets)) <= maxCount / 2)
+            return true;
+        return head - Volatile.Read(ref Long(OffFree)) >= _capacity / 2 || head == Volatile.Read(ref Long(OffTail));
     }
 
     // ---------------------------------------------------------------- closing and tasks

@@ -105,6 +105,9 @@ internal static class RingWaits
         var yields = 0;
         while (SpinStep(ref spinStart, ref yields))
         {
+            // Retrying costs the consumers their cache lines (the free scan reads their records): wait for real room.
+            if (!ring.AtLowWaterMark())
+                continue;
             status = ring.TryReserve(length, checkDead: false, out position);
             if (status != RingStatus.Full)
                 return status;
