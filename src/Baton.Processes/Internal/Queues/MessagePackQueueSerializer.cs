@@ -1,7 +1,6 @@
 using System.Buffers;
 using Baton.Messages;
 using MessagePack;
-using MessagePack.Resolvers;
 
 namespace Baton.Processes.Internal.Queues;
 
@@ -13,9 +12,8 @@ internal sealed class MessagePackQueueSerializer<T> : IMessageSerializer<T>
 {
     public static readonly MessagePackQueueSerializer<T> Instance = new();
 
-    /// <summary>Contractless, with the attribute resolver first so handles (queues, pipes) travel by name.</summary>
-    public static MessagePackSerializerOptions Options { get; } = MessagePackSerializerOptions.Standard
-        .WithResolver(CompositeResolver.Create(AttributeFormatterResolver.Instance, ContractlessStandardResolver.Instance));
+    /// <summary>Baton.Processes' one resolver chain (handles by name, standard, contractless).</summary>
+    public static MessagePackSerializerOptions Options => Serialization.Options;
 
     // The formatter called directly: MessagePackSerializer's entry points add a pooled sequence and checks per call.
     private static readonly MessagePack.Formatters.IMessagePackFormatter<T> Formatter = Options.Resolver.GetFormatterWithVerify<T>();

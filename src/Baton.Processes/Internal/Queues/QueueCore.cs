@@ -41,10 +41,9 @@ internal sealed unsafe class QueueCore : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxSize);
         capacity = ByteRing.NormalizeCapacity(capacity);
-        var memory = RingMemory.Create(ByteRing.RequiredBytes(capacity));
+        var memory = RingMemory.Create(ByteRing.RequiredBytes(capacity), block => ByteRing.Initialize(block.Pointer, capacity, maxSize));
         try
         {
-            ByteRing.Initialize(memory.Pointer, capacity, maxSize);
             return new QueueCore(memory);
         }
         catch

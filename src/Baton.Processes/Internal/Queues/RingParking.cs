@@ -7,38 +7,11 @@ namespace Baton.Processes.Internal.Queues;
 internal static unsafe class RingParking
 {
     /// <summary>Sleeps while <c>*address == expected</c>, at most <paramref name="timeout"/>; may return early.</summary>
-    public static void Wait(int* address, int expected, TimeSpan timeout)
-    {
-        // Stand-in until the shared futex lands: a short sleep is a correct (spurious) wake-up.
-        if (Volatile.Read(ref *address) == expected)
-            Thread.Sleep(timeout < TimeSpan.FromMilliseconds(1) ? timeout : TimeSpan.FromMilliseconds(1));
-    }
+    public static void Wait(int* address, int expected, TimeSpan timeout) => Futex.Wait(address, expected, timeout);
 
     /// <summary>Wakes up to <paramref name="count"/> sleepers on <paramref name="address"/>.</summary>
-    public static void Wake(int* address, int count)
-    {
-        _ = address;
-        _ = count;
-    }
+    public static void Wake(int* address, int count) => Futex.Wake(address, count);
 
     /// <summary>Whether <paramref name="pid"/> is a live process (a zombie is dead).</summary>
-    public static bool IsAlive(int pid)
-    {
-        if (pid == Environment.ProcessId)
-            return true;
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var close = stat.LastIndexOf(')');
-            return close > 0 && close + 2 < stat.Length && stat[close + 2] is not ('Z' or 'X');
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return true;
-        }
-    }
+    public static bool IsAlive(int pid) => pid == Environment.ProcessId || (pid > 0 && ProcessLiveness.IsAlive(pid));
 }
