@@ -50,9 +50,9 @@ internal sealed unsafe class ByteRing
     private const int OffHead = 256;      // consumers: next position to take
     private const int OffGets = 264;      // consumers: records taken
     private const int OffConsumerLock = 272;
-    private const int OffSleepingConsumers = 384;
+    private const int OffConsumerSleepSeq = 384; // the newest ConsumerSeq value a consumer sleeps (or is about to sleep) on
     private const int OffConsumerSeq = 388;
-    private const int OffSleepingProducers = 512;
+    private const int OffProducerSleepSeq = 512;
     private const int OffProducerSeq = 516;
     private const int OffTasksDone = 640;
     private const int OffJoinSeq = 648;
@@ -67,6 +67,12 @@ internal sealed unsafe class ByteRing
 
     /// <summary>How long a sleeper sleeps before it looks again at the processes it depends on.</summary>
     internal static readonly TimeSpan ParkSlice = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>This handle's spin budget before consumers sleep (Stopwatch ticks; adapted by <see cref="RingWaits"/>).</summary>
+    internal long ConsumerSpin = RingWaits.InitialSpin;
+
+    /// <summary>This handle's spin budget before producers sleep.</summary>
+    internal long ProducerSpin = RingWaits.InitialSpin;
 
     private readonly byte* _header;
     private readonly byte* _data;
@@ -241,10 +247,9 @@ internal sealed unsafe class ByteRing
     public void Commit(long position, int length)
     {
         Volatile.Write(ref *RecordAt(position), Pack(StateReady, _pid, length));
-        // Store-load fence: either a consumer about to sleep sees READY, or we see its sleeper count.
+        // Store-load fence: either a consumer about to sleep sees READY, or we see its announcement.
         Interlocked.MemoryBarrier();
-        if (Volatile.Read(ref Int(OffSleepingConsumers)) > 0)
-            WakeConsumers(1);
+        WakeSleeping(OffConsumerSeq, OffConsumerSleepSeq);
     }
 
     /// <summary>Gives up a reserved record: consumers skip it (it counts as a finished task).</summary>
@@ -253,8 +258,7 @@ internal sealed unsafe class ByteRing
         Interlocked.Increment(ref Long(OffTasksDone));
         Volatile.Write(ref *RecordAt(position), Pack(StateAbandoned, _pid, length));
         Interlocked.MemoryBarrier();
-        if (Volatile.Read(ref Int(OffSleepingConsumers)) > 0)
-            WakeConsumers(1);
+        WakeSleeping(OffConsumerSeq, OffConsumerSleepSeq);
     }
 
     // Under the producer lock: moves the free position over records nobody needs any more.
@@ -395,8 +399,8 @@ internal sealed unsafe class ByteRing
     {
         Volatile.Write(ref *RecordAt(position), Pack(StateDone, _pid, length));
         Interlocked.MemoryBarrier();
-        if (Volatile.Read(ref Int(OffSleepingProducers)) > 0 && AtLowWaterMark())
-            WakeProducers();
+        if (Volatile.Read(ref Int(OffProducerSleepSeq)) == Volatile.Read(ref Int(OffProducerSeq)) && AtLowWaterMark())
+            WakeSleeping(OffProducerSeq, OffProducerSleepSeq);
     }
 
     /// <summary>
@@ -465,11 +469,44 @@ internal sealed unsafe class ByteRing
     /// <summary>Sleeps as a join waiter.</summary>
     public void SleepAsJoiner(int sequence, TimeSpan timeout) => RingParking.Wait(IntPtr(OffJoinSeq), sequence, timeout);
 
-    /// <summary>Counts this thread among sleeping consumers (a full fence).</summary>
-    public void AnnounceConsumerSleep(bool sleeping) => Interlocked.Add(ref Int(OffSleepingConsumers), sleeping ? 1 : -1);
+    /// <summary>Says a consumer is about to sleep on <paramref name="sequence"/> (a full fence); look once more before sleeping.</summary>
+    public void AnnounceConsumerSleep(int sequence) => AnnounceSleep(OffConsumerSleepSeq, sequence);
 
-    /// <summary>Counts this thread among sleeping producers (a full fence).</summary>
-    public void AnnounceProducerSleep(bool sleeping) => Interlocked.Add(ref Int(OffSleepingProducers), sleeping ? 1 : -1);
+    /// <summary>Says a producer is about to sleep on <paramref name="sequence"/> (a full fence).</summary>
+    public void AnnounceProducerSleep(int sequence) => AnnounceSleep(OffProducerSleepSeq, sequence);
+
+    // Raises the announced sequence to ours (never lowers it: a late announcer of an older value must not
+    // hide a newer sleeper from wakers).
+    private void AnnounceSleep(int offset, int sequence)
+    {
+        ref var announced = ref Int(offset);
+        while (true)
+        {
+            var current = Volatile.Read(ref announced);
+            if (current - sequence >= 0)
+            {
+                // Already announced (or ours is stale, and the futex will not sleep on it).
+                Interlocked.MemoryBarrier();
+                return;
+            }
+
+            if (Interlocked.CompareExchange(ref announced, sequence, current) == current)
+                return;
+        }
+    }
+
+    // A publisher's wake-up: only when someone announced sleeping on the current sequence, and only one
+    // publisher per sequence (the one whose increment wins), so a sleeper that is slow to run is not woken
+    // again by every message published meanwhile.
+    // The caller has fenced between publishing and calling this.
+    private void WakeSleeping(int sequenceOffset, int announcedOffset)
+    {
+        var sequence = Volatile.Read(ref Int(sequenceOffset));
+        if (Volatile.Read(ref Int(announcedOffset)) != sequence)
+            return;
+        if (Interlocked.CompareExchange(ref Int(sequenceOffset), sequence + 1, sequence) == sequence)
+            RingParking.Wake(IntPtr(sequenceOffset), int.MaxValue);
+    }
 
     /// <summary>Counts this thread among join waiters (a full fence).</summary>
     public void AnnounceJoinSleep(bool sleeping) => Interlocked.Add(ref Int(OffJoinWaiters), sleeping ? 1 : -1);

@@ -9,30 +9,37 @@ namespace Baton.Processes.Internal.Queues;
 /// </summary>
 internal static class RingWaits
 {
-    // How long a waiter spins before it sleeps: long enough to catch a peer that is about to publish
-    // (a futex round trip costs a few microseconds), short enough that two spinning processes do not
-    // starve a two-core machine.
-    private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency * 8 / 1_000_000;
-    private const int YieldRounds = 2;
+    // How long a waiter spins before it sleeps adapts, per handle and direction, between 2 and 50 us.
+    // Spinning pays only while the peer runs on another core at the same time: then an answer that
+    // comes a little after the budget was spent (the wait slept, but for less than the budget again)
+    // doubles it, and a ping-pong settles in the sub-microsecond range, awake. Otherwise (an idle queue,
+    // or a machine with more runnable threads than cores, where a spinner takes the CPU its peer needs)
+    // a wait that slept longer halves it, down to a plain futex sleep. No yields: sched_yield on a loaded
+    // machine can give the CPU away for a whole time slice.
+    private static readonly long MinSpin = Stopwatch.Frequency * 2 / 1_000_000;
+    private static readonly long MaxSpin = Stopwatch.Frequency * 50 / 1_000_000;
 
-    // One spin step: returns false once the spin budget is spent (then a couple of yields).
-    private static bool SpinStep(ref long started, ref int yields)
+    /// <summary>The spin budget a new handle starts with, in Stopwatch ticks.</summary>
+    public static readonly long InitialSpin = Stopwatch.Frequency * 8 / 1_000_000;
+
+    // One spin step: false once the budget is spent.
+    private static bool SpinStep(ref long started, long budget)
     {
+        var now = Stopwatch.GetTimestamp();
         if (started == 0)
-            started = Stopwatch.GetTimestamp();
-        if (Stopwatch.GetTimestamp() - started < SpinTicks)
-        {
-            Thread.SpinWait(16);
-            return true;
-        }
+            started = now;
+        if (now - started >= budget)
+            return false;
+        Thread.SpinWait(16);
+        return true;
+    }
 
-        if (yields++ < YieldRounds)
-        {
-            Thread.Yield();
-            return true;
-        }
-
-        return false;
+    // After a wait that slept: learn from how long it lasted in all.
+    private static void Adapt(ref long budget, long spinStarted)
+    {
+        var waited = Stopwatch.GetTimestamp() - spinStarted;
+        var current = Volatile.Read(ref budget);
+        Volatile.Write(ref budget, waited < 2 * current ? Math.Min(MaxSpin, current * 2) : Math.Max(MinSpin, current / 2));
     }
 
     /// <summary>Takes a record, waiting up to <paramref name="timeout"/> (null: for ever). Returns Empty on timeout.</summary>
@@ -43,8 +50,8 @@ internal static class RingWaits
             return status;
         cancellationToken.ThrowIfCancellationRequested();
         long spinStart = 0;
-        var yields = 0;
-        while (SpinStep(ref spinStart, ref yields))
+        var budget = Volatile.Read(ref ring.ConsumerSpin);
+        while (SpinStep(ref spinStart, budget))
         {
             if (ring.MayHaveRecord)
             {
@@ -54,7 +61,10 @@ internal static class RingWaits
             }
         }
 
-        return TakeSlow(ring, timeout, cancellationToken, stop, out position, out length);
+        status = TakeSlow(ring, timeout, cancellationToken, stop, out position, out length);
+        if (status == RingStatus.Ok)
+            Adapt(ref ring.ConsumerSpin, spinStart);
+        return status;
     }
 
     private static RingStatus TakeSlow(ByteRing ring, TimeSpan? timeout, CancellationToken cancellationToken, Func<bool>? stop, out long position, out int length)
@@ -67,30 +77,23 @@ internal static class RingWaits
             var elapsed = Stopwatch.GetElapsedTime(started);
             var checkDead = elapsed >= ByteRing.ParkSlice;
             var sequence = ring.ConsumerSequence;
-            ring.AnnounceConsumerSleep(true);
-            try
+            ring.AnnounceConsumerSleep(sequence);
+            var status = ring.TryTake(checkDead, out position, out length);
+            if (status != RingStatus.Empty)
+                return status;
+            if (stop is not null && stop())
+                return RingStatus.Closed;
+            var slice = ByteRing.ParkSlice;
+            if (timeout is { } limit && limit != Timeout.InfiniteTimeSpan)
             {
-                var status = ring.TryTake(checkDead, out position, out length);
-                if (status != RingStatus.Empty)
-                    return status;
-                if (stop is not null && stop())
-                    return RingStatus.Closed;
-                var slice = ByteRing.ParkSlice;
-                if (timeout is { } limit && limit != Timeout.InfiniteTimeSpan)
-                {
-                    var remaining = limit - elapsed;
-                    if (remaining <= TimeSpan.Zero)
-                        return RingStatus.Empty;
-                    if (remaining < slice)
-                        slice = remaining;
-                }
+                var remaining = limit - elapsed;
+                if (remaining <= TimeSpan.Zero)
+                    return RingStatus.Empty;
+                if (remaining < slice)
+                    slice = remaining;
+            }
 
-                ring.SleepAsConsumer(sequence, slice);
-            }
-            finally
-            {
-                ring.AnnounceConsumerSleep(false);
-            }
+            ring.SleepAsConsumer(sequence, slice);
         }
     }
 
@@ -102,8 +105,8 @@ internal static class RingWaits
             return status;
         cancellationToken.ThrowIfCancellationRequested();
         long spinStart = 0;
-        var yields = 0;
-        while (SpinStep(ref spinStart, ref yields))
+        var budget = Volatile.Read(ref ring.ProducerSpin);
+        while (SpinStep(ref spinStart, budget))
         {
             // Retrying costs the consumers their cache lines (the free scan reads their records): wait for real room.
             if (!ring.AtLowWaterMark())
@@ -121,30 +124,27 @@ internal static class RingWaits
             var elapsed = Stopwatch.GetElapsedTime(started);
             var checkDead = elapsed >= ByteRing.ParkSlice;
             var sequence = ring.ProducerSequence;
-            ring.AnnounceProducerSleep(true);
-            try
+            ring.AnnounceProducerSleep(sequence);
+            status = ring.TryReserve(length, checkDead, out position);
+            if (status != RingStatus.Full)
             {
-                status = ring.TryReserve(length, checkDead, out position);
-                if (status != RingStatus.Full)
-                    return status;
-                if (stop is not null && stop())
-                    return RingStatus.Closed;
-                var slice = ByteRing.ParkSlice;
-                if (timeout is { } limit && limit != Timeout.InfiniteTimeSpan)
-                {
-                    var remaining = limit - elapsed;
-                    if (remaining <= TimeSpan.Zero)
-                        return RingStatus.Full;
-                    if (remaining < slice)
-                        slice = remaining;
-                }
+                if (status == RingStatus.Ok)
+                    Adapt(ref ring.ProducerSpin, spinStart);
+                return status;
+            }
+            if (stop is not null && stop())
+                return RingStatus.Closed;
+            var slice = ByteRing.ParkSlice;
+            if (timeout is { } limit && limit != Timeout.InfiniteTimeSpan)
+            {
+                var remaining = limit - elapsed;
+                if (remaining <= TimeSpan.Zero)
+                    return RingStatus.Full;
+                if (remaining < slice)
+                    slice = remaining;
+            }
 
-                ring.SleepAsProducer(sequence, slice);
-            }
-            finally
-            {
-                ring.AnnounceProducerSleep(false);
-            }
+            ring.SleepAsProducer(sequence, slice);
         }
     }
 
@@ -154,8 +154,8 @@ internal static class RingWaits
         if (ring.MayHaveRecord || ring.IsClosed)
             return true;
         long spinStart = 0;
-        var yields = 0;
-        while (SpinStep(ref spinStart, ref yields))
+        var budget = Volatile.Read(ref ring.ConsumerSpin);
+        while (SpinStep(ref spinStart, budget))
         {
             if (ring.MayHaveRecord)
                 return true;
@@ -168,27 +168,20 @@ internal static class RingWaits
             cancellationToken.ThrowIfCancellationRequested();
             var elapsed = Stopwatch.GetElapsedTime(started);
             var sequence = ring.ConsumerSequence;
-            ring.AnnounceConsumerSleep(true);
-            try
+            ring.AnnounceConsumerSleep(sequence);
+            if (ring.MayHaveRecord || ring.IsClosed || (stop is not null && stop()))
+                return true;
+            var slice = ByteRing.ParkSlice;
+            if (timeout is { } limit && limit != Timeout.InfiniteTimeSpan)
             {
-                if (ring.MayHaveRecord || ring.IsClosed || (stop is not null && stop()))
-                    return true;
-                var slice = ByteRing.ParkSlice;
-                if (timeout is { } limit && limit != Timeout.InfiniteTimeSpan)
-                {
-                    var remaining = limit - elapsed;
-                    if (remaining <= TimeSpan.Zero)
-                        return false;
-                    if (remaining < slice)
-                        slice = remaining;
-                }
+                var remaining = limit - elapsed;
+                if (remaining <= TimeSpan.Zero)
+                    return false;
+                if (remaining < slice)
+                    slice = remaining;
+            }
 
-                ring.SleepAsConsumer(sequence, slice);
-            }
-            finally
-            {
-                ring.AnnounceConsumerSleep(false);
-            }
+            ring.SleepAsConsumer(sequence, slice);
         }
     }
 
