@@ -2,7 +2,8 @@ namespace Baton.Processes;
 
 /// <summary>
 /// The queue was closed: a put after <c>Close()</c>, or a get once a closed queue is drained (the
-/// end-of-stream signal, like a completed channel), or a pipe whose other end is closed or dead.
+/// end-of-stream signal, like a completed channel). Pipes say the same with Python's errors instead:
+/// <see cref="EndOfStreamException"/> when receiving, <see cref="IOException"/> when sending.
 /// </summary>
 public sealed class QueueClosedException : InvalidOperationException
 {

@@ -226,7 +226,7 @@ internal sealed unsafe class QueueCore : IDisposable
         };
     }
 
-    private void ThrowDisposed() => throw new ObjectDisposedException(GetType().Name, "This queue handle was disposed.");
+    private static void ThrowDisposed() => throw new ObjectDisposedException("queue", "This queue or pipe handle was disposed.");
 
     /// <inheritdoc/>
     public void Dispose()
