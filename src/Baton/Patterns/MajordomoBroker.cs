@@ -39,7 +39,9 @@ public sealed class MajordomoBroker : IAsyncDisposable, IDisposable
     public MajordomoBroker(MajordomoBrokerOptions? options = null, Context? context = null)
     {
         _options = options ?? MajordomoBrokerOptions.Default;
-        _socket = new RouterSocket(new SocketOptions { Linger = TimeSpan.FromSeconds(1), SendHighWatermark = 0, ReceiveHighWatermark = 0 }, context);
+        // libzmq's high-water marks: a peer that stops reading loses replies beyond 1000 rather than
+        // growing the broker's memory, and one that floods is paused, not buffered.
+        _socket = new RouterSocket(new SocketOptions { Linger = TimeSpan.FromSeconds(1) }, context);
         _logger = _socket.Context.LoggerFactory.CreateLogger("Baton.Patterns.MajordomoBroker");
     }
 
@@ -159,6 +161,11 @@ public sealed class MajordomoBroker : IAsyncDisposable, IDisposable
         try
         {
             keep = Route(message);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A message the checks above missed must cost that message, never the broker.
+            MajordomoLog.BrokerFailedMessage(_logger, e);
         }
         finally
         {
