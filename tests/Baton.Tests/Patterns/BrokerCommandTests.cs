@@ -1,0 +1,85 @@
+using Baton.Messages;
+using Baton.Patterns;
+using Baton.Sockets;
+using Baton.Tests.Cli;
+using Xunit;
+
+namespace Baton.Tests.Patterns;
+
+/// <summary><c>baton broker</c> as a shell user meets it: it serves, prints where it bound, stops on a signal, and refuses a bad line in one line.</summary>
+public class BrokerCommandTests
+{
+    [Theory]
+    [InlineData("INT", 130)]
+    [InlineData("TERM", 143)]
+    public async Task Broker_ServesAWorkerAndAClient_OnEveryBoundEndpoint_AndEndsOnASignal(string signal, int exitCode)
+    {
+        var ipc = TestUtil.Endpoint("ipc");
+        await using var broker = CliProcess.Start("broker", "--bind", "tcp://127.0.0.1:0", "--bind", ipc);
+        var tcp = await broker.ReadLineAsync();
+        Assert.StartsWith("tcp://127.0.0.1:", tcp, StringComparison.Ordinal);
+        Assert.Equal(ipc, await broker.ReadLineAsync());
+
+        using var context = new Context();
+        using var stop = new CancellationTokenSource();
+        await using var worker = new MajordomoWorker(tcp!, "echo", new MajordomoWorkerOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(200) }, context);
+        var serving = worker.RunAsync((request, _) => ValueTask.FromResult(request), stop.Token);
+        try
+        {
+            // The worker came through tcp; the client comes through ipc.
+            await using var client = new MajordomoClient(ipc, new MajordomoClientOptions { Timeout = TestUtil.Timeout, Attempts = 1 }, context);
+            using var reply = await client.RequestAsync("echo", new Message("through", "the CLI"));
+            Assert.Equal(["through", "the CLI"], reply.ToStrings());
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await serving.WaitAsync(TestUtil.Timeout);
+        }
+
+        if (signal == "INT")
+        {
+            broker.Interrupt();
+        }
+        else
+        {
+            broker.Terminate();
+        }
+
+        Assert.Equal(exitCode, await broker.WaitForExitAsync());
+    }
+
+    [Theory]
+    [InlineData("missing --bind", "broker")]
+    [InlineData("--verbose or --quiet", "broker", "-b", "tcp://127.0.0.1:0", "-v", "-q")]
+    [InlineData("unknown option '--bnd'", "broker", "--bnd", "tcp://127.0.0.1:0")]
+    public async Task Broker_WithABadCommandLine_SaysWhyInOneLine_AndExits2(string expected, params string[] args)
+    {
+        var (exit, stdout, stderr) = await CliProcess.RunAsync(args);
+        Assert.Equal(2, exit);
+        Assert.Empty(stdout);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("baton: ", line, StringComparison.Ordinal);
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Broker_Help_ShowsExamples()
+    {
+        var (exit, stdout, _) = await CliProcess.RunAsync("broker", "--help");
+        Assert.Equal(0, exit);
+        Assert.Contains("--bind", stdout, StringComparison.Ordinal);
+        Assert.Contains("Examples:", stdout, StringComparison.Ordinal);
+        Assert.Contains("baton broker --bind tcp://*:5555", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Broker_OnAnEndpointInUse_FailsWithExitCode1()
+    {
+        await using var holder = new RouterSocket();
+        var taken = holder.Bind("tcp://127.0.0.1:0");
+        var (exit, _, stderr) = await CliProcess.RunAsync("broker", "--bind", taken);
+        Assert.Equal(1, exit);
+        Assert.StartsWith("baton: ", stderr, StringComparison.Ordinal);
+    }
+}
