@@ -18,6 +18,7 @@ public static class Program
             SocketCommands.CreateReceive(),
             DemoCommand.Create(),
             BrokerCommand.Create(),
+            MdpRequestCommand.Create(),
             BenchPointerCommand.Create(),
         };
 

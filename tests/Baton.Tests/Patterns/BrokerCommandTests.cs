@@ -49,7 +49,35 @@ public class BrokerCommandTests
         Assert.Equal(exitCode, await broker.WaitForExitAsync());
     }
 
+    [Fact]
+    public async Task MdpRequest_PrintsTheReply_AsksMmi_AndFailsClearlyWithoutAWorker()
+    {
+        await using var run = await MajordomoTests.BrokerRun.StartAsync();
+        run.StartWorker("upper", (request, _) =>
+        {
+            var frames = request.ToStrings();
+            request.Dispose();
+            return ValueTask.FromResult(new Message([.. frames.Select(f => f.ToUpperInvariant())]));
+        });
+
+        var (exit, stdout, stderr) = await CliProcess.RunAsync("mdp-request", "--connect", run.Endpoint, "--timeout", "10", "upper", "hello", "world");
+        Assert.True(exit == 0, stderr);
+        Assert.Equal("HELLO\tWORLD\n", stdout);
+
+        (exit, stdout, _) = await CliProcess.RunAsync("mdp-request", "-c", run.Endpoint, "mmi.service", "nobody");
+        Assert.Equal(0, exit);
+        Assert.Equal("404\n", stdout);
+
+        (exit, stdout, stderr) = await CliProcess.RunAsync("mdp-request", "-c", run.Endpoint, "-t", "0.2", "-n", "2", "-q", "nobody", "x");
+        Assert.Equal(1, exit);
+        Assert.Empty(stdout);
+        Assert.StartsWith("baton: No reply from Majordomo service 'nobody' after 2 attempt(s)", stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
+    [InlineData("missing --connect", "mdp-request", "echo", "x")]
+    [InlineData("--timeout takes a number of seconds", "mdp-request", "-c", "tcp://127.0.0.1:1", "-t", "soon", "echo", "x")]
+    [InlineData("--attempts takes a whole number", "mdp-request", "-c", "tcp://127.0.0.1:1", "-n", "0", "echo", "x")]
     [InlineData("missing --bind", "broker")]
     [InlineData("--verbose or --quiet", "broker", "-b", "tcp://127.0.0.1:0", "-v", "-q")]
     [InlineData("unknown option '--bnd'", "broker", "--bnd", "tcp://127.0.0.1:0")]
