@@ -308,8 +308,10 @@ public sealed class MajordomoBroker : IAsyncDisposable, IDisposable
                     message.Push(ClientHeaderFrame);
                     message.Push(empty);
                     message.Push(client);
-                    Send(message);
+
+                    // The worker's next request first: it starts on it while the reply travels.
                     Waiting(worker);
+                    Send(message);
                 }
 
                 break;
