@@ -211,7 +211,7 @@ internal static class BrokerBench
                     throw new BenchFailure($"the {kind} broker did not reach all {workerCount} workers within 60 s");
                 }
 
-                await ExchangeAsync(clients, Math.Max(1_000, workerCount * settings.Window), settings, null, cancellationToken);
+                await ExchangeAsync(clients, Math.Max(workerCount * settings.Window, Math.Min(1_000, settings.Requests)), settings, null, cancellationToken);
             }
 
             var latencies = new long[settings.Requests];
