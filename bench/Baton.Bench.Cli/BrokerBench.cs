@@ -117,6 +117,12 @@ internal static class BrokerBench
         public required double P50Us { get; init; }
 
         public required double P99Us { get; init; }
+
+        /// <summary>
+        /// CPU time (user and system) the broker's process spent per request during the timed run: what
+        /// the broker itself costs, whoever else the machine's cores are busy with.
+        /// </summary>
+        public required double BrokerCpuUsPerRequest { get; init; }
     }
 
     private static async Task<List<Row>> RunAsync(Settings settings, CancellationToken cancellationToken)
@@ -157,7 +163,7 @@ internal static class BrokerBench
         {
             var endpoint = await server.StandardOutput.ReadLineAsync(cancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(60), cancellationToken)
                 ?? throw new BenchFailure("Baton's broker process ended before it bound: " + await server.StandardError.ReadToEndAsync(cancellationToken));
-            return await MeasureAsync("baton", endpoint, settings, workers, cancellationToken);
+            return await MeasureAsync("baton", endpoint, () => CpuTime(server), settings, workers, cancellationToken);
         }
         finally
         {
@@ -173,10 +179,17 @@ internal static class BrokerBench
     private static async Task<Row> MeasurePythonAsync(string python, Settings settings, int workers, CancellationToken cancellationToken)
     {
         await using var broker = await PythonMajordomoBroker.StartAsync(python, cancellationToken);
-        return await MeasureAsync("python", broker.Endpoint, settings, workers, cancellationToken);
+        return await MeasureAsync("python", broker.Endpoint, broker.CpuTime, settings, workers, cancellationToken);
     }
 
-    private static async Task<Row> MeasureAsync(string kind, string endpoint, Settings settings, int workerCount, CancellationToken cancellationToken)
+    /// <summary>The CPU time a child process has used so far (user and system).</summary>
+    internal static TimeSpan CpuTime(Process process)
+    {
+        process.Refresh();
+        return process.TotalProcessorTime;
+    }
+
+    private static async Task<Row> MeasureAsync(string kind, string endpoint, Func<TimeSpan> brokerCpu, Settings settings, int workerCount, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var served = new long[workerCount];
@@ -215,9 +228,11 @@ internal static class BrokerBench
             }
 
             var latencies = new long[settings.Requests];
+            var cpuBefore = brokerCpu();
             var clock = Stopwatch.StartNew();
             await ExchangeAsync(clients, settings.Requests, settings, latencies, cancellationToken);
             var seconds = clock.Elapsed.TotalSeconds;
+            var cpu = brokerCpu() - cpuBefore;
             Array.Sort(latencies);
             return new Row
             {
@@ -231,6 +246,7 @@ internal static class BrokerBench
                 RequestsPerSecond = settings.Requests / seconds,
                 P50Us = Micros(latencies[latencies.Length / 2]),
                 P99Us = Micros(latencies[Math.Min(latencies.Length - 1, (int)(latencies.Length * 0.99))]),
+                BrokerCpuUsPerRequest = cpu.TotalMicroseconds / settings.Requests,
             };
         }
         finally
@@ -327,9 +343,10 @@ internal static class BrokerBench
         table.AddColumn(new TableColumn("requests/s").RightAligned());
         table.AddColumn(new TableColumn("p50 µs").RightAligned());
         table.AddColumn(new TableColumn("p99 µs").RightAligned());
+        table.AddColumn(new TableColumn("broker CPU µs/req").RightAligned());
         foreach (var row in rows)
         {
-            table.AddRow(row.Broker, row.Workers.ToString(CultureInfo.InvariantCulture), row.RequestsPerSecond.ToString("N0", CultureInfo.InvariantCulture), row.P50Us.ToString("N0", CultureInfo.InvariantCulture), row.P99Us.ToString("N0", CultureInfo.InvariantCulture));
+            table.AddRow(row.Broker, row.Workers.ToString(CultureInfo.InvariantCulture), row.RequestsPerSecond.ToString("N0", CultureInfo.InvariantCulture), row.P50Us.ToString("N0", CultureInfo.InvariantCulture), row.P99Us.ToString("N0", CultureInfo.InvariantCulture), row.BrokerCpuUsPerRequest.ToString("N1", CultureInfo.InvariantCulture));
         }
 
         AnsiConsole.Console.Write(table);
@@ -339,7 +356,7 @@ internal static class BrokerBench
             var python = rows.Find(r => r.Broker == "python" && r.Workers == workers);
             if (baton is not null && python is not null)
             {
-                AnsiConsole.Console.MarkupLine(Markup.Escape($"Baton / Python broker with {workers} worker(s): {baton.RequestsPerSecond / python.RequestsPerSecond:F1}× the requests per second (higher is better), {baton.P50Us / python.P50Us:F2}× the median round trip (lower is better)"));
+                AnsiConsole.Console.MarkupLine(Markup.Escape($"Baton / Python broker with {workers} worker(s): {baton.RequestsPerSecond / python.RequestsPerSecond:F1}× the requests per second (higher is better), {baton.P50Us / python.P50Us:F2}× the median round trip (lower is better), {python.BrokerCpuUsPerRequest / baton.BrokerCpuUsPerRequest:F1}× less broker CPU per request"));
             }
         }
     }

@@ -174,6 +174,9 @@ internal sealed class PythonMajordomoBroker : IAsyncDisposable
         return new PythonMajordomoBroker(process, path, endpoint);
     }
 
+    /// <summary>The CPU time the broker has used so far.</summary>
+    public TimeSpan CpuTime() => BrokerBench.CpuTime(_process);
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

@@ -27,6 +27,7 @@ public class BrokerBenchTests
             var p50 = row.GetProperty("p50_us").GetDouble();
             Assert.True(p50 > 0);
             Assert.True(row.GetProperty("p99_us").GetDouble() >= p50);
+            Assert.True(row.GetProperty("broker_cpu_us_per_request").GetDouble() > 0);
         }
     }
 
