@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Baton.Messages;
 using Baton.Patterns;
+using Baton.Tests.Wire;
 using Xunit;
 
 namespace Baton.Tests.Patterns;
@@ -144,6 +145,69 @@ public class MajordomoInteropTests
         Assert.Equal(1, error.Attempts);
     }
 
+    [Fact]
+    public async Task AWorkerKilledWhileIdle_IsNeverHandedARequest_TheNextWorkerGetsIt()
+    {
+        // Heartbeats every 10 s: only the closed connection, not an expiry, can tell the broker the worker died.
+        var slow = TimeSpan.FromSeconds(10);
+        using var capture = new LogCapture();
+        await using var run = await MajordomoTests.BrokerRun.StartAsync(new MajordomoBrokerOptions { HeartbeatInterval = slow }, capture.NewContext());
+        await using var doomed = await MdpPython.StartWorkersAsync(run.Endpoint, "steady", 1, heartbeatMs: 10_000);
+        await capture.WaitForAsync(e => e.EventId == WorkerReady);
+
+        // A second worker, behind the Python one in the line of ready workers.
+        run.StartWorker("steady", (request, _) => ValueTask.FromResult(request.Append("baton")), new MajordomoWorkerOptions { HeartbeatInterval = slow });
+        await WaitForCountAsync(capture, WorkerReady, 2);
+
+        await doomed.KillAsync();
+        await capture.WaitForAsync(e => e.Category == "Baton.Sockets.ROUTER" && e.EventId == PeerDisconnected);
+
+        await using var client = new MajordomoClient(run.Endpoint, new MajordomoClientOptions { Timeout = TestUtil.Timeout, Attempts = 1 }, run.Context);
+        using var reply = await client.RequestAsync("steady", new Message("to the living"));
+        Assert.Equal(["to the living", "baton"], reply.ToStrings());
+        Assert.Contains(capture.Entries, e => e.EventId == WorkerGone);
+    }
+
+    [Fact]
+    public async Task AWorkerKilledMidRequest_IsForgotten_SoMmiServiceSays404()
+    {
+        await using var run = await MajordomoTests.BrokerRun.StartAsync();
+        await using var stalling = await MdpPython.StartWorkersAsync(run.Endpoint, "lonely", 1, "stall");
+        await using var client = new MajordomoClient(run.Endpoint, new MajordomoClientOptions { Timeout = TimeSpan.FromSeconds(1), Attempts = 1 }, run.Context);
+        await run.WaitForServiceAsync(client, "lonely");
+
+        var request = client.RequestAsync("lonely", new Message("never answered")).AsTask();
+        await stalling.ReadAsync(TestUtil.Timeout);
+        await stalling.KillAsync();
+        await Assert.ThrowsAsync<MajordomoTimeoutException>(() => request.WaitAsync(TimeSpan.FromSeconds(60)));
+
+        // The broker probes a busy worker silent past its expiry: the closed connection gives it away.
+        using var cancel = new CancellationTokenSource(TestUtil.Timeout);
+        while (true)
+        {
+            using var answer = await client.RequestAsync("mmi.service", new Message("lonely"), cancel.Token);
+            if (answer.ToString() == "404")
+            {
+                break;
+            }
+
+            await Task.Delay(50, cancel.Token);
+        }
+    }
+
+    private const int PeerDisconnected = 3;
+    private const int WorkerReady = 7002;
+    private const int WorkerGone = 7008;
+
+    private static async Task WaitForCountAsync(LogCapture capture, int eventId, int count)
+    {
+        using var cancel = new CancellationTokenSource(TestUtil.Timeout);
+        while (capture.Entries.Count(e => e.EventId == eventId) < count)
+        {
+            await capture.WaitForAsync(e => e.EventId == eventId && capture.Entries.Count(x => x.EventId == eventId) >= count);
+        }
+    }
+
     /// <summary>One mdp_peer.py child process: JSON lines out; closing its stdin ends it, dispose kills what is left.</summary>
     private sealed class MdpPython : IAsyncDisposable
     {
@@ -165,9 +229,9 @@ public class MajordomoInteropTests
         }
 
         /// <summary>Starts <paramref name="count"/> Python workers of <paramref name="service"/> and waits until each has said READY.</summary>
-        public static async Task<MdpPython> StartWorkersAsync(string endpoint, string service, int count, string mode = "tag")
+        public static async Task<MdpPython> StartWorkersAsync(string endpoint, string service, int count, string mode = "tag", int heartbeatMs = HeartbeatMs)
         {
-            var python = Start("worker", endpoint, service, $"{count}", mode, $"{HeartbeatMs}");
+            var python = Start("worker", endpoint, service, $"{count}", mode, $"{heartbeatMs}");
             try
             {
                 for (var i = 0; i < count; i++)
