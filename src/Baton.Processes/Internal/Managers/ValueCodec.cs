@@ -1,0 +1,48 @@
+using Baton.Messages;
+using MessagePack;
+using MessagePack.Resolvers;
+
+namespace Baton.Processes.Internal.Managers;
+
+/// <summary>Turns a proxy's keys and values into the bytes a manager stores, and back.</summary>
+internal static class ValueCodec
+{
+    public static MessagePackSerializerOptions Options { get; } = MessagePackSerializerOptions.Standard
+        .WithResolver(CompositeResolver.Create(StandardResolver.Instance, ContractlessStandardResolver.Instance))
+        .WithSecurity(MessagePackSecurity.UntrustedData);
+
+    public static Frame Encode<T>(T value)
+    {
+        try
+        {
+            return new Frame(MessagePackSerializer.Serialize(value, Options));
+        }
+        catch (MessagePackSerializationException e)
+        {
+            throw new ArgumentException($"A value of type {value?.GetType().FullName ?? typeof(T).FullName} cannot be serialized for a manager: {e.InnerException?.Message ?? e.Message}", nameof(value), e);
+        }
+    }
+
+    public static T Decode<T>(Frame frame)
+    {
+        try
+        {
+            return MessagePackSerializer.Deserialize<T>(frame.Memory, Options);
+        }
+        catch (MessagePackSerializationException e)
+        {
+            throw new InvalidDataException($"A value held by the manager cannot be read as {typeof(T).FullName}: {e.InnerException?.Message ?? e.Message}", e);
+        }
+    }
+
+    public static T[] DecodeAll<T>(Frame[] frames)
+    {
+        var values = new T[frames.Length];
+        for (var i = 0; i < frames.Length; i++)
+        {
+            values[i] = Decode<T>(frames[i]);
+        }
+
+        return values;
+    }
+}
