@@ -9,11 +9,12 @@ namespace Baton.Processes;
 /// </summary>
 /// <typeparam name="TKey">The key type.</typeparam>
 /// <typeparam name="TValue">The value type.</typeparam>
+[MessagePack.MessagePackFormatter(typeof(ManagerProxyFormatters.ForDictionary<,>))]
 public sealed class DictionaryProxy<TKey, TValue> : ManagerProxy
     where TKey : notnull
 {
-    internal DictionaryProxy(ManagerChannel channel, string name)
-        : base(channel, name)
+    internal DictionaryProxy(Manager manager, ManagerChannel channel, string name)
+        : base(manager, channel, name)
     {
     }
 

@@ -7,10 +7,11 @@ namespace Baton.Processes;
 /// values, so <c>list[^1]</c> is the last item, as Python's <c>list[-1]</c>. Each member is one atomic request.
 /// </summary>
 /// <typeparam name="T">The item type.</typeparam>
+[MessagePack.MessagePackFormatter(typeof(ManagerProxyFormatters.ForList<>))]
 public sealed class ListProxy<T> : ManagerProxy
 {
-    internal ListProxy(ManagerChannel channel, string name)
-        : base(channel, name)
+    internal ListProxy(Manager manager, ManagerChannel channel, string name)
+        : base(manager, channel, name)
     {
     }
 

@@ -5,10 +5,11 @@ namespace Baton.Processes;
 
 /// <summary>
 /// A server process owning named dictionaries, lists, namespaces and queues, and proxies to them usable from
-/// any process: Python's <c>multiprocessing.Manager()</c>. Start one with <c>StartAsync</c> (it runs in a
+/// any process: Python's <c>multiprocessing.Manager()</c>. Start one with <see cref="StartAsync"/> (it runs in a
 /// child process that dies with this one), or reach a running one, on this machine or another, with
 /// <see cref="Connect"/>. Proxies can be passed as arguments to child processes and pool tasks.
 /// </summary>
+[MessagePack.MessagePackFormatter(typeof(ManagerProxyFormatters.ForManager))]
 public sealed class Manager : IAsyncDisposable
 {
     private static readonly ConcurrentDictionary<string, Manager> Shared = new(StringComparer.Ordinal);
@@ -16,21 +17,82 @@ public sealed class Manager : IAsyncDisposable
     private readonly ManagerChannel _channel;
     private readonly ManagerOptions _options;
     private readonly Func<Exception?>? _serverGone;
-    private readonly IAsyncDisposable? _server;
+    private readonly ChildProcess? _server;
+    private readonly string? _folder;
 
-    private Manager(string endpoint, ManagerOptions options, Func<Exception?>? serverGone, IAsyncDisposable? server)
+    private Manager(string endpoint, ManagerOptions options, ChildProcess? server, string? folder)
     {
         Endpoint = endpoint;
         _options = options;
-        _serverGone = serverGone;
         _server = server;
-        _channel = new ManagerChannel(endpoint, options.ConnectTimeout, serverGone);
+        _folder = folder;
+        if (server is not null)
+        {
+            _serverGone = () => server.IsAlive ? null : new ProcessExitedException($"The manager's process {server.Pid} exited (exit code {server.ExitCode}).");
+        }
+
+        _channel = new ManagerChannel(endpoint, options.ConnectTimeout, _serverGone);
+        Endpoints = [endpoint];
     }
 
-    /// <summary>The endpoint proxies reach the manager at.</summary>
+    /// <summary>The endpoint proxies reach the manager at: this machine's (ipc) for a manager this process started.</summary>
     public string Endpoint { get; }
 
-    /// <summary>Connects to a running manager (one started by <c>StartAsync</c> in another process, or a <see cref="ManagerServer"/>).</summary>
+    /// <summary>
+    /// Every endpoint the manager serves, as resolved: for one started with <see cref="ManagerOptions.Listen"/>,
+    /// the tcp endpoint that proxies on other machines connect to comes second.
+    /// </summary>
+    public IReadOnlyList<string> Endpoints { get; private set; }
+
+    /// <summary>
+    /// Starts a manager in a child process (a daemon: it ends with this process, even if this one is killed)
+    /// and connects to it.
+    /// </summary>
+    /// <param name="options">Where else it listens, how long requests wait for it; null for the defaults.</param>
+    /// <param name="cancellationToken">Cancels the wait for the manager to come up.</param>
+    /// <exception cref="ManagerUnavailableException">The manager's process ended before it served.</exception>
+    public static async Task<Manager> StartAsync(ManagerOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new ManagerOptions();
+        var folder = Directory.CreateTempSubdirectory("baton-manager-").FullName;
+        var endpoint = $"ipc://{folder}/manager";
+        ChildProcess server;
+        try
+        {
+            server = ChildProcess.Start<string, string, CancellationToken>(
+                ManagerServer.ServeAsync, endpoint, options.Listen ?? "", CancellationToken.None,
+                new ChildProcessOptions { Daemon = true, Name = "baton-manager" });
+        }
+        catch
+        {
+            Directory.Delete(folder, recursive: true);
+            throw;
+        }
+
+        var manager = new Manager(endpoint, options, server, folder);
+        try
+        {
+            var (_, payload) = await manager._channel.RequestAsync(ManagerOp.Endpoints, "", [], false, cancellationToken).ConfigureAwait(false);
+            var endpoints = new string[payload.Length];
+            for (var i = 0; i < endpoints.Length; i++)
+            {
+                endpoints[i] = payload[i].ToString();
+            }
+
+            manager.Endpoints = endpoints;
+            return manager;
+        }
+        catch
+        {
+            await manager.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The process serving a manager this process started; null for one reached with <see cref="Connect"/>.</summary>
+    public ChildProcess? Process => _server;
+
+    /// <summary>Connects to a running manager (one started by <see cref="StartAsync"/> in another process, or a <see cref="ManagerServer"/>).</summary>
     /// <param name="endpoint">Its endpoint, e.g. <c>tcp://10.0.0.5:5000</c>.</param>
     /// <param name="options">Connection options; null for the defaults.</param>
     public static Manager Connect(string endpoint, ManagerOptions? options = null)
@@ -42,13 +104,38 @@ public sealed class Manager : IAsyncDisposable
     /// <summary>The manager this process shares for proxies that arrived as arguments: one connection per endpoint.</summary>
     internal static Manager ForEndpoint(string endpoint) => Shared.GetOrAdd(endpoint, static e => Connect(e));
 
+    /// <summary>
+    /// The endpoint another process should use, from the list a manager serves: its ipc endpoint on the same
+    /// machine (the socket file is there), else its first tcp endpoint.
+    /// </summary>
+    internal static string Reachable(IReadOnlyList<string> endpoints)
+    {
+        foreach (var endpoint in endpoints)
+        {
+            if (endpoint.StartsWith("ipc://", StringComparison.Ordinal) && File.Exists(endpoint["ipc://".Length..]))
+            {
+                return endpoint;
+            }
+        }
+
+        foreach (var endpoint in endpoints)
+        {
+            if (endpoint.StartsWith("tcp://", StringComparison.Ordinal))
+            {
+                return endpoint;
+            }
+        }
+
+        return endpoints[0];
+    }
+
     /// <summary>Opens (creating it if needed) the dictionary named <paramref name="name"/>.</summary>
     /// <exception cref="InvalidOperationException">The name holds another kind of object.</exception>
     public DictionaryProxy<TKey, TValue> Dictionary<TKey, TValue>(string name)
         where TKey : notnull
     {
         Open(name, ManagedObjectKind.Dictionary, 0);
-        return new DictionaryProxy<TKey, TValue>(_channel, name);
+        return new DictionaryProxy<TKey, TValue>(this, _channel, name);
     }
 
     /// <summary>Opens (creating it if needed) the list named <paramref name="name"/>.</summary>
@@ -56,7 +143,7 @@ public sealed class Manager : IAsyncDisposable
     public ListProxy<T> List<T>(string name)
     {
         Open(name, ManagedObjectKind.List, 0);
-        return new ListProxy<T>(_channel, name);
+        return new ListProxy<T>(this, _channel, name);
     }
 
     /// <summary>Opens (creating it if needed) the namespace named <paramref name="name"/>.</summary>
@@ -64,7 +151,7 @@ public sealed class Manager : IAsyncDisposable
     public NamespaceProxy Namespace(string name)
     {
         Open(name, ManagedObjectKind.Namespace, 0);
-        return new NamespaceProxy(_channel, name);
+        return new NamespaceProxy(this, _channel, name);
     }
 
     /// <summary>
@@ -78,7 +165,7 @@ public sealed class Manager : IAsyncDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxSize);
         Open(name, ManagedObjectKind.Queue, maxSize);
-        return new QueueProxy<T>(new ManagerChannel(Endpoint, _options.ConnectTimeout, _serverGone), name);
+        return new QueueProxy<T>(this, new ManagerChannel(Endpoint, _options.ConnectTimeout, _serverGone), name);
     }
 
     /// <summary>Asks the manager to stop serving; its objects are gone afterwards.</summary>
@@ -99,10 +186,26 @@ public sealed class Manager : IAsyncDisposable
             {
             }
 
+            if (!await _server.JoinAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false))
+            {
+                _server.Kill();
+            }
+
             await _server.DisposeAsync().ConfigureAwait(false);
         }
 
         await _channel.DisposeAsync().ConfigureAwait(false);
+        if (_folder is not null)
+        {
+            try
+            {
+                Directory.Delete(_folder, recursive: true);
+            }
+            catch (IOException)
+            {
+                // The server's socket file may outlive it by a moment; the folder is in the temp directory.
+            }
+        }
     }
 
     private void Open(string name, ManagedObjectKind kind, int maxSize)

@@ -4,7 +4,7 @@ namespace Baton.Processes;
 public sealed record ManagerOptions
 {
     /// <summary>
-    /// Extra endpoint the manager started by <c>Manager.StartAsync</c> binds for proxies on other
+    /// Extra endpoint the manager started by <see cref="Manager.StartAsync"/> binds for proxies on other
     /// machines, e.g. <c>tcp://0.0.0.0:5000</c>. Null (the default) serves this machine only, over ipc.
     /// </summary>
     public string? Listen { get; init; }

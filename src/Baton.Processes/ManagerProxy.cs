@@ -11,11 +11,15 @@ public abstract class ManagerProxy
 {
     private readonly ManagerChannel _channel;
 
-    private protected ManagerProxy(ManagerChannel channel, string name)
+    private protected ManagerProxy(Manager manager, ManagerChannel channel, string name)
     {
+        Manager = manager;
         _channel = channel;
         Name = name;
     }
+
+    /// <summary>The manager connection this proxy came from.</summary>
+    internal Manager Manager { get; }
 
     /// <summary>The object's name on the manager.</summary>
     public string Name { get; }

@@ -9,7 +9,7 @@ namespace Baton.Processes;
 /// The server side of a <see cref="Manager"/>: it owns named dictionaries, lists, namespaces and queues and
 /// serves them to proxies in any process, on this machine (ipc) or another (tcp). One task serves every
 /// request in turn, so each operation is atomic. Values are kept as the bytes the clients serialized, so the
-/// server needs none of the application's types. <c>Manager.StartAsync</c> runs one in a child
+/// server needs none of the application's types. <see cref="Manager.StartAsync"/> runs one in a child
 /// process; construct one yourself to serve from a process of your choosing.
 /// </summary>
 /// <remarks>Anyone who can reach a bound endpoint can read and change every object: bind tcp only on a
@@ -74,11 +74,19 @@ public sealed class ManagerServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs a manager bound to <paramref name="endpoint"/> until cancelled: the entry point of a manager's child process.</summary>
-    internal static async Task ServeAsync(string endpoint, CancellationToken cancellationToken)
+    /// <summary>
+    /// The entry point of a manager's child process: binds <paramref name="endpoint"/> (and
+    /// <paramref name="listen"/> when not empty) and serves until shut down or asked to stop.
+    /// </summary>
+    internal static async Task ServeAsync(string endpoint, string listen, CancellationToken cancellationToken)
     {
         await using var server = new ManagerServer();
         server.Bind(endpoint);
+        if (listen.Length > 0)
+        {
+            server.Bind(listen);
+        }
+
         await server.RunAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -126,6 +134,18 @@ public sealed class ManagerServer : IAsyncDisposable
         {
             await ReplyAsync(identity, id, ManagerStatus.Ok, cancellationToken).ConfigureAwait(false);
             return false;
+        }
+
+        if (op == ManagerOp.Endpoints)
+        {
+            var endpoints = new Frame[_endpoints.Count];
+            for (var i = 0; i < endpoints.Length; i++)
+            {
+                endpoints[i] = Frame.FromString(_endpoints[i]);
+            }
+
+            await ReplyAsync(identity, id, ManagerStatus.Ok, endpoints, cancellationToken).ConfigureAwait(false);
+            return true;
         }
 
         if (op == ManagerOp.Open)

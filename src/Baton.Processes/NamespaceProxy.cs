@@ -8,10 +8,11 @@ namespace Baton.Processes;
 /// serializable type, e.g. <c>ns.Set("progress", 0.5)</c> in one process and <c>ns.Get&lt;double&gt;("progress")</c>
 /// in another.
 /// </summary>
+[MessagePack.MessagePackFormatter(typeof(ManagerProxyFormatters.ForNamespace))]
 public sealed class NamespaceProxy : ManagerProxy
 {
-    internal NamespaceProxy(ManagerChannel channel, string name)
-        : base(channel, name)
+    internal NamespaceProxy(Manager manager, ManagerChannel channel, string name)
+        : base(manager, channel, name)
     {
     }
 

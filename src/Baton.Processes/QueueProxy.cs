@@ -9,12 +9,13 @@ namespace Baton.Processes;
 /// rather than lost.
 /// </summary>
 /// <typeparam name="T">The item type.</typeparam>
+[MessagePack.MessagePackFormatter(typeof(ManagerProxyFormatters.ForQueue<>))]
 public sealed class QueueProxy<T> : ManagerProxy, IAsyncDisposable
 {
     private readonly ManagerChannel _channel;
 
-    internal QueueProxy(ManagerChannel channel, string name)
-        : base(channel, name)
+    internal QueueProxy(Manager manager, ManagerChannel channel, string name)
+        : base(manager, channel, name)
     {
         _channel = channel;
     }

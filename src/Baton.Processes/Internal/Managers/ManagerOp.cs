@@ -10,6 +10,8 @@ internal enum ManagerOp : byte
     // Objects: [kind][max size (4 bytes, queues)] -> OK or WrongKind.
     Open = 1,
     Shutdown = 2,
+    // -> the endpoints the server bound, one per frame (a tcp port 0 resolved).
+    Endpoints = 3,
 
     DictionaryGet = 10,
     DictionarySet = 11,

@@ -1,15 +1,12 @@
 using Baton.Messages;
 using MessagePack;
-using MessagePack.Resolvers;
 
 namespace Baton.Processes.Internal.Managers;
 
 /// <summary>Turns a proxy's keys and values into the bytes a manager stores, and back.</summary>
 internal static class ValueCodec
 {
-    public static MessagePackSerializerOptions Options { get; } = MessagePackSerializerOptions.Standard
-        .WithResolver(CompositeResolver.Create(StandardResolver.Instance, ContractlessStandardResolver.Instance))
-        .WithSecurity(MessagePackSecurity.UntrustedData);
+    private static MessagePackSerializerOptions Options => Serialization.Options;
 
     public static Frame Encode<T>(T value)
     {
@@ -19,7 +16,7 @@ internal static class ValueCodec
         }
         catch (MessagePackSerializationException e)
         {
-            throw new ArgumentException($"A value of type {value?.GetType().FullName ?? typeof(T).FullName} cannot be serialized for a manager: {e.InnerException?.Message ?? e.Message}", nameof(value), e);
+            throw new ArgumentException($"A value of type {Serialization.TypeName(value?.GetType() ?? typeof(T))} cannot be serialized for a manager: {e.InnerException?.Message ?? e.Message}", nameof(value), e);
         }
     }
 
@@ -31,7 +28,7 @@ internal static class ValueCodec
         }
         catch (MessagePackSerializationException e)
         {
-            throw new InvalidDataException($"A value held by the manager cannot be read as {typeof(T).FullName}: {e.InnerException?.Message ?? e.Message}", e);
+            throw new InvalidDataException($"A value held by the manager cannot be read as {Serialization.TypeName(typeof(T))}: {e.InnerException?.Message ?? e.Message}", e);
         }
     }
 
