@@ -20,6 +20,7 @@ public sealed class ManagerServer : IAsyncDisposable
     private readonly Dictionary<string, object> _objects = new(StringComparer.Ordinal);
     private readonly List<string> _endpoints = [];
     private readonly List<ManagedQueue> _queuesWithWaiters = [];
+    private volatile bool _disposed;
 
     /// <summary>Creates a server that is not yet bound.</summary>
     /// <param name="context">The Baton context of its socket; <see cref="Context.Default"/> when null.</param>
@@ -72,6 +73,10 @@ public sealed class ManagerServer : IAsyncDisposable
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
+        catch (ObjectDisposedException) when (_disposed)
+        {
+            // Disposed while serving: that is a stop too.
+        }
     }
 
     /// <summary>
@@ -90,8 +95,12 @@ public sealed class ManagerServer : IAsyncDisposable
         await server.RunAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Closes the server's socket; waiting proxies see the manager go away.</summary>
-    public ValueTask DisposeAsync() => _router.DisposeAsync();
+    /// <summary>Closes the server's socket (a running <see cref="RunAsync"/> returns); waiting proxies see the manager go away.</summary>
+    public ValueTask DisposeAsync()
+    {
+        _disposed = true;
+        return _router.DisposeAsync();
+    }
 
     private TimeSpan NextWait()
     {

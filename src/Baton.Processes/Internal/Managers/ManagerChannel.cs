@@ -56,12 +56,15 @@ internal sealed class ManagerChannel : IAsyncDisposable
                         break;
                     case SocketEventKind.Disconnected:
                     case SocketEventKind.PeerDropped:
+                        // Counted even before the handshake's own event arrived: a request sent on that
+                        // connection is lost all the same.
                         if (_connected)
                         {
                             _connected = false;
                             Volatile.Write(ref _unreachableSince, Environment.TickCount64);
-                            Interlocked.Increment(ref _drops);
                         }
+
+                        Interlocked.Increment(ref _drops);
 
                         break;
                 }
