@@ -272,6 +272,17 @@ public sealed unsafe class SharedMemory : IDisposable
         _file.Dispose();
     }
 
+    /// <summary>
+    /// True when the block's name still refers to this mapping's file: always, while this process owns it
+    /// (a name is only removed under an exclusive lock, which our shared one excludes). For tests and diagnostics.
+    /// </summary>
+    internal bool IsNamed()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return TryIdentify((int)_file.DangerousGetHandle(), null, out FileIdentity mine)
+            && TryIdentify(-1, FilePath, out FileIdentity named) && mine.SameFile(named) && mine.Links > 0;
+    }
+
     /// <inheritdoc />
     public override string ToString() => $"SharedMemory '{Name}' ({Size} bytes)";
 

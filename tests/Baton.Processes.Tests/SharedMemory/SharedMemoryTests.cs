@@ -173,6 +173,50 @@ public class SharedMemoryTests
     }
 
     [Fact]
+    public void CreateOpenAndDispose_RacingOnOneName_NeverLeaveAnOwnerWithAnUnnamedBlock()
+    {
+        string name = UniqueName();
+        const int Threads = 4;
+        const int Rounds = 300;
+        int orphans = 0;
+        var workers = new Thread[Threads];
+        for (int t = 0; t < Threads; t++)
+        {
+            workers[t] = new Thread(() =>
+            {
+                for (int i = 0; i < Rounds; i++)
+                {
+                    SharedMemory? block = null;
+                    try
+                    {
+                        block = SharedMemory.Create(name, 64);
+                    }
+                    catch (SharedMemoryExistsException)
+                    {
+                        try
+                        {
+                            block = SharedMemory.Open(name);
+                        }
+                        catch (FileNotFoundException)
+                        {
+                        }
+                    }
+                    if (block is null)
+                        continue;
+                    if (!block.IsNamed())
+                        Interlocked.Increment(ref orphans);
+                    block.Dispose();
+                }
+            });
+            workers[t].Start();
+        }
+        foreach (Thread worker in workers)
+            Assert.True(worker.Join(TimeSpan.FromSeconds(60)));
+        Assert.Equal(0, orphans);
+        Assert.False(File.Exists(SharedMemory.PathOf(name)));
+    }
+
+    [Fact]
     public void RemoveStale_RemovesTheFileOfAnOwnerKilledWithSigkill()
     {
         var block = SharedMemory.Create(UniqueName(), 64);
