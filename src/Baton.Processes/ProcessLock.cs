@@ -196,21 +196,21 @@ public sealed unsafe class ProcessLock : IDisposable
     /// <summary>Closes the lock and the block it lives in.</summary>
     internal void DisposeCore()
     {
-        int state = Interlocked.Or(ref _state, 1);
-        if (state % 2 != 0)
-            return;
+        // Mark disposed and count ourselves in at once, so the mapping stays while we release and wake.
+        int state;
+        do
+        {
+            state = Volatile.Read(ref _state);
+            if (state % 2 != 0)
+                return;
+        }
+        while (Interlocked.CompareExchange(ref _state, (state | 1) + 2, state) != state);
         int word = Volatile.Read(ref *_word);
         if ((word & PidMask) == _pid && Volatile.Read(ref *_generation) == _lastGeneration)
             ReleaseHeld();
-        if (state == 0)
-        {
-            _memory.Dispose();
-        }
-        else
-        {
-            // Sleepers re-check and leave; the last one out unmaps.
-            Futex.Wake(_word, int.MaxValue);
-        }
+        if (state != 0)
+            Futex.Wake(_word, int.MaxValue); // sleepers on this instance re-check, see Dispose and leave
+        LeaveWaiting();
     }
 
     /// <inheritdoc />
@@ -250,13 +250,26 @@ public sealed unsafe class ProcessLock : IDisposable
             using CancellationTokenRegistration registration = cancellationToken.CanBeCanceled
                 ? cancellationToken.UnsafeRegister(static self => ((ProcessLock)self!).WakeAll(), this)
                 : default;
-            return AcquireWaiting(timeout, cancellationToken, out scope);
+            bool acquired = AcquireWaiting(timeout, cancellationToken, out scope);
+            if (acquired && Volatile.Read(ref _state) % 2 != 0)
+            {
+                // Disposed while we won the lock: Dispose could not see this acquisition, so give it back.
+                ReleaseHeld();
+                throw new ObjectDisposedException(ToString());
+            }
+            return acquired;
         }
         finally
         {
-            if (Interlocked.Add(ref _state, -2) == 1)
-                _memory.Dispose();
+            LeaveWaiting();
         }
+    }
+
+    /// <summary>The last one out of a disposed lock (a waiter or Dispose itself) unmaps the block.</summary>
+    private void LeaveWaiting()
+    {
+        if (Interlocked.Add(ref _state, -2) == 1)
+            _memory.Dispose();
     }
 
     private bool AcquireWaiting(TimeSpan? timeout, CancellationToken cancellationToken, out ProcessLockScope scope)
