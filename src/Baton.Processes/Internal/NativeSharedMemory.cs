@@ -17,6 +17,8 @@ internal static unsafe partial class NativeSharedMemory
     public const int EINTR = 4;
     public const int EAGAIN = 11;
     public const int EEXIST = 17;
+    public const int ENOSPC = 28;
+    public const int EOPNOTSUPP = 95;
     public const int ETIMEDOUT = 110;
 
     public const int O_RDWR = 0x2;
@@ -56,6 +58,9 @@ internal static unsafe partial class NativeSharedMemory
 
     [LibraryImport(Libc, EntryPoint = "ftruncate", SetLastError = true)]
     public static partial int Ftruncate(int fd, long length);
+
+    [LibraryImport(Libc, EntryPoint = "fallocate", SetLastError = true)]
+    public static partial int Fallocate(int fd, int mode, long offset, long length);
 
     [LibraryImport(Libc, EntryPoint = "linkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Linkat(int oldDirFd, string oldPath, int newDirFd, string newPath, int flags);

@@ -128,6 +128,16 @@ public class SharedMemoryTests
     }
 
     [Fact]
+    public void Create_LargerThanDevShmHolds_FailsAtOnceWithAClearError()
+    {
+        long tooMuch = new DriveInfo("/dev/shm").TotalSize + (1L << 30);
+        string name = UniqueName();
+        var error = Assert.Throws<IOException>(() => SharedMemory.Create(name, tooMuch));
+        Assert.Contains("no room", error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(SharedMemory.PathOf(name)));
+    }
+
+    [Fact]
     public void GetSpan_ChecksBounds_AndDisposedBlocksThrow()
     {
         var block = SharedMemory.Create(UniqueName(), 64);
