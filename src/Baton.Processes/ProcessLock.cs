@@ -23,7 +23,7 @@ namespace Baton.Processes;
 /// process that has it open disposes it or dies.</para>
 /// </remarks>
 [MessagePackFormatter(typeof(ProcessLockFormatter))]
-public sealed unsafe class ProcessLock : IDisposable
+public sealed unsafe class ProcessLock : IDisposable, IScopedLock
 {
     private const int WaitersBit = 0x4000_0000;
     private const int PidMask = 0x3FFF_FFFF;
@@ -217,8 +217,9 @@ public sealed unsafe class ProcessLock : IDisposable
     public override string ToString() => $"ProcessLock '{Name}'";
 
     /// <summary>Called by a scope: releases only the acquisition the scope stands for.</summary>
-    internal void ReleaseScope(long generation)
+    void IScopedLock.ReleaseScope(long token)
     {
+        long generation = token;
         if (Volatile.Read(ref _state) % 2 != 0)
             return;
         int word = Volatile.Read(ref *_word);

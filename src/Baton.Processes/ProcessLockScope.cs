@@ -1,15 +1,17 @@
+using Baton.Processes.Internal;
+
 namespace Baton.Processes;
 
 /// <summary>
-/// One acquisition of a <see cref="ProcessLock"/>: disposing it releases the lock. Disposing it again, or a
-/// copy of it, does nothing.
+/// One acquisition of a <see cref="ProcessLock"/> or a <see cref="ProcessRLock"/>: disposing it releases that
+/// acquisition. Disposing it again, or a copy of it, does nothing.
 /// </summary>
 public readonly struct ProcessLockScope : IDisposable
 {
-    private readonly ProcessLock? _lock;
+    private readonly IScopedLock? _lock;
     private readonly long _generation;
 
-    internal ProcessLockScope(ProcessLock owner, long generation, bool abandoned)
+    internal ProcessLockScope(IScopedLock owner, long generation, bool abandoned)
     {
         _lock = owner;
         _generation = generation;

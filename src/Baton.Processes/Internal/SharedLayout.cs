@@ -10,7 +10,8 @@ namespace Baton.Processes.Internal;
 /// <remarks>
 /// Layout (little-endian): 0 magic (8 bytes, says which kind), 8 version (4), 12 element size (4), 16 length
 /// (8), 24 hash of the element type's full name (8), 32 the start of that name in UTF-8 (32, for messages);
-/// 64 the lock word (4) and 72 the lock's generation (8); data from 128, aligned for any element.
+/// 64 the lock word (4), 72 the lock's generation (8), 80 and 84 a reentrant lock's owning thread and depth
+/// (4 each); data from 128, aligned for any element.
 /// </remarks>
 internal static unsafe class SharedLayout
 {
@@ -21,6 +22,11 @@ internal static unsafe class SharedLayout
     private const int TypeNameBytes = 32;
 
     public static readonly ulong LockMagic = Magic("BATONLCK"u8);
+    public static readonly ulong RLockMagic = Magic("BATONRLK"u8);
+
+    /// <summary>A reentrant lock's owning thread (managed thread id) and recursion count.</summary>
+    public const int OwnerThreadOffset = 80;
+    public const int RecursionOffset = 84;
     public static readonly ulong ValueMagic = Magic("BATONVAL"u8);
     public static readonly ulong ArrayMagic = Magic("BATONARR"u8);
 
@@ -75,6 +81,8 @@ internal static unsafe class SharedLayout
     {
         if (magic == LockMagic)
             return "a ProcessLock";
+        if (magic == RLockMagic)
+            return "a ProcessRLock";
         if (magic == ValueMagic)
             return "a SharedValue";
         if (magic == ArrayMagic)
