@@ -53,6 +53,10 @@ internal static unsafe partial class NativeSharedMemory
     [LibraryImport(Libc, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags, int mode);
 
+    /// <summary>open(2) with a NUL-terminated UTF-8 path already in memory (no marshalling, no allocation).</summary>
+    [LibraryImport(Libc, EntryPoint = "open", SetLastError = true)]
+    public static partial int Open(byte* path, int flags, int mode);
+
     [LibraryImport(Libc, EntryPoint = "flock", SetLastError = true)]
     public static partial int Flock(int fd, int operation);
 
@@ -76,6 +80,15 @@ internal static unsafe partial class NativeSharedMemory
 
     [LibraryImport(Libc, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
+
+    [LibraryImport(Libc, EntryPoint = "poll", SetLastError = true)]
+    public static partial int Poll(PollFd* fds, nuint count, int timeoutMilliseconds);
+
+    public const short POLLIN = 1;
+    public const int ENOSYS = 38;
+
+    /// <summary>SYS_pidfd_open: 434 on every architecture (the unified numbering of newer system calls).</summary>
+    public const long SysPidfdOpen = 434;
 
     [LibraryImport(Libc, EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
@@ -115,6 +128,14 @@ internal static unsafe partial class NativeSharedMemory
                 return rc;
         }
     }
+}
+
+/// <summary>struct pollfd.</summary>
+internal struct PollFd
+{
+    public int Fd;
+    public short Events;
+    public short Revents;
 }
 
 /// <summary>Which file a descriptor or path is (device and inode), its link count and size.</summary>
