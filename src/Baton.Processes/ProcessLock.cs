@@ -39,7 +39,7 @@ public sealed unsafe class ProcessLock : IDisposable, IScopedLock
     // unmaps the word under a sleeping thread; the uncontended path does not pay for it.
     private int _state;
 
-    // The lock of a SharedValue/SharedArray: only its container closes it (GetLock() hands it out).
+    // The lock inside a SharedValue, SharedArray or ProcessRLock: only its container closes it.
     private readonly bool _ownedByContainer;
 
     // The generation of this instance's latest acquisition, to release it at Dispose.
