@@ -217,6 +217,12 @@ public sealed class ParanoidPirateQueue : IAsyncDisposable
     {
         try
         {
+            if (!HasEnvelope(request))
+            {
+                ProxyLog.MalformedMessage(_logger, Pattern, "a client", "a request without [identity..., \"\", body...]");
+                return;
+            }
+
             while (_ready.First is { } node)
             {
                 var worker = node.Value;
@@ -236,6 +242,20 @@ public sealed class ParanoidPirateQueue : IAsyncDisposable
         {
             request.Dispose();
         }
+    }
+
+    /// <summary>Whether a client's message is [identity..., "", body...], as a REQ sends it (so a worker can answer it).</summary>
+    private static bool HasEnvelope(Message request)
+    {
+        for (var i = 1; i < request.Count - 1; i++)
+        {
+            if (request.GetSpan(i).IsEmpty)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private void Heartbeat()

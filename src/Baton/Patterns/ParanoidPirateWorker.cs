@@ -16,8 +16,9 @@ namespace Baton.Patterns;
 /// <para>The handler runs one request at a time, apart from the heartbeat loop, so a long request does
 /// not make the queue think the worker is dead. It owns the request (dispose it) and returns the reply,
 /// which the worker sends back through the queue. A handler that throws is logged and its request gets
-/// no reply: the client's retry takes care of it. A reply whose connection was replaced meanwhile is
-/// dropped, for the same reason.</para>
+/// no reply: the client's retry takes care of it (the worker says READY again, so the queue knows it is
+/// free). A request without an envelope is dropped the same way. A reply whose connection was replaced
+/// meanwhile is dropped: the client retries.</para>
 /// </remarks>
 public sealed class ParanoidPirateWorker
 {
@@ -117,31 +118,23 @@ public sealed class ParanoidPirateWorker
             var wait = TimeSpan.FromMilliseconds(Math.Max(0, heartbeatAt - Environment.TickCount64));
             if (await socket.TryReceiveAsync(wait, cancellationToken).ConfigureAwait(false) is { } message)
             {
-                if (message.Count >= 3)
+                liveness = Options.Liveness;
+                heard = true;
+                if (message.Count == 1 && message.GetSpan(0).SequenceEqual(s_heartbeat))
+                {
+                    message.Dispose();
+                }
+                else if (SplitEnvelope(message) is { } envelope)
                 {
                     // A request: [client envelope..., "", body...]; the envelope goes back with the reply.
-                    liveness = Options.Liveness;
-                    heard = true;
-                    if (SplitEnvelope(message) is { } envelope)
-                    {
-                        requests.TryWrite((socket, envelope, message));
-                    }
-                    else
-                    {
-                        ProxyLog.WorkerMalformed(_logger, "a request without an empty delimiter");
-                        message.Dispose();
-                    }
-                }
-                else if (message.Count == 1 && message.GetSpan(0).SequenceEqual(s_heartbeat))
-                {
-                    liveness = Options.Liveness;
-                    heard = true;
-                    message.Dispose();
+                    requests.TryWrite((socket, envelope, message));
                 }
                 else
                 {
-                    ProxyLog.WorkerMalformed(_logger, $"a message of {message.Count} frame(s) that is neither a request nor HEARTBEAT");
+                    // The queue counts us busy until we answer: READY again says we are free.
+                    ProxyLog.WorkerMalformed(_logger, $"a message of {message.Count} frame(s) that is neither a request ([envelope, \"\", body]) nor HEARTBEAT");
                     message.Dispose();
+                    await socket.SendAsync(new Message(new Frame(s_ready)), cancellationToken).ConfigureAwait(false);
                 }
             }
 
@@ -200,6 +193,7 @@ public sealed class ParanoidPirateWorker
             {
                 ProxyLog.HandlerFailed(_logger, e);
                 body.Dispose();
+                await TrySendAsync(socket, new Message(new Frame(s_ready)), cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
@@ -208,15 +202,20 @@ public sealed class ParanoidPirateWorker
                 reply.Push(envelope[i]);
             }
 
-            try
-            {
-                await socket.SendAsync(reply, cancellationToken).ConfigureAwait(false);
-            }
-            catch (ObjectDisposedException)
-            {
-                // The connection was replaced while the handler ran: the client retries.
-                reply.Dispose();
-            }
+            await TrySendAsync(socket, reply, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Sends on the connection the request came from; if it was replaced while the handler ran, the message is dropped (the client retries).</summary>
+    private static async ValueTask TrySendAsync(DealerSocket socket, Message message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await socket.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            message.Dispose();
         }
     }
 }
