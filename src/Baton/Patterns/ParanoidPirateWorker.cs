@@ -147,7 +147,10 @@ public sealed class ParanoidPirateWorker
                     return heard;
                 }
 
-                await socket.SendAsync(new Message(new Frame(s_heartbeat)), cancellationToken).ConfigureAwait(false);
+                // Never waits: a queue that reads nothing must not stop this loop from counting its silence.
+                var heartbeat = new Message(new Frame(s_heartbeat));
+                socket.TrySend(heartbeat, TimeSpan.Zero);
+                heartbeat.Dispose();
                 heartbeatAt = now + interval;
             }
         }
