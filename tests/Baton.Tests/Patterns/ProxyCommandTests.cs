@@ -52,6 +52,41 @@ public class ProxyCommandTests
         Assert.Equal(0, await cli.WaitForExitAsync());
     }
 
+    [Fact]
+    public async Task ABareCaptureEndpoint_BindsAPub_ThatSeesEveryMessage_AndConnectingSidesWork()
+    {
+        // The sink binds; the proxy connects its backend to it (TYPE>ENDPOINT), as a streamer in front of it would.
+        await using var sink = new PullSocket();
+        var sinkEndpoint = sink.Bind(TestUtil.Endpoint("tcp"));
+        await using var cli = CliProcess.Start(
+            "proxy", "--frontend", "PULL@tcp://127.0.0.1:0", "--backend", $"push>{sinkEndpoint}", "--capture", "tcp://127.0.0.1:0");
+        var sockets = await ReadSocketsAsync(cli, 3);
+        Assert.Equal($"PUSH>{sinkEndpoint}", sockets["backend"]);
+        Assert.StartsWith("PUB@tcp://127.0.0.1:", sockets["capture"], StringComparison.Ordinal);
+
+        await using var tap = new SubSocket();
+        tap.Connect(sockets["capture"]["PUB@".Length..]);
+        tap.Subscribe("");
+        await using var source = new PushSocket();
+        source.Connect(sockets["frontend"]["PULL@".Length..]);
+
+        // A PUB drops what it sends before the subscription arrives: send until the tap sees one.
+        var sent = 0;
+        using (var seen = await TestUtil.SendUntilReceived(source, tap, () => new Message($"m{sent++}")))
+        {
+            Assert.StartsWith("m", seen.ToString(), StringComparison.Ordinal);
+        }
+
+        for (var i = 0; i < sent; i++)
+        {
+            using var delivered = await sink.ReceiveOrFail();
+            Assert.Equal($"m{i}", delivered.ToString());
+        }
+
+        cli.Terminate();
+        Assert.Equal(143, await cli.WaitForExitAsync());
+    }
+
     [Theory]
     [InlineData("INT", 130)]
     [InlineData("TERM", 143)]
