@@ -52,7 +52,8 @@ public class LazyPirateClientTests
         // A ROUTER server that ignores the first attempt, answers the second, then answers the first late.
         await using var server = new RouterSocket();
         var endpoint = server.Bind(TestUtil.Endpoint("inproc"));
-        await using var client = new LazyPirateClient(endpoint, new LazyPirateOptions { Timeout = TimeSpan.FromMilliseconds(500), Attempts = 3 });
+        // 1.5 s per attempt: the test must answer the second attempt before the client gives up on it, even on a loaded machine.
+        await using var client = new LazyPirateClient(endpoint, new LazyPirateOptions { Timeout = TimeSpan.FromMilliseconds(1500), Attempts = 3 });
         var request = client.RequestAsync(new Message("q1"));
 
         using var first = await server.ReceiveOrFail();
