@@ -15,6 +15,7 @@ internal static class BenchCommand
             CreateMeasure("latency", "REQ/REP round trips: mean, median, p99 and p99.9 in microseconds."),
             ConnectionsBench.CreateCommand(),
             BrokerBench.CreateCommand(),
+            ProxyBench.CreateCommand(),
             ReportCommand.Create(),
             CreatePeer(),
             ConnectionsBench.CreateClientCommand(),

@@ -16,6 +16,7 @@ public static class Program
             new VersionOption(),
             SocketCommands.CreateSend(),
             SocketCommands.CreateReceive(),
+            ProxyCommand.Create(),
             DemoCommand.Create(),
             BrokerCommand.Create(),
             MdpRequestCommand.Create(),
