@@ -29,7 +29,7 @@ internal static class ChildRuntime
         int exitCode;
         try
         {
-            exitCode = RunAsync(fd).GetAwaiter().GetResult();
+            exitCode = RunCall(fd);
         }
         catch (Exception e)
         {
@@ -40,46 +40,39 @@ internal static class ChildRuntime
         Environment.Exit(exitCode);
     }
 
-    private static async Task<int> RunAsync(int fd)
+    private static int RunCall(int fd)
     {
-        using var channel = ControlChannel.FromDescriptor(fd);
-        var first = await channel.ReceiveAsync().ConfigureAwait(false);
-        if (first is not ({ } kind, { } call) || kind != ControlFrame.Call)
+        var channel = new ChildEnd(fd);
+        if (channel.Receive() is not ({ } kind, { } call) || kind != ControlFrame.Call)
             return ExitAfterException; // the parent went away before sending the call
 
-        using var stop = new CancellationTokenSource();
-        _ = WatchForStopAsync(channel, stop);
+        var stop = new CancellationTokenSource();
+        var watcher = new Thread(() => WatchForStop(channel, stop)) { IsBackground = true, Name = "Baton stop watch" };
+        watcher.Start();
         byte[] outcome;
         try
         {
-            outcome = await Invocation.ExecuteAsync(call, stop.Token).ConfigureAwait(false);
+            outcome = Invocation.ExecuteAsync(call, stop.Token).AsTask().GetAwaiter().GetResult();
         }
         catch (Exception e)
         {
             outcome = Invocation.EncodeException(e);
         }
 
-        await channel.SendAsync(ControlFrame.Outcome, outcome).ConfigureAwait(false);
+        channel.Send(ControlFrame.Outcome, outcome);
         return Invocation.IsException(outcome) ? ExitAfterException : 0;
     }
 
-    private static async Task WatchForStopAsync(ControlChannel channel, CancellationTokenSource stop)
+    private static void WatchForStop(ChildEnd channel, CancellationTokenSource stop)
     {
-        try
+        // A Stop frame, or end of stream (the parent no longer listens), signals the method's token.
+        while (channel.Receive() is ({ } kind, _))
         {
-            while (await channel.ReceiveAsync().ConfigureAwait(false) is ({ } kind, _))
-            {
-                if (kind == ControlFrame.Stop)
-                    await stop.CancelAsync().ConfigureAwait(false);
-            }
+            if (kind == ControlFrame.Stop)
+                break;
+        }
 
-            // End of stream: the parent no longer listens; ask the method to stop.
-            await stop.CancelAsync().ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is ObjectDisposedException or InvalidDataException or IOException)
-        {
-            // The channel closed as the process ends.
-        }
+        stop.Cancel();
     }
 
     private static void RestoreEnvironment()

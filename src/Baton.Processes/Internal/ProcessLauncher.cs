@@ -35,7 +35,7 @@ internal static unsafe class ProcessLauncher
         if (!RuntimeFeature.IsDynamicCodeSupported)
             throw new PlatformNotSupportedException("Baton child processes need startup hooks, which Native AOT applications do not support. Publish the app without PublishAot.");
         if (AppContext.TryGetSwitch("System.StartupHookProvider.IsSupported", out var hooks) && !hooks)
-            throw new PlatformNotSupportedException("Baton child processes need startup hooks, which this application disables (trimmed apps do by default). Publish without PublishTrimmed, or set <StartupHookSupport>true</StartupHookSupport>.");
+            throw new PlatformNotSupportedException("Baton child processes need startup hooks, which this application disables (trimmed apps do by default). Publish without PublishTrimmed: a trimmed app cannot be re-entered through a startup hook.");
     }
 
     /// <summary>
