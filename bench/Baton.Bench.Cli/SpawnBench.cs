@@ -42,6 +42,8 @@ internal static class SpawnBench
             print(json.dumps(samples))
         """;
 
+    private const int Batch = 5;
+
     public static Command CreateCommand()
     {
         var count = new Option<int>("--count") { Description = "Children started per contender; the figures are medians.", DefaultValueFactory = _ => 20 };
@@ -68,12 +70,18 @@ internal static class SpawnBench
         if (count <= 0)
             throw new BenchFailure("--count must be 1 or more");
         var progress = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        progress.MarkupLine(Markup.Escape($"baton bench spawn: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, {count} children each"));
+        progress.MarkupLine(Markup.Escape($"baton bench spawn: {Environment.ProcessorCount} cores, load average {LoadAverage()}, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, {count} children each"));
 
-        progress.MarkupLine("baton-child-process ...");
-        var baton = await MeasureBatonAsync(count, cancellationToken);
-        progress.MarkupLine("python-spawn ...");
-        var python = await MeasurePythonAsync(count, cancellationToken);
+        // Interleaved batches, so that both contenders see the same machine load.
+        var baton = new List<double>(count);
+        var python = new List<double>(count);
+        while (baton.Count < count)
+        {
+            var batch = Math.Min(Batch, count - baton.Count);
+            progress.MarkupLine(Markup.Escape($"children {baton.Count + 1}-{baton.Count + batch} of {count}"));
+            baton.AddRange(await MeasureBatonAsync(batch, cancellationToken));
+            python.AddRange(await MeasurePythonAsync(batch, cancellationToken));
+        }
 
         var rows = new List<SpawnMeasurement> { Summarize("baton-child-process", baton), Summarize("python-spawn", python) };
         var ratio = rows[1].MedianMs / rows[0].MedianMs;
@@ -83,7 +91,7 @@ internal static class SpawnBench
             return 0;
         }
 
-        var table = new Table().Title($"start to first message, median of {count}");
+        var table = new Table().Title($"start to first message, median of {count}, interleaved batches of {Batch}");
         table.AddColumn("contender");
         table.AddColumn(new TableColumn("median ms").RightAligned());
         table.AddColumn(new TableColumn("min ms").RightAligned());
@@ -150,6 +158,19 @@ internal static class SpawnBench
         var middle = samples.Count / 2;
         var median = samples.Count % 2 == 1 ? samples[middle] : (samples[middle - 1] + samples[middle]) / 2;
         return new SpawnMeasurement(name, samples.Count, median, samples[0], samples[^1]);
+    }
+
+    /// <summary>The 1-minute load average: both contenders' figures depend on it, so the run says it.</summary>
+    private static string LoadAverage()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
     }
 
     private static string Format(double value) => value.ToString("0.0", CultureInfo.InvariantCulture);

@@ -47,6 +47,9 @@ public partial class ChildProcess : IAsyncDisposable
     /// </summary>
     public static TimeSpan ExitJoinTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long <see cref="DisposeAsync"/> lets a child that has delivered its outcome exit on its own before killing it. Default 5 seconds.</summary>
+    public static TimeSpan DisposeGrace { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The child's process id.</summary>
     public int Pid { get; }
 
@@ -124,11 +127,17 @@ public partial class ChildProcess : IAsyncDisposable
     /// <summary>Sends SIGKILL (Python's kill). No effect once the process has ended.</summary>
     public void Kill() => Signal(LibC.SIGKILL);
 
-    /// <summary>Kills the process if it still runs, waits for it to end and releases its control socket.</summary>
+    /// <summary>
+    /// Waits for the process to end and releases its control socket. A child that has delivered its outcome
+    /// is given <see cref="DisposeGrace"/> to exit on its own (it may be waiting for its own children); one
+    /// still running its method, or slower than that, is killed.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0)
             return;
+        if (!exited.IsCompleted && Outcome.IsCompleted)
+            await Task.WhenAny(exited, Task.Delay(DisposeGrace)).ConfigureAwait(false);
         if (!exited.IsCompleted)
             Kill();
         await exited.ConfigureAwait(false);

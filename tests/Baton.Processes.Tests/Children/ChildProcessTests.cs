@@ -18,6 +18,24 @@ public class ChildProcessTests
     }
 
     [Fact]
+    public async Task DisposeAfterTheResult_LetsTheChildExitOnItsOwn()
+    {
+        var child = ChildProcess.Start(Work.Square, 3);
+        Assert.Equal(9, await child.Result.WaitAsync(Patience));
+        await child.DisposeAsync();
+        Assert.Equal(0, child.ExitCode);
+    }
+
+    [Fact]
+    public async Task DisposeWhileRunning_KillsTheChild()
+    {
+        var child = ChildProcess.Start(Work.Hang);
+        await child.DisposeAsync();
+        Assert.Equal(-9, child.ExitCode);
+        await Assert.ThrowsAsync<ProcessExitedException>(() => child.Result);
+    }
+
+    [Fact]
     public async Task NonCapturingLambda_RunsInAnotherProcess()
     {
         await using var child = ChildProcess.Start(() => Environment.ProcessId);
