@@ -175,7 +175,8 @@ public partial class ChildProcess : IAsyncDisposable
         int pid;
         try
         {
-            pid = ProcessLauncher.Spawn(childFd, options.Environment, options.WorkingDirectory);
+            var descriptor = ProcessLauncher.InheritedDescriptor(childFd).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            pid = ProcessLauncher.Spawn(ProcessLauncher.ChildVariable, descriptor, childFd, options.Environment, options.WorkingDirectory);
         }
         catch
         {

@@ -13,17 +13,13 @@ internal static class ChildRuntime
 
     public static void Run(string descriptor)
     {
-        var parent = Environment.GetEnvironmentVariable(ProcessLauncher.ParentVariable);
-        RestoreEnvironment();
-        if (!int.TryParse(descriptor, NumberStyles.None, CultureInfo.InvariantCulture, out var fd)
-            || !int.TryParse(parent, NumberStyles.None, CultureInfo.InvariantCulture, out var parentPid))
+        if (!int.TryParse(descriptor, NumberStyles.None, CultureInfo.InvariantCulture, out var fd))
         {
-            Console.Error.WriteLine($"Baton: {ProcessLauncher.ChildVariable}={descriptor} and {ProcessLauncher.ParentVariable}={parent} do not describe a child process.");
+            Console.Error.WriteLine($"Baton: {ProcessLauncher.ChildVariable}={descriptor} is not a file descriptor.");
             Environment.Exit(ExitAfterException);
             return;
         }
 
-        ParentWatch.Start(parentPid);
         // Our control socket must not leak into processes the method starts: their holding it would hide our death.
         LibC.Fcntl(fd, LibC.F_SETFD, LibC.FD_CLOEXEC);
         int exitCode;
@@ -73,13 +69,5 @@ internal static class ChildRuntime
         }
 
         stop.Cancel();
-    }
-
-    private static void RestoreEnvironment()
-    {
-        Environment.SetEnvironmentVariable(ProcessLauncher.ParentVariable, null);
-        var original = Environment.GetEnvironmentVariable(ProcessLauncher.OriginalHooksVariable);
-        Environment.SetEnvironmentVariable(ProcessLauncher.StartupHooksVariable, string.IsNullOrEmpty(original) ? null : original);
-        Environment.SetEnvironmentVariable(ProcessLauncher.OriginalHooksVariable, null);
     }
 }

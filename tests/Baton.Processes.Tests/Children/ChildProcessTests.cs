@@ -159,4 +159,46 @@ public class ChildProcessTests
         await stop.CancelAsync();
         Assert.Equal(1, await child.Result.WaitAsync(Patience));
     }
+
+    [Fact]
+    public async Task Child_SeesTheUsersEnvironment_WithoutBatonsVariables()
+    {
+        await using var role = ChildProcess.Start(Work.Variable, "BATON_CHILD");
+        await using var parent = ChildProcess.Start(Work.Variable, "BATON_PARENT_PID");
+        await using var hooks = ChildProcess.Start(Work.Variable, "DOTNET_STARTUP_HOOKS");
+        Assert.Null(await role.Result.WaitAsync(Patience));
+        Assert.Null(await parent.Result.WaitAsync(Patience));
+        Assert.Equal(Environment.GetEnvironmentVariable("DOTNET_STARTUP_HOOKS"), await hooks.Result.WaitAsync(Patience));
+    }
+
+    [Fact]
+    public async Task Options_SetEnvironmentWorkingDirectoryAndName()
+    {
+        var folder = Directory.CreateTempSubdirectory("baton-cwd-");
+        try
+        {
+            var options = new ChildProcessOptions
+            {
+                Name = "worker-a",
+                WorkingDirectory = folder.FullName,
+                Environment = new Dictionary<string, string?> { ["BATON_TEST_VALUE"] = "forty-two" },
+            };
+            await using var variable = ChildProcess.Start(Work.Variable, "BATON_TEST_VALUE", options);
+            await using var directory = ChildProcess.Start(Work.CurrentDirectory, options);
+            Assert.Equal("forty-two", await variable.Result.WaitAsync(Patience));
+            Assert.Equal(folder.FullName, await directory.Result.WaitAsync(Patience));
+            Assert.Equal("worker-a", variable.Name);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task StandardInput_IsEmpty_AsInPython()
+    {
+        await using var child = ChildProcess.Start(Work.StandardInputIsEmpty);
+        Assert.True(await child.Result.WaitAsync(Patience));
+    }
 }

@@ -22,6 +22,12 @@ internal static class Work
 
     public static int Pid() => Environment.ProcessId;
 
+    public static string? Variable(string name) => Environment.GetEnvironmentVariable(name);
+
+    public static string CurrentDirectory() => Environment.CurrentDirectory;
+
+    public static bool StandardInputIsEmpty() => Console.In.Peek() == -1;
+
     public static void Throw(string message) => throw new InvalidOperationException(message);
 
     public static int ThrowUser(string message) => throw new WorkFailedException(message, new ArgumentException("inner cause"));
