@@ -67,6 +67,10 @@ internal static class Invocation
                 continue;
             }
 
+            if (arguments[i] is null && type.IsValueType && Nullable.GetUnderlyingType(type) is null)
+                throw new ArgumentException($"Argument '{parameters[i].Name}' of {CallName(info)} is null, but its type {Serialization.TypeName(type)} is a value type.", nameof(arguments));
+            if (arguments[i] is { } argument && !type.IsInstanceOfType(argument))
+                throw new ArgumentException($"Argument '{parameters[i].Name}' of {CallName(info)} is a {Serialization.TypeName(argument.GetType())}, not a {Serialization.TypeName(type)}.", nameof(arguments));
             try
             {
                 Serialization.Serialize(type, ref writer, arguments[i]);

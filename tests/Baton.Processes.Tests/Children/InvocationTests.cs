@@ -111,5 +111,25 @@ public class InvocationTests
         Assert.Equal("hi", Invocation.DecodeOutcome<string>(outcome));
     }
 
+    [Fact]
+    public void NullOrMistypedArguments_AreRefused_NamingTheParameter()
+    {
+        var missing = Assert.Throws<ArgumentException>(() => Invocation.EncodeCall(Work.Square, [null]));
+        Assert.Contains("'x'", missing.Message, StringComparison.Ordinal);
+        var mistyped = Assert.Throws<ArgumentException>(() => Invocation.EncodeCall(Work.Square, ["seven"]));
+        Assert.Contains("System.String", mistyped.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DifferentBuild_IsRefused()
+    {
+        var call = Invocation.EncodeCall(Work.Square, [2]);
+        // The module version id sits right after the assembly name: change one byte of it.
+        var name = System.Text.Encoding.UTF8.GetBytes(typeof(Work).Assembly.GetName().Name!);
+        var at = call.AsSpan().IndexOf(name) + name.Length + 2; // bin8 header: 0xc4, 16
+        call[at] ^= 0xff;
+        await Assert.ThrowsAsync<InvalidDataException>(async () => await Invocation.ExecuteAsync(call, CancellationToken.None));
+    }
+
     private int InstanceWork() => GetHashCode();
 }
