@@ -193,6 +193,23 @@ internal static unsafe class ProcessLauncher
 
         if (start < raw.Length)
             parts.Add(Encoding.UTF8.GetString(raw, start, raw.Length - start));
+
+        // "dotnet App.dll" with a relative path breaks once the app changes its working directory (children
+        // inherit the current one): name the entry assembly by its full path.
+        var entry = System.Reflection.Assembly.GetEntryAssembly()?.Location;
+        if (!string.IsNullOrEmpty(entry))
+        {
+            for (var i = 1; i < parts.Count; i++)
+            {
+                if (!Path.IsPathRooted(parts[i]) && parts[i].EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
+                    && string.Equals(Path.GetFileName(parts[i]), Path.GetFileName(entry), StringComparison.Ordinal))
+                {
+                    parts[i] = entry;
+                    break;
+                }
+            }
+        }
+
         return commandLine = [.. parts];
     }
 }

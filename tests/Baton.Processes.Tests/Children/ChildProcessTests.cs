@@ -201,4 +201,34 @@ public class ChildProcessTests
         await using var child = ChildProcess.Start(Work.StandardInputIsEmpty);
         Assert.True(await child.Result.WaitAsync(Patience));
     }
+
+    [Fact]
+    public async Task MethodsReturningNothing_CompleteTheirCompletion()
+    {
+        var folder = Directory.CreateTempSubdirectory("baton-void-");
+        try
+        {
+            var first = Path.Combine(folder.FullName, "first.txt");
+            var second = Path.Combine(folder.FullName, "second.txt");
+            await using var action = ChildProcess.Start(Work.WriteFile, first, "one");
+            await using var asyncAction = ChildProcess.Start(Work.WriteFileLaterAsync, second, "two");
+            await action.Completion.WaitAsync(Patience);
+            await asyncAction.Completion.WaitAsync(Patience);
+            Assert.Equal("one", await File.ReadAllTextAsync(first));
+            Assert.Equal("two", await File.ReadAllTextAsync(second));
+            Assert.IsNotType<ChildProcess<object>>(action);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task ExceptionFromAMethodReturningNothing_FailsCompletion()
+    {
+        await using var child = ChildProcess.Start(Work.Throw, "void boom");
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => child.Completion.WaitAsync(Patience));
+        Assert.Equal("void boom", error.Message);
+    }
 }

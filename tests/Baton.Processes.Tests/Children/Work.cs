@@ -22,6 +22,14 @@ internal static class Work
 
     public static int Pid() => Environment.ProcessId;
 
+    public static void WriteFile(string path, string text) => File.WriteAllText(path, text);
+
+    public static async Task WriteFileLaterAsync(string path, string text)
+    {
+        await Task.Yield();
+        await File.WriteAllTextAsync(path, text).ConfigureAwait(false);
+    }
+
     public static string? Variable(string name) => Environment.GetEnvironmentVariable(name);
 
     public static string CurrentDirectory() => Environment.CurrentDirectory;
