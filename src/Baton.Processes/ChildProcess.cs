@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 using Baton.Processes.Internal;
 
 namespace Baton.Processes;
@@ -21,6 +21,8 @@ public partial class ChildProcess : IAsyncDisposable
     private static readonly ConcurrentDictionary<int, ChildProcess> Live = new();
     private static int started;
     private static int exitHookInstalled;
+    private static bool terminating;
+    private static PosixSignalRegistration? terminationSignal;
 
     private readonly ControlChannel channel;
     private readonly Task<int> exited;
@@ -236,18 +238,28 @@ public partial class ChildProcess : IAsyncDisposable
 
     private static void EnsureExitHook()
     {
-        if (Interlocked.Exchange(ref exitHookInstalled, 1) == 0)
-            AppDomain.CurrentDomain.ProcessExit += static (_, _) => OnParentExit();
+        if (Interlocked.Exchange(ref exitHookInstalled, 1) != 0)
+            return;
+        AppDomain.CurrentDomain.ProcessExit += static (_, _) => OnParentExit();
+        // Not cancelled: the runtime's own SIGTERM handling goes on (ProcessExit, then death by the signal).
+        terminationSignal = PosixSignalRegistration.Create(PosixSignal.SIGTERM, static _ => Volatile.Write(ref terminating, true));
     }
 
-    /// <summary>At normal exit: kill daemon children, wait (bounded) for the others, then kill what is left.</summary>
+    /// <summary>
+    /// At exit: kill daemon children; wait (up to <see cref="ExitJoinTimeout"/>) for the others, then kill
+    /// what is left. When this process exits because of SIGTERM, the non-daemon children get SIGTERM first,
+    /// so termination cascades instead of waiting for work that will not be collected.
+    /// </summary>
     private static void OnParentExit()
     {
         var children = Live.Values.ToArray();
+        var terminated = Volatile.Read(ref terminating);
         foreach (var child in children)
         {
             if (child.IsDaemon)
                 child.Kill();
+            else if (terminated)
+                child.Terminate();
         }
 
         var deadline = DateTime.UtcNow + ExitJoinTimeout;
@@ -257,5 +269,7 @@ public partial class ChildProcess : IAsyncDisposable
             if (!child.IsDaemon && !child.Join(left > TimeSpan.Zero ? left : TimeSpan.Zero))
                 child.Kill();
         }
+
+        GC.KeepAlive(terminationSignal);
     }
 }

@@ -99,6 +99,26 @@ public sealed class ChildLifetimeTests : IDisposable
     }
 
     [Fact]
+    public async Task Terminate_CascadesToNonDaemonGrandchildren()
+    {
+        var pidFile = Path.Combine(folder, "terminated.pid");
+        await using var child = ChildProcess.Start(Work.StartGrandchild, pidFile, false, true);
+        var grandchild = await ReadPidAsync(pidFile, child);
+        try
+        {
+            child.Terminate();
+            // Without the cascade the child would wait ExitJoinTimeout (30 s) for its grandchild.
+            Assert.True(await child.JoinAsync(TimeSpan.FromSeconds(20)), "the terminated child waited for its grandchild");
+            Assert.Equal(-15, child.ExitCode);
+            Assert.True(TestLibC.WaitForExit(grandchild, Patience));
+        }
+        finally
+        {
+            TestLibC.Kill(grandchild, 9);
+        }
+    }
+
+    [Fact]
     public async Task ChildOutput_GoesToTheParentsStdoutAndStderr()
     {
         // The middle child points its fds 1 and 2 at a file; its own child's console output must land there.
