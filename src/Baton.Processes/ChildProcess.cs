@@ -32,7 +32,7 @@ public partial class ChildProcess : IAsyncDisposable
 
     private protected ChildProcess(byte[] call, string callName, ChildProcessOptions? options, CancellationToken stopToken)
     {
-        options ??= Default;
+        options ??= DefaultOptions;
         (channel, Pid, exited) = Launch(call, options);
         this.callName = callName;
         Name = options.Name ?? $"ChildProcess-{Interlocked.Increment(ref started)}";
@@ -41,7 +41,7 @@ public partial class ChildProcess : IAsyncDisposable
         Register(stopToken);
     }
 
-    private static ChildProcessOptions Default { get; } = new();
+    private static ChildProcessOptions DefaultOptions { get; } = new();
 
     /// <summary>
     /// How long a parent that exits normally waits for its non-daemon children before killing them (Python
@@ -173,6 +173,17 @@ public partial class ChildProcess : IAsyncDisposable
 
     private static (ControlChannel Channel, int Pid, Task<int> Exited) Launch(byte[] call, ChildProcessOptions options)
     {
+        // A spare was started with the environment and working directory of its time: only for default options.
+        var process = (options.Environment is null && options.WorkingDirectory is null ? TakeSpare() : null) ?? SpawnIdle(options);
+        _ = SendCallAsync(process.Channel, call);
+        if (KeepSpare)
+            ReplenishSpare();
+        return process;
+    }
+
+    /// <summary>Starts a child that waits for its call.</summary>
+    private static (ControlChannel Channel, int Pid, Task<int> Exited) SpawnIdle(ChildProcessOptions options)
+    {
         var (channel, childFd) = ControlChannel.CreatePair();
         int pid;
         try
@@ -190,9 +201,8 @@ public partial class ChildProcess : IAsyncDisposable
             LibC.Close(childFd);
         }
 
-        var exited = ChildReaper.Watch(pid);
-        _ = SendCallAsync(channel, call);
-        return (channel, pid, exited);
+        EnsureExitHook();
+        return (channel, pid, ChildReaper.Watch(pid));
     }
 
     private void Register(CancellationToken stopToken)
@@ -252,6 +262,7 @@ public partial class ChildProcess : IAsyncDisposable
     /// </summary>
     private static void OnParentExit()
     {
+        KeepSpare = false; // and kills the spare, if any
         var children = Live.Values.ToArray();
         var terminated = Volatile.Read(ref terminating);
         foreach (var child in children)

@@ -23,6 +23,13 @@ internal sealed unsafe class ChildEnd(int fd)
         return ReadAll(payload) ? ((ControlFrame)header[4], payload) : null;
     }
 
+    /// <summary>Whether a frame (or end of stream) is waiting to be read, without waiting.</summary>
+    public bool HasData()
+    {
+        var poll = new LibC.PollFd { Fd = fd, Events = LibC.POLLIN };
+        return LibC.Poll(&poll, 1, 0) != 0;
+    }
+
     /// <summary>Writes one frame; false when the parent is gone.</summary>
     public bool Send(ControlFrame kind, ReadOnlySpan<byte> payload)
     {

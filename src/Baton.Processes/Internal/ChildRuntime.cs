@@ -39,6 +39,8 @@ internal static class ChildRuntime
     private static int RunCall(int fd)
     {
         var channel = new ChildEnd(fd);
+        if (!channel.HasData())
+            Invocation.WarmUp(); // a spare, waiting for its call: prepare the call's path meanwhile
         if (channel.Receive() is not ({ } kind, { } call) || kind != ControlFrame.Call)
             return ExitAfterException; // the parent went away before sending the call
 

@@ -184,6 +184,26 @@ internal static class Invocation
         return reader.ReadInt32() == OutcomeException ? ReadException(ref reader) : null;
     }
 
+    /// <summary>
+    /// Runs one small call through encode, execute and decode, so that a process waiting for work (a spare
+    /// child) has compiled the path its real call will take. Never throws.
+    /// </summary>
+    public static void WarmUp()
+    {
+        try
+        {
+            var call = EncodeCall(WarmUpTarget, [1, "warm"]);
+            var outcome = ExecuteAsync(call, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            DecodeOutcome<int>(outcome);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or MessagePackSerializationException)
+        {
+            // Only a warm-up: the real call reports its own problems.
+        }
+    }
+
+    private static int WarmUpTarget(int number, string text) => number + text.Length;
+
     /// <summary>Whether an outcome carries an exception rather than a result.</summary>
     public static bool IsException(ReadOnlySpan<byte> outcome) => outcome.Length > 1 && outcome[1] == OutcomeException;
 
