@@ -131,5 +131,18 @@ public class InvocationTests
         await Assert.ThrowsAsync<InvalidDataException>(async () => await Invocation.ExecuteAsync(call, CancellationToken.None));
     }
 
+    [Fact]
+    public void GenericAndClosedDelegates_AreRefused()
+    {
+        var generic = Assert.Throws<ArgumentException>(() => Invocation.EncodeCall(Identity<int>, [1]));
+        Assert.Contains("generic", generic.Message, StringComparison.Ordinal);
+        var closed = Assert.Throws<ArgumentException>(() => Invocation.EncodeCall(Delegate.CreateDelegate(typeof(Func<int>), "closed", typeof(InvocationTests).GetMethod(nameof(Length), System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)!), []));
+        Assert.Contains("closed over its first argument", closed.Message, StringComparison.Ordinal);
+    }
+
+    private static T Identity<T>(T value) => value;
+
+    private static int Length(string text) => text.Length;
+
     private int InstanceWork() => GetHashCode();
 }
