@@ -140,6 +140,17 @@ public class InvocationTests
         Assert.Contains("closed over its first argument", closed.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ObjectParameter_ReceivesPrimitivesAndMaps()
+    {
+        var outcome = await Invocation.ExecuteAsync(Invocation.EncodeCall(Describe, [42]), CancellationToken.None);
+        Assert.Equal("42", Invocation.DecodeOutcome<string>(outcome));
+        outcome = await Invocation.ExecuteAsync(Invocation.EncodeCall(Describe, [new Point(1, 2)]), CancellationToken.None);
+        Assert.Contains("Dictionary", Invocation.DecodeOutcome<string>(outcome), StringComparison.Ordinal);
+    }
+
+    private static string Describe(object value) => value.ToString() ?? "";
+
     private static T Identity<T>(T value) => value;
 
     private static int Length(string text) => text.Length;
