@@ -16,6 +16,7 @@ internal static class BenchCommand
             ConnectionsBench.CreateCommand(),
             BrokerBench.CreateCommand(),
             ProxyBench.CreateCommand(),
+            SpawnBench.CreateCommand(),
             ReportCommand.Create(),
             CreatePeer(),
             ConnectionsBench.CreateClientCommand(),
