@@ -18,6 +18,7 @@ public static class Program
             SocketCommands.CreateReceive(),
             DemoCommand.Create(),
             BenchPointerCommand.Create(),
+            BinaryStarCommand.Create(),
         };
 
         return await CliRunner.RunAsync(root, args);
