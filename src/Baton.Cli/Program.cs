@@ -19,6 +19,7 @@ public static class Program
             DemoCommand.Create(),
             BenchPointerCommand.Create(),
             BinaryStarCommand.Create(),
+            TitanicCommand.Create(),
         };
 
         return await CliRunner.RunAsync(root, args);

@@ -1,0 +1,118 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using Baton.Patterns;
+using Baton.Sockets;
+
+namespace Baton.Cli.Commands;
+
+/// <summary>
+/// <c>baton titanic</c>: the Titanic server (9/TSP) for a Majordomo broker, keeping requests and
+/// replies durably in a folder, so that they survive the restart of any party.
+/// </summary>
+internal static class TitanicCommand
+{
+    public static Command Create()
+    {
+        var connect = new Option<string>("--connect", "-c")
+        {
+            Description = "The Majordomo broker's endpoint, e.g. tcp://127.0.0.1:5555.",
+            HelpName = "ENDPOINT",
+        };
+        var store = new Option<string>("--store", "-s")
+        {
+            Description = "Folder for requests and replies (created if missing); every write is flushed to the disk before it is acknowledged.",
+            HelpName = "DIR",
+        };
+        var heartbeat = new Option<int>("--heartbeat")
+        {
+            Description = "Milliseconds between heartbeats of the titanic.* workers to the broker; a broker silent for three is reconnected to [default: 2500].",
+            HelpName = "MS",
+            DefaultValueFactory = _ => 2500,
+            CustomParser = result => ParseMilliseconds(result, "--heartbeat"),
+        };
+        var timeout = new Option<int>("--timeout")
+        {
+            Description = "Milliseconds to wait for a service's reply to a stored request before trying it again later [default: 2500].",
+            HelpName = "MS",
+            DefaultValueFactory = _ => 2500,
+            CustomParser = result => ParseMilliseconds(result, "--timeout"),
+        };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Log everything (each request stored, delivered, deferred) on stderr." };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Log nothing, not even warnings." };
+        var command = new Command(
+            "titanic",
+            "Run the Titanic server (9/TSP): the services titanic.request, titanic.reply and titanic.close on a Majordomo broker, with requests and replies kept on the disk.")
+        {
+            connect, store, heartbeat, timeout, verbose, quiet,
+        };
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(connect) is null)
+            {
+                result.AddError("missing --connect: the Majordomo broker's endpoint");
+            }
+            else if (result.GetResult(store) is null)
+            {
+                result.AddError("missing --store: the folder for requests and replies");
+            }
+
+            if (result.GetResult(verbose) is not null && result.GetResult(quiet) is not null)
+            {
+                result.AddError("give --verbose or --quiet, not both");
+            }
+        });
+        command.SetAction((result, cancellationToken) => SocketCommands.Guard(() => RunAsync(
+            result.GetValue(connect)!,
+            result.GetValue(store)!,
+            TimeSpan.FromMilliseconds(result.GetValue(heartbeat)),
+            TimeSpan.FromMilliseconds(result.GetValue(timeout)),
+            result.GetValue(verbose),
+            result.GetValue(quiet),
+            cancellationToken)));
+        return command.WithExamples(
+            "baton broker --bind tcp://*:5555 &",
+            "baton titanic --connect tcp://127.0.0.1:5555 --store ./titanic     then ask titanic.request, titanic.reply, titanic.close");
+    }
+
+    private static async Task<int> RunAsync(string connect, string folder, TimeSpan heartbeat, TimeSpan timeout, bool verbose, bool quiet, CancellationToken cancellationToken)
+    {
+        using var logging = CliLogging.Create(verbose, quiet);
+        await using var context = new Context(logging);
+        TitanicStore store;
+        try
+        {
+            store = new TitanicStore(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliFailure($"cannot use {folder} as the store: {e.Message}");
+        }
+
+        var options = new TitanicOptions
+        {
+            RequestTimeout = timeout,
+            WorkerOptions = new MajordomoWorkerOptions { HeartbeatInterval = heartbeat, ReconnectInterval = heartbeat },
+        };
+        var titanic = new Titanic(connect, store, options, context);
+        var pending = store.PendingRequests().Count;
+        Console.WriteLine($"titanic: broker at {connect}, store in {store.Directory} ({pending} request(s) pending)");
+        await titanic.RunAsync(cancellationToken);
+
+        // RunAsync returns when stopped; the runner reports the signal's exit code.
+        cancellationToken.ThrowIfCancellationRequested();
+        return 0;
+    }
+
+    private static int ParseMilliseconds(ArgumentResult result, string name)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms >= 1)
+        {
+            return ms;
+        }
+
+        result.AddError($"{name} takes a whole number of milliseconds of at least 1, not '{text}'");
+        return 0;
+    }
+}
