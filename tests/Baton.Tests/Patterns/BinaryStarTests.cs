@@ -202,6 +202,29 @@ public sealed class BinaryStarTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task HandlerThatThrows_CostsThatRequestOnly_TheServerGoesOn()
+    {
+        var (primary, _) = await StartPairAsync(s_fast, (request, _) =>
+        {
+            var text = request.First.ToString();
+            if (text == "boom")
+            {
+                request.Dispose();
+                throw new InvalidOperationException("the handler failed");
+            }
+
+            return ValueTask.FromResult<Message?>(request);
+        });
+        await using var dealer = new DealerSocket(TestUtil.Quick);
+        dealer.Connect(primary.Star.FrontendEndpoint);
+        await dealer.SendOrFail(new Message("", "boom"));
+        await dealer.SendOrFail(new Message("", "fine"));
+        using var reply = await dealer.ReceiveOrFail();
+        Assert.Equal(["", "fine"], reply.ToStrings());
+        Assert.False(primary.Run.IsCompleted);
+    }
+
+    [Fact]
     public async Task RunAsync_Twice_Throws_AndDisposeEndsTheRun()
     {
         var primary = Start(BinaryStarRole.Primary, Ipc("frontend"), Ipc("state"), Ipc("nobody"), s_fast);
