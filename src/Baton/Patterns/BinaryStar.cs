@@ -423,16 +423,17 @@ public sealed class BinaryStar : IAsyncDisposable
     private void Fail(Exception failure)
     {
         List<(BinaryStarState, TaskCompletionSource)> waiters;
+        Exception reason;
         lock (_lock)
         {
-            _failure ??= failure is OperationCanceledException ? new ObjectDisposedException(nameof(BinaryStar), "The Binary Star server stopped.") : failure;
+            reason = _failure ??= failure is OperationCanceledException ? new ObjectDisposedException(nameof(BinaryStar), "The Binary Star server stopped.") : failure;
             waiters = [.. _waiters];
             _waiters.Clear();
         }
 
         foreach (var (_, reached) in waiters)
         {
-            reached.TrySetException(_failure);
+            reached.TrySetException(reason);
         }
     }
 }

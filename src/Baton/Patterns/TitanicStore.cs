@@ -14,6 +14,8 @@ namespace Baton.Patterns;
 /// <remarks>
 /// Ids are GUIDs written as 32 lowercase hexadecimal digits, as TSP asks. Methods are thread-safe as
 /// far as the file system is: each file is written whole under a temporary name and renamed into place.
+/// One store serves one Titanic server at a time: opening a store removes the temporary files of
+/// writes in progress, which are another server's if two share the folder.
 /// </remarks>
 public sealed class TitanicStore
 {
