@@ -10,7 +10,7 @@ namespace Baton.Tests.Patterns;
 /// clients move to the backup, which takes over on their request; the old primary comes back passive;
 /// and a backup whose peer still speaks never takes over (the split-brain guard).
 /// </summary>
-public sealed class BinaryStarTests : IAsyncDisposable
+public sealed class BinaryStarTests : IAsyncLifetime
 {
     /// <summary>Short, so failover is quick; the client settles for more than two of them.</summary>
     private static readonly BinaryStarOptions s_fast = new() { HeartbeatInterval = TimeSpan.FromMilliseconds(200) };
@@ -25,7 +25,10 @@ public sealed class BinaryStarTests : IAsyncDisposable
     private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("baton-bstar-");
     private readonly List<IAsyncDisposable> _owned = [];
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // IAsyncLifetime: xunit 2 never calls a test class's IAsyncDisposable.
+    public async Task DisposeAsync()
     {
         for (var i = _owned.Count - 1; i >= 0; i--)
         {

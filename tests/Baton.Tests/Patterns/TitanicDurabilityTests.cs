@@ -13,14 +13,17 @@ namespace Baton.Tests.Patterns;
 /// <c>baton broker</c> process (stopped and restarted in this process where the CLI has no broker
 /// command) and finally the client — and every request that got an id then gets its reply. The worker and the client are pyzmq programs written from the RFCs (Interop/titanic_peer.py).
 /// </summary>
-public sealed class TitanicDurabilityTests : IAsyncDisposable
+public sealed class TitanicDurabilityTests : IAsyncLifetime
 {
     private const int Requests = 40;
 
     private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("baton-titanic-kill-");
     private readonly List<IAsyncDisposable> _processes = [];
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // IAsyncLifetime: xunit 2 never calls a test class's IAsyncDisposable.
+    public async Task DisposeAsync()
     {
         for (var i = _processes.Count - 1; i >= 0; i--)
         {

@@ -10,7 +10,7 @@ namespace Baton.Tests.Patterns;
 /// handed out, is delivered when its service has a worker (300 until then), its reply is kept until
 /// closed; ids that are unknown or malformed get 400; a restarted Titanic delivers what it stored.
 /// </summary>
-public sealed class TitanicTests : IAsyncDisposable
+public sealed class TitanicTests : IAsyncLifetime
 {
     private static readonly MajordomoWorkerOptions s_fastWorker = new()
     {
@@ -41,7 +41,10 @@ public sealed class TitanicTests : IAsyncDisposable
         _client = new MajordomoClient(_endpoint, new MajordomoClientOptions { Timeout = TestUtil.Timeout, Attempts = 1 }, _context);
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // IAsyncLifetime: xunit 2 never calls a test class's IAsyncDisposable.
+    public async Task DisposeAsync()
     {
         await _stop.CancelAsync();
         foreach (var run in _runs)
