@@ -172,7 +172,7 @@ public sealed class Titanic
 
             return ValueTask.FromResult(new Message(Store.HasRequest(id) ? "300" : "400"));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
             TitanicLog.StoreFailed(_logger, ReplyService, e);
             return ValueTask.FromResult(new Message("500"));
