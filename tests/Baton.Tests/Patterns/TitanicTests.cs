@@ -142,6 +142,21 @@ public sealed class TitanicTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReplyFileItCannotRead_Is500_AndTheServerGoesOn()
+    {
+        StartTitanic();
+        var id = await SubmitAsync("nobody", "x");
+        await File.WriteAllTextAsync(Path.Combine(_folder.FullName, $"{TitanicStore.FormatId(id)}.reply"), "not a reply");
+        using (var reply = await AskAsync(Titanic.ReplyService, TitanicStore.FormatId(id)))
+        {
+            Assert.Equal(["500"], reply.ToStrings());
+        }
+
+        using var unknown = await AskAsync(Titanic.ReplyService, TitanicStore.FormatId(Guid.NewGuid()));
+        Assert.Equal(["400"], unknown.ToStrings());
+    }
+
+    [Fact]
     public async Task RequestsStoredBeforeARestart_AreDeliveredAfterIt()
     {
         var first = new CancellationTokenSource();
