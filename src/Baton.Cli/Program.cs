@@ -17,6 +17,8 @@ public static class Program
             SocketCommands.CreateSend(),
             SocketCommands.CreateReceive(),
             DemoCommand.Create(),
+            BrokerCommand.Create(),
+            MdpRequestCommand.Create(),
             BenchPointerCommand.Create(),
             BinaryStarCommand.Create(),
             TitanicCommand.Create(),
