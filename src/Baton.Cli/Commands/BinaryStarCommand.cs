@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
-using System.Globalization;
 using Baton.Messages;
 using Baton.Patterns;
 using Baton.Sockets;
@@ -32,12 +30,12 @@ internal static class BinaryStarCommand
             Description = "The peer's state endpoint to connect to [default: tcp://localhost:5004 for the primary, tcp://localhost:5003 for the backup].",
             HelpName = "ENDPOINT",
         };
-        var heartbeat = new Option<int>("--heartbeat")
+        var heartbeat = new Option<double>("--heartbeat")
         {
-            Description = "Milliseconds between state heartbeats; a peer silent for two is dead. Both servers must agree.",
-            HelpName = "MS",
-            DefaultValueFactory = _ => 1000,
-            CustomParser = ParseHeartbeat,
+            Description = "Seconds between state heartbeats; a peer silent for two is dead. Both servers must agree.",
+            HelpName = "SECONDS",
+            DefaultValueFactory = _ => 1,
+            CustomParser = CliSeconds.Parser("--heartbeat"),
         };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log everything (connections, refused requests) on stderr." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Log nothing, not even warnings." };
@@ -68,7 +66,7 @@ internal static class BinaryStarCommand
                 result.GetValue(frontend) ?? (isPrimary ? "tcp://*:5001" : "tcp://*:5002"),
                 result.GetValue(local) ?? (isPrimary ? "tcp://*:5003" : "tcp://*:5004"),
                 result.GetValue(remote) ?? (isPrimary ? "tcp://localhost:5004" : "tcp://localhost:5003"),
-                TimeSpan.FromMilliseconds(result.GetValue(heartbeat)),
+                TimeSpan.FromSeconds(result.GetValue(heartbeat)),
                 result.GetValue(verbose),
                 result.GetValue(quiet),
                 cancellationToken);
@@ -100,16 +98,4 @@ internal static class BinaryStarCommand
     private static ValueTask<Message?> EchoAsync(Message request, CancellationToken cancellationToken) => ValueTask.FromResult<Message?>(request);
 
     private static string Name(BinaryStarState state) => state.ToString().ToLowerInvariant();
-
-    private static int ParseHeartbeat(ArgumentResult result)
-    {
-        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms >= 1)
-        {
-            return ms;
-        }
-
-        result.AddError($"--heartbeat takes a whole number of milliseconds of at least 1, not '{text}'");
-        return 0;
-    }
 }

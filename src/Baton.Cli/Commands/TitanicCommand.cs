@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
-using System.Globalization;
 using Baton.Patterns;
 using Baton.Sockets;
 
@@ -24,19 +22,19 @@ internal static class TitanicCommand
             Description = "Folder for requests and replies (created if missing); every write is flushed to the disk before it is acknowledged.",
             HelpName = "DIR",
         };
-        var heartbeat = new Option<int>("--heartbeat")
+        var heartbeat = new Option<double>("--heartbeat")
         {
-            Description = "Milliseconds between heartbeats of the titanic.* workers to the broker; a broker silent for three is reconnected to [default: 2500].",
-            HelpName = "MS",
-            DefaultValueFactory = _ => 2500,
-            CustomParser = result => ParseMilliseconds(result, "--heartbeat"),
+            Description = "Seconds between heartbeats of the titanic.* workers to the broker; a broker silent for three is reconnected to. Match the broker's (baton broker: 2.5).",
+            HelpName = "SECONDS",
+            DefaultValueFactory = _ => 2.5,
+            CustomParser = CliSeconds.Parser("--heartbeat"),
         };
-        var timeout = new Option<int>("--timeout")
+        var timeout = new Option<double>("--timeout", "-t")
         {
-            Description = "Milliseconds to wait for a service's reply to a stored request before trying it again later [default: 2500].",
-            HelpName = "MS",
-            DefaultValueFactory = _ => 2500,
-            CustomParser = result => ParseMilliseconds(result, "--timeout"),
+            Description = "Seconds to wait for a service's reply to a stored request before trying it again later.",
+            HelpName = "SECONDS",
+            DefaultValueFactory = _ => 2.5,
+            CustomParser = CliSeconds.Parser("--timeout"),
         };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log everything (each request stored, delivered, deferred) on stderr." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Log nothing, not even warnings." };
@@ -65,8 +63,8 @@ internal static class TitanicCommand
         command.SetAction((result, cancellationToken) => SocketCommands.Guard(() => RunAsync(
             result.GetValue(connect)!,
             result.GetValue(store)!,
-            TimeSpan.FromMilliseconds(result.GetValue(heartbeat)),
-            TimeSpan.FromMilliseconds(result.GetValue(timeout)),
+            TimeSpan.FromSeconds(result.GetValue(heartbeat)),
+            TimeSpan.FromSeconds(result.GetValue(timeout)),
             result.GetValue(verbose),
             result.GetValue(quiet),
             cancellationToken)));
@@ -98,21 +96,6 @@ internal static class TitanicCommand
         var pending = store.PendingRequests().Count;
         Console.WriteLine($"titanic: broker at {connect}, store in {store.Directory} ({pending} request(s) pending)");
         await titanic.RunAsync(cancellationToken);
-
-        // RunAsync returns when stopped; the runner reports the signal's exit code.
-        cancellationToken.ThrowIfCancellationRequested();
-        return 0;
-    }
-
-    private static int ParseMilliseconds(ArgumentResult result, string name)
-    {
-        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms >= 1)
-        {
-            return ms;
-        }
-
-        result.AddError($"{name} takes a whole number of milliseconds of at least 1, not '{text}'");
         return 0;
     }
 }

@@ -27,12 +27,12 @@ public sealed class BinaryStarCliTests : IDisposable
     public async Task PrimaryKilled_ClientFailsOverToTheBackup_AndTheRestartedPrimaryStandsBy()
     {
         string primaryFrontend = Ipc("primary"), backupFrontend = Ipc("backup"), primaryState = Ipc("primary-state"), backupState = Ipc("backup-state");
-        string[] primaryArgs = ["binary-star", "--primary", "--frontend", primaryFrontend, "--local", primaryState, "--remote", backupState, "--heartbeat", "200"];
+        string[] primaryArgs = ["binary-star", "--primary", "--frontend", primaryFrontend, "--local", primaryState, "--remote", backupState, "--heartbeat", "0.2"];
         var primary = CliProcess.Start(primaryArgs);
         var killed = false;
         try
         {
-            await using var backup = CliProcess.Start("binary-star", "--backup", "--frontend", backupFrontend, "--local", backupState, "--remote", primaryState, "--heartbeat", "200");
+            await using var backup = CliProcess.Start("binary-star", "--backup", "--frontend", backupFrontend, "--local", backupState, "--remote", primaryState, "--heartbeat", "0.2");
             await ReadUntilAsync(primary, "-> active");
             await ReadUntilAsync(backup, "-> passive");
 
@@ -83,7 +83,7 @@ public sealed class BinaryStarCliTests : IDisposable
     [Theory]
     [InlineData("give exactly one of --primary and --backup (neither given)")]
     [InlineData("give exactly one of --primary and --backup (both given)", "--primary", "--backup")]
-    [InlineData("--heartbeat takes a whole number of milliseconds of at least 1, not '0'", "--primary", "--heartbeat", "0")]
+    [InlineData("--heartbeat takes a number of seconds above 0, not '0'", "--primary", "--heartbeat", "0")]
     [InlineData("--frontend needs a value", "--primary", "--frontend")]
     [InlineData("give --verbose or --quiet, not both", "--backup", "-v", "-q")]
     public async Task UsageErrors_Exit2_WithOneLine(string expected, params string[] args)

@@ -13,7 +13,7 @@ public sealed class TitanicCliTests : IDisposable
     [Theory]
     [InlineData("missing --connect: the Majordomo broker's endpoint", "--store", "x")]
     [InlineData("missing --store: the folder for requests and replies", "--connect", "tcp://127.0.0.1:5555")]
-    [InlineData("--timeout takes a whole number of milliseconds of at least 1, not 'soon'", "-c", "tcp://127.0.0.1:5555", "-s", "x", "--timeout", "soon")]
+    [InlineData("--timeout takes a number of seconds above 0, not 'soon'", "-c", "tcp://127.0.0.1:5555", "-s", "x", "--timeout", "soon")]
     [InlineData("give --verbose or --quiet, not both", "-c", "tcp://127.0.0.1:5555", "-s", "x", "-v", "-q")]
     public async Task UsageErrors_Exit2_WithOneLine(string expected, params string[] args)
     {

@@ -168,7 +168,7 @@ public sealed class TitanicDurabilityTests : IAsyncLifetime
 
     private async Task<CliProcess> StartTitanicAsync(string broker, string store)
     {
-        var titanic = Own(CliProcess.Start("titanic", "--connect", broker, "--store", store, "--timeout", "1000"));
+        var titanic = Own(CliProcess.Start("titanic", "--connect", broker, "--store", store, "--timeout", "1"));
         var line = await titanic.ReadLineAsync();
         Assert.StartsWith("titanic:", line);
         return titanic;
