@@ -70,7 +70,10 @@ internal static class TitanicCommand
             cancellationToken)));
         return command.WithExamples(
             "baton broker --bind tcp://*:5555 &",
-            "baton titanic --connect tcp://127.0.0.1:5555 --store ./titanic     then ask titanic.request, titanic.reply, titanic.close");
+            "baton titanic --connect tcp://127.0.0.1:5555 --store ./titanic",
+            "baton mdp-request -c tcp://127.0.0.1:5555 titanic.request echo hello    200 and the request's id",
+            "baton mdp-request -c tcp://127.0.0.1:5555 titanic.reply ID              200 and the reply, or 300 pending",
+            "baton mdp-request -c tcp://127.0.0.1:5555 titanic.close ID              forget it");
     }
 
     private static async Task<int> RunAsync(string connect, string folder, TimeSpan heartbeat, TimeSpan timeout, bool verbose, bool quiet, CancellationToken cancellationToken)
