@@ -21,6 +21,8 @@ public static class Program
             BrokerCommand.Create(),
             MdpRequestCommand.Create(),
             BenchPointerCommand.Create(),
+            BinaryStarCommand.Create(),
+            TitanicCommand.Create(),
         };
 
         return await CliRunner.RunAsync(root, args);
