@@ -42,8 +42,12 @@ public sealed class ManagerServer : IAsyncDisposable
         return bound;
     }
 
-    /// <summary>Serves requests until <paramref name="cancellationToken"/> is cancelled or a proxy asks the manager to shut down.</summary>
-    /// <returns>A task that completes when serving stops (it does not throw on cancellation).</returns>
+    /// <summary>
+    /// Serves requests until a proxy asks the manager to shut down or the server is disposed (the task then
+    /// completes), or until <paramref name="cancellationToken"/> is cancelled (it then ends with
+    /// <see cref="OperationCanceledException"/>, as every RunAsync of Baton's patterns does).
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public async Task RunAsync(CancellationToken cancellationToken = default)
     {
         if (_endpoints.Count == 0)
@@ -70,9 +74,6 @@ public sealed class ManagerServer : IAsyncDisposable
                 await ExpireWaitersAsync(cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
         catch (ObjectDisposedException) when (_disposed)
         {
             // Disposed while serving: that is a stop too.
@@ -92,7 +93,14 @@ public sealed class ManagerServer : IAsyncDisposable
             server.Bind(listen);
         }
 
-        await server.RunAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await server.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The parent asked this child to stop: a normal end.
+        }
     }
 
     /// <summary>Closes the server's socket (a running <see cref="RunAsync"/> returns); waiting proxies see the manager go away.</summary>

@@ -85,8 +85,9 @@ public sealed class MajordomoBroker : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Runs the broker until <paramref name="cancellationToken"/> is cancelled; then it tells its workers
-    /// DISCONNECT and returns (normally: a cancelled run is the way to stop a broker).
+    /// DISCONNECT and ends with <see cref="OperationCanceledException"/> (cancelling is the way to stop a broker).
     /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     /// <exception cref="InvalidOperationException">The broker is running already.</exception>
     /// <exception cref="ObjectDisposedException">The broker was disposed.</exception>
     public async Task RunAsync(CancellationToken cancellationToken = default)
@@ -139,6 +140,9 @@ public sealed class MajordomoBroker : IAsyncDisposable, IDisposable
         {
             Volatile.Write(ref _running, 0);
         }
+
+        // As every pattern's RunAsync: a cancelled run ends cancelled, after its workers were told.
+        cancellationToken.ThrowIfCancellationRequested();
     }
 
     /// <summary>Closes the socket (the broker must not be running).</summary>

@@ -35,7 +35,7 @@ public class BrokerCommandTests
         finally
         {
             await stop.CancelAsync();
-            await serving.WaitAsync(TestUtil.Timeout);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => serving.WaitAsync(TestUtil.Timeout));
         }
 
         if (signal == "INT")

@@ -243,7 +243,7 @@ public class MajordomoProtocolTests
         finally
         {
             await stop.CancelAsync();
-            await serving.WaitAsync(TestUtil.Timeout);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => serving.WaitAsync(TestUtil.Timeout));
         }
     }
 
@@ -261,7 +261,7 @@ public class MajordomoProtocolTests
         public async ValueTask DisposeAsync()
         {
             await Stop.CancelAsync();
-            await Running.WaitAsync(TestUtil.Timeout);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Running.WaitAsync(TestUtil.Timeout));
             await Broker.DisposeAsync();
             await Context.DisposeAsync();
             Stop.Dispose();

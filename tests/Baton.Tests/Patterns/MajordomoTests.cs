@@ -189,7 +189,7 @@ public class MajordomoTests
             }
 
             await stopBroker.CancelAsync();
-            await brokerRun.WaitAsync(TestUtil.Timeout);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => brokerRun.WaitAsync(TestUtil.Timeout));
             await broker.DisposeAsync();
 
             // A new broker on the same endpoint: the worker finds it again by itself.
@@ -206,13 +206,13 @@ public class MajordomoTests
             finally
             {
                 await stopSecond.CancelAsync();
-                await secondRun.WaitAsync(TestUtil.Timeout);
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => secondRun.WaitAsync(TestUtil.Timeout));
             }
         }
         finally
         {
             await stopWorker.CancelAsync();
-            await workerRun.WaitAsync(TestUtil.Timeout);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => workerRun.WaitAsync(TestUtil.Timeout));
             await worker.DisposeAsync();
         }
     }
@@ -311,11 +311,11 @@ public class MajordomoTests
             await _stop.CancelAsync();
             foreach (var (worker, run) in _workers)
             {
-                await run.WaitAsync(TestUtil.Timeout);
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(TestUtil.Timeout));
                 await worker.DisposeAsync();
             }
 
-            await _run.WaitAsync(TestUtil.Timeout);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _run.WaitAsync(TestUtil.Timeout));
             await Broker.DisposeAsync();
             await Context.DisposeAsync();
             _stop.Dispose();
