@@ -17,6 +17,7 @@ public static class Program
             SocketCommands.CreateSend(),
             SocketCommands.CreateReceive(),
             DemoCommand.Create(),
+            WorkerCommand.Create(),
             BenchPointerCommand.Create(),
         };
 
