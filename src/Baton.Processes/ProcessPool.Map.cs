@@ -19,7 +19,7 @@ public sealed partial class ProcessPool
     /// <param name="cancellationToken">Cancels the chunks: pending ones are never sent, running ones are stopped.</param>
     public async Task<IReadOnlyList<TResult>> MapAsync<T, TResult>(Func<T, TResult> method, IEnumerable<T> items, int chunkSize = 0, IProgress<PoolProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var reference = MethodReference.Of(method, nameof(method));
+        var reference = Reference(method);
         return await MapOrderedAsync<T, TResult>(reference, Materialize(items), chunkSize, progress, cancellationToken).ConfigureAwait(false);
     }
 
@@ -46,7 +46,7 @@ public sealed partial class ProcessPool
     /// <param name="cancellationToken">Cancels the chunks and the enumeration.</param>
     public IAsyncEnumerable<TResult> MapUnordered<T, TResult>(Func<T, TResult> method, IEnumerable<T> items, int chunkSize = 0, CancellationToken cancellationToken = default)
     {
-        var reference = MethodReference.Of(method, nameof(method));
+        var reference = Reference(method);
         var array = Materialize(items);
         ThrowIfShutDown();
         return UnorderedAsync<T, TResult>(reference, array, chunkSize, cancellationToken);
@@ -63,7 +63,7 @@ public sealed partial class ProcessPool
     /// <param name="cancellationToken">Cancels the chunks.</param>
     public async Task<IReadOnlyList<TResult>> StarmapAsync<T1, T2, TResult>(Func<T1, T2, TResult> method, IEnumerable<(T1, T2)> arguments, int chunkSize = 0, IProgress<PoolProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var reference = MethodReference.Of(method, nameof(method));
+        var reference = Reference(method);
         return await MapOrderedAsync<(T1, T2), TResult>(reference, Materialize(arguments), chunkSize, progress, cancellationToken).ConfigureAwait(false);
     }
 
@@ -79,7 +79,7 @@ public sealed partial class ProcessPool
     /// <param name="cancellationToken">Cancels the chunks.</param>
     public async Task<IReadOnlyList<TResult>> StarmapAsync<T1, T2, T3, TResult>(Func<T1, T2, T3, TResult> method, IEnumerable<(T1, T2, T3)> arguments, int chunkSize = 0, IProgress<PoolProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var reference = MethodReference.Of(method, nameof(method));
+        var reference = Reference(method);
         return await MapOrderedAsync<(T1, T2, T3), TResult>(reference, Materialize(arguments), chunkSize, progress, cancellationToken).ConfigureAwait(false);
     }
 
@@ -188,6 +188,13 @@ public sealed partial class ProcessPool
     {
         var outcome = await task.Completion.Task.ConfigureAwait(false);
         return ChunkRunner.DeserializeResults<TResult>(Invocation.DecodeOutcome<byte[]>(outcome));
+    }
+
+    private static MethodReference Reference(Delegate method)
+    {
+        var reference = MethodReference.Of(method, nameof(method));
+        Invocation.ValidateResultType(method);
+        return reference;
     }
 
     private static T[] Materialize<T>(IEnumerable<T> items)

@@ -44,10 +44,11 @@ public sealed partial class ProcessPool
         ArgumentNullException.ThrowIfNull(method);
         ThrowIfShutDown();
         var call = Invocation.EncodeCall(method, arguments);
+        Invocation.ValidateResultType(method);
         if (options.CancellationToken.IsCancellationRequested)
             return Task.FromCanceled<TResult>(options.CancellationToken);
         var info = method.Method;
-        var task = new PoolTask(_dispatcher.NextTaskId(), MethodReference.NameOf(info), info.Module.Assembly.FullName!, call, options.Timeout, options.Idempotent, options.CancellationToken);
+        var task = new PoolTask(_dispatcher.NextTaskId(), Invocation.CallName(method), info.Module.Assembly.FullName!, call, options.Timeout, options.Idempotent, options.CancellationToken);
         _dispatcher.Enqueue(task);
         return ResultAsync<TResult>(task);
     }

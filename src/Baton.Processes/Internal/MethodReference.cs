@@ -23,18 +23,22 @@ internal readonly record struct MethodReference(string Assembly, string Type, in
             throw new ArgumentException("A multicast delegate cannot run in a worker: pass one method.", parameterName);
         if (info.IsGenericMethod || type.ContainsGenericParameters || type.IsGenericType)
             throw new ArgumentException($"{NameOf(info)} is generic: the Map family runs non-generic methods; wrap it in a non-generic static method.", parameterName);
-        if (method.Target is { } target)
+        if (method.Target is { } target && !IsLambdaSingleton(target))
         {
-            var fields = target.GetType().GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic);
-            if (fields.Length > 0)
-            {
-                throw new ArgumentException(
-                    $"The lambda or method {NameOf(info)} captures state ({fields[0].Name}): a worker cannot receive it. Make it static, or pass the state as an argument.",
-                    parameterName);
-            }
+            // Invocation's check names what is captured; it throws for any target but a lambda singleton.
+            Invocation.EncodeCall(method, new object?[info.GetParameters().Length]);
+            throw new ArgumentException($"{NameOf(info)} runs on an instance ({target.GetType().Name}): a worker cannot receive it. Make it static, or pass the state as an argument.", parameterName);
         }
 
-        return new MethodReference(type.Assembly.FullName!, type.FullName!, info.MetadataToken, NameOf(info));
+        return new MethodReference(type.Assembly.FullName!, type.FullName!, info.MetadataToken, Invocation.CallName(method));
+    }
+
+    private static bool IsLambdaSingleton(object target)
+    {
+        var type = target.GetType();
+        if (!type.IsDefined(typeof(CompilerGeneratedAttribute), inherit: false) || !type.Name.StartsWith("<>c", StringComparison.Ordinal) || type.Name.StartsWith("<>c__DisplayClass", StringComparison.Ordinal))
+            return false;
+        return ReferenceEquals(type.GetField("<>9", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)?.GetValue(null), target);
     }
 
     /// <summary>"Namespace.Type.Method", with compiler-generated names kept as they are.</summary>

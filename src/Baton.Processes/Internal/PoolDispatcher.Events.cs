@@ -83,11 +83,13 @@ internal sealed partial class PoolDispatcher
     public Task WaitForWorkersAsync(int count, CancellationToken cancellationToken)
     {
         var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Post(() =>
+        var posted = Post(() =>
         {
             _workerWaiters.Add((count, waiter));
             ReleaseWorkerWaiters();
         });
+        if (!posted)
+            waiter.TrySetException(new InvalidOperationException("The pool has shut down."));
         return waiter.Task.WaitAsync(cancellationToken);
     }
 
@@ -433,17 +435,9 @@ internal sealed partial class PoolDispatcher
                 if (worker.IsKilled)
                     KillProcess(worker);
             });
-            int? exitCode;
-            try
-            {
-                await child.JoinAsync().ConfigureAwait(false);
-                exitCode = child.ExitCode;
-            }
-            catch (Exception)
-            {
-                exitCode = child.ExitCode;
-            }
-
+            await child.JoinAsync().ConfigureAwait(false);
+            var exitCode = child.ExitCode;
+            await child.DisposeAsync().ConfigureAwait(false); // its control socket
             Post(() => WorkerGone(worker, exitCode, null));
         });
     }

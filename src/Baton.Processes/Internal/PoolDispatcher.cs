@@ -84,8 +84,8 @@ internal sealed partial class PoolDispatcher : IAsyncDisposable
     /// <summary>Completes when every worker has stopped and the socket is closed.</summary>
     public Task Stopped => _stopped.Task;
 
-    /// <summary>Posts an event to the loop. After the loop has ended, the event is dropped.</summary>
-    public void Post(Action action) => _events.Writer.TryWrite(action);
+    /// <summary>Posts an event to the loop; false when the loop has ended (the pool has shut down) and the event is dropped.</summary>
+    public bool Post(Action action) => _events.Writer.TryWrite(action);
 
     /// <summary>A fresh task id.</summary>
     public long NextTaskId() => Interlocked.Increment(ref _nextTaskId);
@@ -102,7 +102,7 @@ internal sealed partial class PoolDispatcher : IAsyncDisposable
             }, (this, task));
         }
 
-        Post(() =>
+        var posted = Post(() =>
         {
             if (task.State == PoolTaskState.Finished)
                 return; // cancelled before it reached the loop
@@ -121,13 +121,15 @@ internal sealed partial class PoolDispatcher : IAsyncDisposable
             _pending.AddLast(task);
             Dispatch();
         });
+        if (!posted)
+            Fail(task, new InvalidOperationException("The pool has shut down: it takes no new tasks."));
     }
 
     /// <summary>The pids of the workers now running (for diagnostics and tests).</summary>
     public Task<int[]> GetWorkerPidsAsync()
     {
         var answer = new TaskCompletionSource<int[]>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Post(() =>
+        var posted = Post(() =>
         {
             var pids = new List<int>();
             foreach (var worker in _workers.Values)
@@ -138,7 +140,7 @@ internal sealed partial class PoolDispatcher : IAsyncDisposable
 
             answer.TrySetResult([.. pids]);
         });
-        if (_loop.IsCompleted)
+        if (!posted)
             answer.TrySetResult([]);
         return answer.Task;
     }

@@ -44,6 +44,23 @@ public class ProcessPoolTests
     }
 
     [Fact]
+    public async Task Submit_UnserializableResultType_FailsAtOnce_NamingTheType()
+    {
+        await using var pool = new ProcessPool(new ProcessPoolOptions { Workers = 1 });
+        var error = Assert.Throws<ArgumentException>(() => { _ = pool.Submit(PoolWork.OpenStream); });
+        Assert.Contains("Stream", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Map_CapturingLambda_IsRefusedAtTheCall()
+    {
+        await using var pool = new ProcessPool(new ProcessPoolOptions { Workers = 1 });
+        var offset = Random.Shared.Next(1, 5);
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => pool.MapAsync((int x) => x + offset, [1, 2]));
+        Assert.Contains("captures", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Exception_ComesBack_WithTypeMessageAndStackTrace()
     {
         await using var pool = new ProcessPool(new ProcessPoolOptions { Workers = 1 });
