@@ -58,6 +58,9 @@ internal sealed unsafe class IoThread : IDispatcher, IDisposable
     /// <summary>True on this I/O thread.</summary>
     public bool IsCurrent => t_current == this;
 
+    /// <summary>True on any Baton I/O thread: code of the application must not go on running here.</summary>
+    public static bool OnAnyIoThread => t_current is not null;
+
     /// <summary>Queues a callback for the I/O thread; allocation-free, wakes the thread only if it sleeps.</summary>
     public void Post(Action<object?> callback, object? state)
     {

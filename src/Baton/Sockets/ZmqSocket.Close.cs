@@ -34,6 +34,13 @@ public abstract partial class ZmqSocket
             Context.Unregister(this);
             _disposed.TrySetResult();
         }
+
+        // The close ends with connections that end on an I/O thread: the caller's code after the await
+        // must not run there, where one blocking call of its own would stall every connection.
+        if (IoThread.OnAnyIoThread)
+        {
+            await Task.Yield();
+        }
     }
 
     /// <summary>Closes the socket; see <see cref="DisposeAsync"/>.</summary>
