@@ -20,7 +20,7 @@ internal static class PoolBench
         var count = new Option<int>("--count") { Description = "Trivial tasks to map.", DefaultValueFactory = _ => 1_000_000 };
         var workers = new Option<int>("--workers") { Description = "Worker processes (Baton and Python alike).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var chunkSize = new Option<int>("--chunk-size") { Description = "Items per task for Python's pools; 0 takes multiprocessing's default (count / (workers * 4), rounded up), also given to ProcessPoolExecutor.map.", DefaultValueFactory = _ => 0 };
-        var batonChunkSize = new Option<int>("--baton-chunk-size") { Description = "Items per task for Baton's pool; 0 takes the same as Python's. Default 10,000: a Baton chunk costs about a round trip (0.2 ms), so smaller chunks than Python needs keep both sides of the pipe busy.", DefaultValueFactory = _ => 10_000 };
+        var batonChunkSize = new Option<int>("--baton-chunk-size") { Description = "Items per task for Baton's pool; 0 (default) takes the same as Python's.", DefaultValueFactory = _ => 0 };
         var rounds = new Option<int>("--rounds") { Description = "Rounds of each measurement; the figures are their medians.", DefaultValueFactory = _ => 3 };
         var noPython = new Option<bool>("--no-python") { Description = "Skip Python's pools." };
         var json = new Option<bool>("--json") { Description = "Print a JSON array, one object per measurement, instead of the table." };
