@@ -8,6 +8,12 @@ internal static class PoolWork
 
     public static int Square(int x) => x * x;
 
+    public static async Task<int> SquareLaterAsync(int x)
+    {
+        await Task.Yield();
+        return x * x;
+    }
+
     public static long Add(int x, long y) => x + y;
 
     public static string Join3(int a, string b, double c) => $"{a}:{b}:{c}";

@@ -19,6 +19,14 @@ public class ProcessPoolTests
     }
 
     [Fact]
+    public async Task Submit_AsyncMethod_IsAwaitedInTheWorker()
+    {
+        await using var pool = new ProcessPool(new ProcessPoolOptions { Workers = 1 });
+        Assert.Equal(36, await pool.Submit(PoolWork.SquareLaterAsync, 6).WaitAsync(Patience));
+        Assert.Equal(3, await pool.Submit(static async () => { await Task.Yield(); return 3; }).WaitAsync(Patience));
+    }
+
+    [Fact]
     public async Task Submit_Lambda_ThatCapturesNothing_Runs()
     {
         await using var pool = new ProcessPool(new ProcessPoolOptions { Workers = 1 });

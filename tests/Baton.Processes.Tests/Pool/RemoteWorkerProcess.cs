@@ -61,6 +61,21 @@ internal sealed class RemoteWorkerProcess : IAsyncDisposable
         return Start(info);
     }
 
+    /// <summary>Sends a signal by name (TERM, INT), as a service manager or Ctrl+C would.</summary>
+    public void Signal(string name)
+    {
+        using var kill = Process.Start("kill", [$"-{name}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        kill.WaitForExit();
+    }
+
+    /// <summary>Waits for the process to exit and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cancel.Token);
+        return _process.ExitCode;
+    }
+
     /// <summary>The test assembly, for --load.</summary>
     public static string TestAssemblyPath => typeof(RemoteWorkerProcess).Assembly.Location;
 

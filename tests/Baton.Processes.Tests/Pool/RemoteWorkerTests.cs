@@ -42,6 +42,48 @@ public class RemoteWorkerTests
     }
 
     [Fact]
+    public async Task BatonWorker_SigtermStopsIt_With143_AndItsWorkersGo()
+    {
+        await using var pool = new ProcessPool(new ProcessPoolOptions { LocalWorkers = 0, Listen = "tcp://127.0.0.1:0" });
+        await using var worker = RemoteWorkerProcess.StartCli(null, "--connect", pool.Endpoint!, "--workers", "1", "--load", RemoteWorkerProcess.TestAssemblyPath);
+        await WaitForWorkersAsync(pool, 1, worker);
+        var workerPid = await pool.Submit(PoolWork.Pid).WaitAsync(Patience);
+        worker.Signal("TERM");
+        Assert.Equal(143, await worker.WaitForExitAsync(Patience));
+        // Its worker process went with it (asked to stop, or ended with its parent).
+        using var gone = new CancellationTokenSource(Patience);
+        while (Directory.Exists($"/proc/{workerPid}") && !IsZombie(workerPid))
+            await Task.Delay(20, gone.Token);
+    }
+
+    [Theory]
+    [InlineData("--workers", "2")]
+    [InlineData("--connect", "ipc:///tmp/x", "--workers", "2")]
+    [InlineData("--connect", "tcp://127.0.0.1:1", "--workers", "none")]
+    [InlineData("--connect", "tcp://127.0.0.1:1", "--load", "/no/such/file.dll")]
+    public async Task BatonWorker_UsageErrors_ExitWith2_AndOnePlainLine(params string[] args)
+    {
+        await using var worker = RemoteWorkerProcess.StartCli(null, args);
+        Assert.Equal(2, await worker.WaitForExitAsync(Patience));
+        var lines = worker.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("baton: ", lines[0], StringComparison.Ordinal);
+    }
+
+    private static bool IsZombie(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
+    [Fact]
     public async Task TheAppItself_WithBatonWorkerConnect_JoinsAsAWorker()
     {
         await using var pool = new ProcessPool(new ProcessPoolOptions { LocalWorkers = 0, Listen = "tcp://127.0.0.1:0" });
