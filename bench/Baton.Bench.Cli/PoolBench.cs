@@ -24,13 +24,15 @@ internal static class PoolBench
         var rounds = new Option<int>("--rounds") { Description = "Rounds of each measurement; the figures are their medians.", DefaultValueFactory = _ => 3 };
         var noPython = new Option<bool>("--no-python") { Description = "Skip Python's pools." };
         var json = new Option<bool>("--json") { Description = "Print a JSON array, one object per measurement, instead of the table." };
-        var command = new Command("pool", "ProcessPool: a million trivial tasks against Python's pools, Mandelbrot speed-up, crash recovery.") { count, workers, chunkSize, batonChunkSize, rounds, noPython, json };
+        var only = new Option<string>("--only") { Description = "Run one part: overhead, mandelbrot or crash (default: all).", DefaultValueFactory = _ => "all" };
+        only.AcceptOnlyFromAmong("all", "overhead", "mandelbrot", "crash");
+        var command = new Command("pool", "ProcessPool: a million trivial tasks against Python's pools, Mandelbrot speed-up, crash recovery.") { count, workers, chunkSize, batonChunkSize, rounds, noPython, only, json };
         command.SetAction((result, cancellationToken) => BenchFailure.Guard(() => RunAsync(
-            result.GetValue(count), result.GetValue(workers), result.GetValue(chunkSize), result.GetValue(batonChunkSize), result.GetValue(rounds), result.GetValue(noPython), result.GetValue(json), cancellationToken)));
+            result.GetValue(count), result.GetValue(workers), result.GetValue(chunkSize), result.GetValue(batonChunkSize), result.GetValue(rounds), result.GetValue(noPython), result.GetValue(only)!, result.GetValue(json), cancellationToken)));
         return command;
     }
 
-    private static async Task<int> RunAsync(int count, int workers, int chunkSize, int batonChunkSize, int rounds, bool noPython, bool json, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(int count, int workers, int chunkSize, int batonChunkSize, int rounds, bool noPython, string only, bool json, CancellationToken cancellationToken)
     {
         if (count < 1 || workers < 1 || chunkSize < 0 || batonChunkSize < 0 || rounds < 1)
             throw new BenchFailure("--count, --workers and --rounds must be 1 or more, --chunk-size and --baton-chunk-size 0 or more");
@@ -40,6 +42,32 @@ internal static class PoolBench
         var results = new List<Dictionary<string, object>>();
 
         // 1. Overhead: trivial tasks.
+        if (only is "all" or "overhead")
+            await OverheadAsync(results, count, workers, chunk, batonChunk, rounds, noPython, cancellationToken);
+
+        // 2. CPU-bound: Mandelbrot rows.
+        if (only is "all" or "mandelbrot")
+            results.Add(await MandelbrotAsync(workers, rounds, cancellationToken));
+
+        // 3. Crash recovery.
+        if (only is "all" or "crash")
+            results.Add(await CrashRecoveryAsync(workers, rounds, cancellationToken));
+
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true }));
+        }
+        else
+        {
+            foreach (var result in results)
+                Console.WriteLine(string.Join("  ", result.Select(kv => $"{kv.Key}={Convert.ToString(kv.Value, CultureInfo.InvariantCulture)}")));
+        }
+
+        return 0;
+    }
+
+    private static async Task OverheadAsync(List<Dictionary<string, object>> results, int count, int workers, int chunk, int batonChunk, int rounds, bool noPython, CancellationToken cancellationToken)
+    {
         double batonRate;
         await using (var pool = new ProcessPool(new ProcessPoolOptions { Workers = workers }))
         {
@@ -77,23 +105,6 @@ internal static class PoolBench
             }
         }
 
-        // 2. CPU-bound: Mandelbrot rows.
-        results.Add(await MandelbrotAsync(workers, rounds, cancellationToken));
-
-        // 3. Crash recovery.
-        results.Add(await CrashRecoveryAsync(workers, rounds, cancellationToken));
-
-        if (json)
-        {
-            Console.WriteLine(JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true }));
-        }
-        else
-        {
-            foreach (var result in results)
-                Console.WriteLine(string.Join("  ", result.Select(kv => $"{kv.Key}={Convert.ToString(kv.Value, CultureInfo.InvariantCulture)}")));
-        }
-
-        return 0;
     }
 
     /// <summary>The trivial task: what a million of them measure is the pool, not the work.</summary>
@@ -194,7 +205,8 @@ internal static class PoolBench
         try
         {
             // One worker: the next task must wait for the replacement, so its time is the whole recovery.
-            await using var pool = new ProcessPool(new ProcessPoolOptions { Workers = 1 });
+            // Tiered compilation on, as an app has it by default (this program turns it off to measure steady states).
+            await using var pool = new ProcessPool(new ProcessPoolOptions { Workers = 1, WorkerEnvironment = new Dictionary<string, string> { ["DOTNET_TieredCompilation"] = "1" } });
             await pool.WaitForWorkersAsync(1, cancellationToken);
             for (var r = 0; r < Math.Max(rounds, 5); r++)
             {

@@ -187,12 +187,13 @@ internal sealed partial class PoolDispatcher
     {
         var now = Now;
         List<WorkerState>? lost = null;
+        List<PoolTask>? timedOut = null;
         foreach (var worker in _workers.Values)
         {
             if (worker.Task is { } task)
             {
                 if (task.Stopping == StopReason.None && task.Deadline != 0 && now > task.Deadline)
-                    StopTask(task, StopReason.TimedOut);
+                    (timedOut ??= []).Add(task);
                 else if (task.Stopping != StopReason.None && now > task.GraceDeadline)
                     (lost ??= []).Add(worker);
             }
@@ -203,6 +204,13 @@ internal sealed partial class PoolDispatcher
 
             if (worker.IsRemote && now - worker.LastHeard > Ticks(_options.HeartbeatTimeout))
                 (lost ??= []).Add(worker);
+        }
+
+        // Outside the loop over workers: stopping a task can kill and replace its worker.
+        if (timedOut is not null)
+        {
+            foreach (var task in timedOut)
+                StopTask(task, StopReason.TimedOut);
         }
 
         if (lost is not null)
@@ -455,7 +463,7 @@ internal sealed partial class PoolDispatcher
             Fail(node.Value, reason);
         }
 
-        foreach (var worker in _workers.Values)
+        foreach (var worker in new List<WorkerState>(_workers.Values))
         {
             if (worker.Task is { } task)
                 StopTask(task, StopReason.Shutdown);

@@ -159,7 +159,8 @@ internal sealed partial class PoolDispatcher : IAsyncDisposable
                     Cancel(node.Value);
                 }
 
-                foreach (var worker in _workers.Values)
+                // A copy: with no grace period, stopping a task kills its worker at once.
+                foreach (var worker in new List<WorkerState>(_workers.Values))
                 {
                     if (worker.Task is { } task)
                         StopTask(task, StopReason.Shutdown);

@@ -89,6 +89,27 @@ public class PoolCancellationTests
     }
 
     [Fact]
+    public async Task NoGracePeriod_TimeoutAndShutdown_KillAtOnce_AndThePoolCarriesOn()
+    {
+        using var folder = new PoolTestFolder();
+        var pool = new ProcessPool(new ProcessPoolOptions { Workers = 2, CancellationGracePeriod = TimeSpan.Zero });
+        try
+        {
+            var slow = pool.Submit<int>(new PoolTaskOptions { Timeout = TimeSpan.FromMilliseconds(100) }, (Func<string, CancellationToken, int>)PoolWork.IgnoreCancellation, folder.File("a"), CancellationToken.None);
+            await Assert.ThrowsAsync<TimeoutException>(() => slow.WaitAsync(Patience));
+            Assert.Equal(4, await pool.Submit(PoolWork.Square, 2).WaitAsync(Patience));
+            var running = pool.Submit<int>(PoolTaskOptions.Default, (Func<string, CancellationToken, int>)PoolWork.IgnoreCancellation, folder.File("b"), CancellationToken.None);
+            await PoolTestFolder.WaitForStartAsync(folder.File("b"));
+            await pool.ShutdownAsync(wait: true, cancelFutures: true).WaitAsync(Patience);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running.WaitAsync(Patience));
+        }
+        finally
+        {
+            await pool.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task ShutdownWithoutCancel_LetsQueuedTasksFinish()
     {
         var pool = new ProcessPool(new ProcessPoolOptions { Workers = 2 });
