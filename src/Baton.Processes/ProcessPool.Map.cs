@@ -86,7 +86,7 @@ public sealed partial class ProcessPool
     private async Task<IReadOnlyList<TResult>> MapOrderedAsync<TItem, TResult>(MethodReference reference, TItem[] items, int chunkSize, IProgress<PoolProgress>? progress, CancellationToken cancellationToken)
     {
         using var chunksStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var (chunks, size) = SubmitChunks<TItem, TResult>(reference, items, chunkSize, chunksStop.Token);
+        var (chunks, size) = SubmitChunks<TItem, TResult>(reference, items, chunkSize, chunksStop);
         var results = new TResult[items.Length];
         var completed = 0;
         try
@@ -127,7 +127,7 @@ public sealed partial class ProcessPool
     private async IAsyncEnumerable<TResult> UnorderedAsync<TItem, TResult>(MethodReference reference, TItem[] items, int chunkSize, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var chunksStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var (chunks, _) = SubmitChunks<TItem, TResult>(reference, items, chunkSize, chunksStop.Token);
+        var (chunks, _) = SubmitChunks<TItem, TResult>(reference, items, chunkSize, chunksStop);
         try
         {
             await foreach (var chunk in Futures.AsCompleted(chunks, cancellationToken: cancellationToken).ConfigureAwait(false))
@@ -144,7 +144,7 @@ public sealed partial class ProcessPool
         }
     }
 
-    private (Task<TResult[]>[] Chunks, int Size) SubmitChunks<TItem, TResult>(MethodReference reference, TItem[] items, int chunkSize, CancellationToken cancellationToken)
+    private (Task<TResult[]>[] Chunks, int Size) SubmitChunks<TItem, TResult>(MethodReference reference, TItem[] items, int chunkSize, CancellationTokenSource stop)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(chunkSize);
         ThrowIfShutDown();
@@ -152,29 +152,35 @@ public sealed partial class ProcessPool
         var size = chunkSize > 0 ? chunkSize : Chunking.DefaultChunkSize(items.Length, workers);
         var count = Chunking.ChunkCount(items.Length, size);
 
-        // Everything is serialized before anything is sent: an item that cannot be fails the call at once.
-        var calls = new byte[count][];
-        for (var c = 0; c < count; c++)
-        {
-            var start = c * size;
-            var length = Math.Min(size, items.Length - start);
-            var bytes = ChunkRunner.SerializeItems<TItem>(items.AsSpan(start, length));
-            calls[c] = Invocation.EncodeCall(ChunkCall, [reference.Assembly, reference.Type, reference.Token, reference.Name, bytes, null]);
-        }
-
+        // The first chunk is serialized before anything is sent, so an item type that cannot be fails the call
+        // at once; then each chunk is sent as soon as it is serialized, so workers start while the rest are.
+        // A later item that cannot be serialized (a derived type in an object[]) cancels what was sent, and throws.
         var chunks = new Task<TResult[]>[count];
         for (var c = 0; c < count; c++)
         {
             var start = c * size;
             var length = Math.Min(size, items.Length - start);
+            byte[] call;
+            try
+            {
+                var bytes = ChunkRunner.SerializeItems<TItem>(items.AsSpan(start, length));
+                call = Invocation.EncodeCall(ChunkCall, [reference.Assembly, reference.Type, reference.Token, reference.Name, bytes, null]);
+            }
+            catch when (c > 0)
+            {
+                stop.Cancel();
+                throw;
+            }
+
             var name = count == 1 ? reference.Name : $"{reference.Name}, chunk {c + 1} of {count}: items {start} to {start + length - 1}";
-            var task = new PoolTask(_dispatcher.NextTaskId(), name, reference.Assembly, calls[c], timeout: null, idempotent: false, cancellationToken);
+            var cancellationToken = stop.Token;
             if (cancellationToken.IsCancellationRequested)
             {
                 chunks[c] = Task.FromCanceled<TResult[]>(cancellationToken);
                 continue;
             }
 
+            var task = new PoolTask(_dispatcher.NextTaskId(), name, reference.Assembly, call, timeout: null, idempotent: false, cancellationToken);
             _dispatcher.Enqueue(task);
             chunks[c] = ChunkResultAsync<TResult>(task);
         }

@@ -60,6 +60,14 @@ public class ProcessPoolTests
     }
 
     [Fact]
+    public async Task Map_UnserializableItems_FailAtOnce_NamingTheType()
+    {
+        await using var pool = new ProcessPool(new ProcessPoolOptions { Workers = 1 });
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => pool.MapAsync(PoolWork.Consume, new Stream[] { new MemoryStream() }));
+        Assert.Contains("Stream", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Map_CapturingLambda_IsRefusedAtTheCall()
     {
         await using var pool = new ProcessPool(new ProcessPoolOptions { Workers = 1 });
