@@ -9,6 +9,7 @@ public sealed record ProcessPoolOptions
 {
     private readonly int _workers = Environment.ProcessorCount;
     private readonly int? _localWorkers;
+    private readonly int _spareWorkers;
     private readonly int _maxTasksPerWorker;
     private readonly long _maxWorkerMemory;
     private readonly TimeSpan? _taskTimeout;
@@ -44,6 +45,21 @@ public sealed record ProcessPoolOptions
             if (value is { } v)
                 ArgumentOutOfRangeException.ThrowIfNegative(v, nameof(LocalWorkers));
             _localWorkers = value;
+        }
+    }
+
+    /// <summary>
+    /// Local workers started beyond <see cref="Workers"/> and kept idle, warm: when a worker crashes, is
+    /// killed or recycled, a spare takes the next task at once instead of waiting for a new process to
+    /// start, and a new spare is started. At most <see cref="Workers"/> local tasks run at once. Default 0.
+    /// </summary>
+    public int SpareWorkers
+    {
+        get => _spareWorkers;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            _spareWorkers = value;
         }
     }
 

@@ -364,12 +364,21 @@ internal sealed partial class PoolDispatcher
 
     private void Dispatch()
     {
-        while (_pending.First is { } node && _idle.Count > 0)
+        var spares = _options.LocalWorkerCount > 0 ? _options.SpareWorkers : 0;
+        var tries = _idle.Count;
+        while (_pending.First is { } node && tries-- > 0)
         {
             var worker = _idle.Dequeue();
             worker.IsIdle = false;
             if (worker.IsGone || worker.IsRetiring || worker.Task is not null)
                 continue;
+            if (spares > 0 && !worker.IsRemote && BusyLocalWorkers() >= _options.LocalWorkerCount)
+            {
+                // A spare: it waits, warm, for a worker to go.
+                worker.IsIdle = true;
+                _idle.Enqueue(worker);
+                continue;
+            }
 
             var task = node.Value;
             _pending.RemoveFirst();
@@ -382,6 +391,18 @@ internal sealed partial class PoolDispatcher
             _runningTasks++;
             Send(worker, PoolProtocol.Header(PoolProtocol.Task, task.Id), PoolProtocol.Text(task.AssemblyName), new Frame(task.Call), withExtras: true);
         }
+    }
+
+    private int BusyLocalWorkers()
+    {
+        var busy = 0;
+        foreach (var worker in _workers.Values)
+        {
+            if (!worker.IsRemote && worker.Task is not null)
+                busy++;
+        }
+
+        return busy;
     }
 
     private void MakeIdle(WorkerState worker)
@@ -413,7 +434,7 @@ internal sealed partial class PoolDispatcher
                 active++;
         }
 
-        for (; active < _options.LocalWorkerCount; active++)
+        for (; active < _options.LocalWorkerCount + _options.SpareWorkers; active++)
             StartLocalWorker();
     }
 

@@ -68,11 +68,7 @@ internal sealed partial class PoolDispatcher : IAsyncDisposable
         _loop = Task.Run(RunLoopAsync);
         _receiver = Task.Run(ReceiveLoopAsync);
         _ticker = Task.Run(TickLoopAsync);
-        Post(() =>
-        {
-            for (var i = 0; i < options.LocalWorkerCount; i++)
-                StartLocalWorker();
-        });
+        Post(EnsureLocalWorkers);
     }
 
     /// <summary>The tcp endpoint remote workers join at, as bound; null when the pool does not listen.</summary>

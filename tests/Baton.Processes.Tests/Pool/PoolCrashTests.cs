@@ -37,6 +37,24 @@ public class PoolCrashTests
     }
 
     [Fact]
+    public async Task SpareWorker_TakesTheNextTask_WhenABusyWorkerIsKilled()
+    {
+        using var folder = new PoolTestFolder();
+        await using var pool = new ProcessPool(new ProcessPoolOptions { Workers = 1, SpareWorkers = 1 });
+        await pool.WaitForWorkersAsync(2).WaitAsync(Patience);
+        var spares = await pool.GetWorkerPidsAsync();
+        var doomed = pool.Submit(PoolWork.BlockForever, folder.File("started"));
+        var pid = await PoolTestFolder.WaitForStartAsync(folder.File("started"));
+        var next = pool.Submit(PoolWork.Pid);
+        Process.GetProcessById(pid).Kill();
+        await Assert.ThrowsAsync<WorkerCrashedException>(() => doomed.WaitAsync(Patience));
+        var taker = await next.WaitAsync(Patience);
+        Assert.NotEqual(pid, taker);
+        Assert.Contains(taker, spares); // the warm spare, not a process started after the crash
+        await pool.WaitForWorkersAsync(2).WaitAsync(Patience); // and a new spare
+    }
+
+    [Fact]
     public async Task EnvironmentExit_InATask_FailsItWithTheExitCode()
     {
         await using var pool = new ProcessPool(new ProcessPoolOptions { Workers = 1 });
