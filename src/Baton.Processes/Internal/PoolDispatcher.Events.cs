@@ -466,8 +466,8 @@ internal sealed partial class PoolDispatcher
             });
             await child.JoinAsync().ConfigureAwait(false);
             var exitCode = child.ExitCode;
-            await child.DisposeAsync().ConfigureAwait(false); // its control socket
             Post(() => WorkerGone(worker, exitCode, null));
+            await child.DisposeAsync().ConfigureAwait(false); // its control socket, once the pool knows
         });
     }
 
