@@ -26,7 +26,7 @@ internal static class ChunkRunner
     {
         try
         {
-            return MessagePackSerializer.Serialize(items.ToArray(), Serialization.Options);
+            return ChunkCodec<TItem>.Serialize(items);
         }
         catch (Exception e) when (e is MessagePackSerializationException or FormatterNotRegisteredException or InvalidOperationException)
         {
@@ -35,7 +35,7 @@ internal static class ChunkRunner
     }
 
     /// <summary>The results of a chunk, as the worker serialized them.</summary>
-    public static TResult[] DeserializeResults<TResult>(byte[] bytes) => MessagePackSerializer.Deserialize<TResult[]>(bytes, Serialization.Options);
+    public static TResult[] DeserializeResults<TResult>(byte[] bytes) => ChunkCodec<TResult>.Deserialize(bytes);
 
     private static IChunkInvoker Create(MethodReference reference)
     {
@@ -66,7 +66,7 @@ internal static class ChunkRunner
 
         public byte[] Run(byte[] items, CancellationToken cancellationToken)
         {
-            var input = MessagePackSerializer.Deserialize<T[]>(items, Serialization.Options);
+            var input = ChunkCodec<T>.Deserialize(items);
             var output = new TResult[input.Length];
             for (var i = 0; i < input.Length; i++)
             {
@@ -75,7 +75,7 @@ internal static class ChunkRunner
                 output[i] = _call(input[i]);
             }
 
-            return MessagePackSerializer.Serialize(output, Serialization.Options);
+            return ChunkCodec<TResult>.Serialize(output);
         }
     }
 
@@ -85,7 +85,7 @@ internal static class ChunkRunner
 
         public byte[] Run(byte[] items, CancellationToken cancellationToken)
         {
-            var input = MessagePackSerializer.Deserialize<(T1, T2)[]>(items, Serialization.Options);
+            var input = ChunkCodec<(T1, T2)>.Deserialize(items);
             var output = new TResult[input.Length];
             for (var i = 0; i < input.Length; i++)
             {
@@ -94,7 +94,7 @@ internal static class ChunkRunner
                 output[i] = _call(input[i].Item1, input[i].Item2);
             }
 
-            return MessagePackSerializer.Serialize(output, Serialization.Options);
+            return ChunkCodec<TResult>.Serialize(output);
         }
     }
 
@@ -104,7 +104,7 @@ internal static class ChunkRunner
 
         public byte[] Run(byte[] items, CancellationToken cancellationToken)
         {
-            var input = MessagePackSerializer.Deserialize<(T1, T2, T3)[]>(items, Serialization.Options);
+            var input = ChunkCodec<(T1, T2, T3)>.Deserialize(items);
             var output = new TResult[input.Length];
             for (var i = 0; i < input.Length; i++)
             {
@@ -113,7 +113,7 @@ internal static class ChunkRunner
                 output[i] = _call(input[i].Item1, input[i].Item2, input[i].Item3);
             }
 
-            return MessagePackSerializer.Serialize(output, Serialization.Options);
+            return ChunkCodec<TResult>.Serialize(output);
         }
     }
 }

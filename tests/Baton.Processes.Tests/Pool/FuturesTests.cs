@@ -3,7 +3,7 @@ using Xunit;
 
 namespace Baton.Processes.Tests.Pool;
 
-/// <summary>The concurrent.futures helpers and the default chunking, on plain tasks.</summary>
+/// <summary>The concurrent.futures helpers, the default chunking and the chunk codec, without processes.</summary>
 public class FuturesTests
 {
     private static readonly TimeSpan Patience = PoolTestFolder.Patience;
@@ -81,6 +81,24 @@ public class FuturesTests
             {
             }
         }).WaitAsync(Patience);
+    }
+
+    [Fact]
+    public void ChunkCodec_RoundTrips_RawPrimitives_AndMessagePackForTheRest()
+    {
+        int[] ints = [0, 1, -5, int.MaxValue];
+        Assert.Equal(ints, ChunkCodec<int>.Deserialize(ChunkCodec<int>.Serialize(ints)));
+        Assert.Equal(16, ChunkCodec<int>.Serialize(ints).Length); // raw: 4 bytes each
+        double[] doubles = [1.5, double.NaN, -0.0];
+        Assert.Equal(doubles, ChunkCodec<double>.Deserialize(ChunkCodec<double>.Serialize(doubles)));
+        bool[] flags = [true, false];
+        Assert.Equal(flags, ChunkCodec<bool>.Deserialize(ChunkCodec<bool>.Serialize(flags)));
+        Assert.Empty(ChunkCodec<long>.Deserialize(ChunkCodec<long>.Serialize([])));
+        string?[] texts = ["a", null, "ü"];
+        Assert.Equal(texts, ChunkCodec<string?>.Deserialize(ChunkCodec<string?>.Serialize(texts)));
+        (int, string)[] pairs = [(1, "x"), (2, "y")];
+        Assert.Equal(pairs, ChunkCodec<(int, string)>.Deserialize(ChunkCodec<(int, string)>.Serialize(pairs)));
+        Assert.Throws<InvalidDataException>(() => ChunkCodec<int>.Deserialize([1, 2, 3]));
     }
 
     [Theory]
