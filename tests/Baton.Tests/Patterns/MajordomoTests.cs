@@ -273,9 +273,10 @@ public class MajordomoTests
 
         public string Endpoint { get; private set; } = "";
 
-        public static Task<BrokerRun> StartAsync(MajordomoBrokerOptions? options = null)
+        public static Task<BrokerRun> StartAsync(MajordomoBrokerOptions? options = null, Context? context = null)
         {
-            var context = new Context();
+            // The run owns the context, a given one too.
+            context ??= new Context();
             var run = new BrokerRun(new MajordomoBroker(options ?? FastBroker, context), context);
             run.Endpoint = run.Broker.Bind("tcp://127.0.0.1:0");
             run._run = run.Broker.RunAsync(run._stop.Token);
