@@ -148,7 +148,8 @@ public sealed partial class ProcessPool
     {
         ArgumentOutOfRangeException.ThrowIfNegative(chunkSize);
         ThrowIfShutDown();
-        var workers = Math.Max(1, Options.LocalWorkerCount);
+        // A pool served only by remote workers chunks for Workers (its expected size).
+        var workers = Options.LocalWorkerCount > 0 ? Options.LocalWorkerCount : Options.Workers;
         var size = chunkSize > 0 ? chunkSize : Chunking.DefaultChunkSize(items.Length, workers);
         var count = Chunking.ChunkCount(items.Length, size);
 
