@@ -17,6 +17,7 @@ internal static class BenchCommand
             BrokerBench.CreateCommand(),
             ProxyBench.CreateCommand(),
             SpawnBench.CreateCommand(),
+            PoolBench.CreateCommand(),
             ReportCommand.Create(),
             CreatePeer(),
             ConnectionsBench.CreateClientCommand(),

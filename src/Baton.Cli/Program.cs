@@ -20,6 +20,7 @@ public static class Program
             DemoCommand.Create(),
             BrokerCommand.Create(),
             MdpRequestCommand.Create(),
+            WorkerCommand.Create(),
             BenchPointerCommand.Create(),
             BinaryStarCommand.Create(),
             TitanicCommand.Create(),

@@ -15,6 +15,7 @@ internal static class StartupHook
     private static readonly (string Variable, Action<string> Run)[] Roles =
     [
         (ProcessLauncher.ChildVariable, ChildRuntime.Run),
+        (Baton.Processes.ProcessPoolWorker.ConnectVariable, Baton.Processes.ProcessPoolWorker.RunFromEnvironment),
     ];
 
     /// <summary>Called by the runtime before Main.</summary>
