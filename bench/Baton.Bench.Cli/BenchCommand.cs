@@ -14,6 +14,10 @@ internal static class BenchCommand
             CreateMeasure("throughput", "One PUSH/PULL stream: messages per second and MB/s."),
             CreateMeasure("latency", "REQ/REP round trips: mean, median, p99 and p99.9 in microseconds."),
             ConnectionsBench.CreateCommand(),
+            BrokerBench.CreateCommand(),
+            ProxyBench.CreateCommand(),
+            SpawnBench.CreateCommand(),
+            PoolBench.CreateCommand(),
             ReportCommand.Create(),
             CreatePeer(),
             ConnectionsBench.CreateClientCommand(),
@@ -21,6 +25,7 @@ internal static class BenchCommand
             Processes.QueueBench.CreatePeer(),
             Processes.PipeBench.Create(),
             Processes.PipeBench.CreatePeer(),
+            BrokerBench.CreateServerCommand(),
         };
         return bench;
     }

@@ -16,8 +16,14 @@ public static class Program
             new VersionOption(),
             SocketCommands.CreateSend(),
             SocketCommands.CreateReceive(),
+            ProxyCommand.Create(),
             DemoCommand.Create(),
+            BrokerCommand.Create(),
+            MdpRequestCommand.Create(),
+            WorkerCommand.Create(),
             BenchPointerCommand.Create(),
+            BinaryStarCommand.Create(),
+            TitanicCommand.Create(),
         };
 
         return await CliRunner.RunAsync(root, args);

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 using Baton.Processes.Internal;
 
 namespace Baton.Processes;
@@ -21,6 +21,8 @@ public partial class ChildProcess : IAsyncDisposable
     private static readonly ConcurrentDictionary<int, ChildProcess> Live = new();
     private static int started;
     private static int exitHookInstalled;
+    private static bool terminating;
+    private static PosixSignalRegistration? terminationSignal;
 
     private readonly ControlChannel channel;
     private readonly Task<int> exited;
@@ -30,7 +32,7 @@ public partial class ChildProcess : IAsyncDisposable
 
     private protected ChildProcess(byte[] call, string callName, ChildProcessOptions? options, CancellationToken stopToken)
     {
-        options ??= Default;
+        options ??= DefaultOptions;
         (channel, Pid, exited) = Launch(call, options);
         this.callName = callName;
         Name = options.Name ?? $"ChildProcess-{Interlocked.Increment(ref started)}";
@@ -39,13 +41,16 @@ public partial class ChildProcess : IAsyncDisposable
         Register(stopToken);
     }
 
-    private static ChildProcessOptions Default { get; } = new();
+    private static ChildProcessOptions DefaultOptions { get; } = new();
 
     /// <summary>
     /// How long a parent that exits normally waits for its non-daemon children before killing them (Python
     /// waits for ever; a bound keeps a stuck child from hanging the parent's exit). Default 30 seconds.
     /// </summary>
     public static TimeSpan ExitJoinTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long <see cref="DisposeAsync"/> lets a child that has delivered its outcome exit on its own before killing it. Default 5 seconds.</summary>
+    public static TimeSpan DisposeGrace { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The child's process id.</summary>
     public int Pid { get; }
@@ -124,11 +129,17 @@ public partial class ChildProcess : IAsyncDisposable
     /// <summary>Sends SIGKILL (Python's kill). No effect once the process has ended.</summary>
     public void Kill() => Signal(LibC.SIGKILL);
 
-    /// <summary>Kills the process if it still runs, waits for it to end and releases its control socket.</summary>
+    /// <summary>
+    /// Waits for the process to end and releases its control socket. A child that has delivered its outcome
+    /// is given <see cref="DisposeGrace"/> to exit on its own (it may be waiting for its own children); one
+    /// still running its method, or slower than that, is killed.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0)
             return;
+        if (!exited.IsCompleted && Outcome.IsCompleted)
+            await Task.WhenAny(exited, Task.Delay(DisposeGrace)).ConfigureAwait(false);
         if (!exited.IsCompleted)
             Kill();
         await exited.ConfigureAwait(false);
@@ -162,11 +173,23 @@ public partial class ChildProcess : IAsyncDisposable
 
     private static (ControlChannel Channel, int Pid, Task<int> Exited) Launch(byte[] call, ChildProcessOptions options)
     {
+        // A spare was started with the environment and working directory of its time: only for default options.
+        var process = (options.Environment is null && options.WorkingDirectory is null ? TakeSpare() : null) ?? SpawnIdle(options);
+        _ = SendCallAsync(process.Channel, call);
+        if (KeepSpare)
+            ReplenishSpare();
+        return process;
+    }
+
+    /// <summary>Starts a child that waits for its call.</summary>
+    private static (ControlChannel Channel, int Pid, Task<int> Exited) SpawnIdle(ChildProcessOptions options)
+    {
         var (channel, childFd) = ControlChannel.CreatePair();
         int pid;
         try
         {
-            pid = ProcessLauncher.Spawn(childFd, options.Environment, options.WorkingDirectory);
+            var descriptor = ProcessLauncher.InheritedDescriptor(childFd).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            pid = ProcessLauncher.Spawn(ProcessLauncher.ChildVariable, descriptor, childFd, options.Environment, options.WorkingDirectory);
         }
         catch
         {
@@ -178,9 +201,8 @@ public partial class ChildProcess : IAsyncDisposable
             LibC.Close(childFd);
         }
 
-        var exited = ChildReaper.Watch(pid);
-        _ = SendCallAsync(channel, call);
-        return (channel, pid, exited);
+        EnsureExitHook();
+        return (channel, pid, ChildReaper.Watch(pid));
     }
 
     private void Register(CancellationToken stopToken)
@@ -226,18 +248,29 @@ public partial class ChildProcess : IAsyncDisposable
 
     private static void EnsureExitHook()
     {
-        if (Interlocked.Exchange(ref exitHookInstalled, 1) == 0)
-            AppDomain.CurrentDomain.ProcessExit += static (_, _) => OnParentExit();
+        if (Interlocked.Exchange(ref exitHookInstalled, 1) != 0)
+            return;
+        AppDomain.CurrentDomain.ProcessExit += static (_, _) => OnParentExit();
+        // Not cancelled: the runtime's own SIGTERM handling goes on (ProcessExit, then death by the signal).
+        terminationSignal = PosixSignalRegistration.Create(PosixSignal.SIGTERM, static _ => Volatile.Write(ref terminating, true));
     }
 
-    /// <summary>At normal exit: kill daemon children, wait (bounded) for the others, then kill what is left.</summary>
+    /// <summary>
+    /// At exit: kill daemon children; wait (up to <see cref="ExitJoinTimeout"/>) for the others, then kill
+    /// what is left. When this process exits because of SIGTERM, the non-daemon children get SIGTERM first,
+    /// so termination cascades instead of waiting for work that will not be collected.
+    /// </summary>
     private static void OnParentExit()
     {
+        KeepSpare = false; // and kills the spare, if any
         var children = Live.Values.ToArray();
+        var terminated = Volatile.Read(ref terminating);
         foreach (var child in children)
         {
             if (child.IsDaemon)
                 child.Kill();
+            else if (terminated)
+                child.Terminate();
         }
 
         var deadline = DateTime.UtcNow + ExitJoinTimeout;
@@ -247,5 +280,7 @@ public partial class ChildProcess : IAsyncDisposable
             if (!child.IsDaemon && !child.Join(left > TimeSpan.Zero ? left : TimeSpan.Zero))
                 child.Kill();
         }
+
+        GC.KeepAlive(terminationSignal);
     }
 }

@@ -38,6 +38,18 @@ public class ProcessExitedException : Exception
         ExitCode = exitCode;
     }
 
+    /// <summary>For derived exceptions with a message of their own (a pool's crashed worker names its task).</summary>
+    /// <param name="message">The whole message.</param>
+    /// <param name="pid">The process id.</param>
+    /// <param name="exitCode">The exit status: the exit code, or minus the signal number when a signal killed it.</param>
+    /// <param name="innerException">The cause, if any.</param>
+    protected ProcessExitedException(string message, int pid, int exitCode, Exception? innerException)
+        : base(message, innerException)
+    {
+        Pid = pid;
+        ExitCode = exitCode;
+    }
+
     /// <summary>The id of the process that ended.</summary>
     public int Pid { get; }
 

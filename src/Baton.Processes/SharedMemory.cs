@@ -143,6 +143,7 @@ public sealed unsafe class SharedMemory : IDisposable
         RemoveStaleOnce();
 
         string path = PathOf(name);
+        EnsureRoom(name, size);
         int fd = NativeSharedMemory.Open(Folder, O_TMPFILE | O_RDWR | O_CLOEXEC, 0b110_000_000);
         if (fd < 0)
             throw IoError($"Cannot create an unnamed file in {Folder} for shared memory block '{name}'", Marshal.GetLastPInvokeError());
@@ -155,6 +156,16 @@ public sealed unsafe class SharedMemory : IDisposable
                 throw IoError($"Cannot lock shared memory block '{name}'", Marshal.GetLastPInvokeError());
             if (Ftruncate(fd, size) != 0)
                 throw IoError($"Cannot size shared memory block '{name}' to {size} bytes", Marshal.GetLastPInvokeError());
+            // Reserve the pages now: on a full tmpfs a write to a sparse page kills the process with SIGBUS,
+            // where this fails here with an exception.
+            if (Fallocate(fd, 0, 0, size) != 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == ENOSPC)
+                    throw NoRoom(name, size);
+                if (errno != EOPNOTSUPP)
+                    throw IoError($"Cannot reserve {size} bytes for shared memory block '{name}'", errno);
+            }
             block = new SharedMemory(name, path, handle, size);
             initialize?.Invoke(block);
             Publish(fd, name, path);
@@ -272,6 +283,17 @@ public sealed unsafe class SharedMemory : IDisposable
         _file.Dispose();
     }
 
+    /// <summary>
+    /// True when the block's name still refers to this mapping's file: always, while this process owns it
+    /// (a name is only removed under an exclusive lock, which our shared one excludes). For tests and diagnostics.
+    /// </summary>
+    internal bool IsNamed()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return TryIdentify((int)_file.DangerousGetHandle(), null, out FileIdentity mine)
+            && TryIdentify(-1, FilePath, out FileIdentity named) && mine.SameFile(named) && mine.Links > 0;
+    }
+
     /// <inheritdoc />
     public override string ToString() => $"SharedMemory '{Name}' ({Size} bytes)";
 
@@ -298,6 +320,28 @@ public sealed unsafe class SharedMemory : IDisposable
         RandomNumberGenerator.Fill(random);
         return $"{Environment.ProcessId}-{Convert.ToHexStringLower(random)}";
     }
+
+    /// <summary>
+    /// Refuses at once a block larger than the room left in /dev/shm, rather than letting fallocate fill the
+    /// whole file system first.
+    /// </summary>
+    private static void EnsureRoom(string name, long size)
+    {
+        long available;
+        try
+        {
+            available = new DriveInfo(Folder).AvailableFreeSpace;
+        }
+        catch (IOException)
+        {
+            return; // unknown: fallocate will tell
+        }
+        if (size > available)
+            throw NoRoom(name, size);
+    }
+
+    private static IOException NoRoom(string name, long size) =>
+        new($"{Folder} has no room for shared memory block '{name}' of {size} bytes. Free space there, use a smaller block, or give the container more (docker run --shm-size).");
 
     private static void RemoveStaleOnce()
     {

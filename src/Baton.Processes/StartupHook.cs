@@ -6,7 +6,8 @@ using Baton.Processes.Internal;
 /// <summary>
 /// Runs before the app's Main in a process Baton started: when one of the variables below is set, this
 /// process was re-executed to do that job, so the hook does it and exits; Main never runs. Otherwise it
-/// returns at once.
+/// returns at once. A role is an entry in <see cref="Roles"/>: its variable and a method that takes the
+/// variable's value and never returns (it ends with Environment.Exit).
 /// </summary>
 internal static class StartupHook
 {
@@ -14,6 +15,7 @@ internal static class StartupHook
     private static readonly (string Variable, Action<string> Run)[] Roles =
     [
         (ProcessLauncher.ChildVariable, ChildRuntime.Run),
+        (Baton.Processes.ProcessPoolWorker.ConnectVariable, Baton.Processes.ProcessPoolWorker.RunFromEnvironment),
     ];
 
     /// <summary>Called by the runtime before Main.</summary>
@@ -24,6 +26,7 @@ internal static class StartupHook
             if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value)
             {
                 Environment.SetEnvironmentVariable(variable, null); // grandchildren must not take the role
+                ProcessLauncher.PrepareChild();
                 run(value); // does not return
             }
         }

@@ -28,6 +28,7 @@ public class ArchitectureTests
         { "Baton.Transports", ["Baton.Messages", "Baton.Wire", "Baton.Engine", "Baton.Sockets", .. Above] },
         { "Baton.Engine", ["Baton.Sockets", .. Above] },
         { "Baton.Sockets", Above },
+        { "Baton.Patterns", ["Baton.Processes", "Baton.Extensions", "Baton.Cli"] },
     };
 
     [Theory]

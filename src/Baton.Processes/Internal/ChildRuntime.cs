@@ -13,23 +13,19 @@ internal static class ChildRuntime
 
     public static void Run(string descriptor)
     {
-        var parent = Environment.GetEnvironmentVariable(ProcessLauncher.ParentVariable);
-        RestoreEnvironment();
-        if (!int.TryParse(descriptor, NumberStyles.None, CultureInfo.InvariantCulture, out var fd)
-            || !int.TryParse(parent, NumberStyles.None, CultureInfo.InvariantCulture, out var parentPid))
+        if (!int.TryParse(descriptor, NumberStyles.None, CultureInfo.InvariantCulture, out var fd))
         {
-            Console.Error.WriteLine($"Baton: {ProcessLauncher.ChildVariable}={descriptor} and {ProcessLauncher.ParentVariable}={parent} do not describe a child process.");
+            Console.Error.WriteLine($"Baton: {ProcessLauncher.ChildVariable}={descriptor} is not a file descriptor.");
             Environment.Exit(ExitAfterException);
             return;
         }
 
-        ParentWatch.Start(parentPid);
         // Our control socket must not leak into processes the method starts: their holding it would hide our death.
         LibC.Fcntl(fd, LibC.F_SETFD, LibC.FD_CLOEXEC);
         int exitCode;
         try
         {
-            exitCode = RunAsync(fd).GetAwaiter().GetResult();
+            exitCode = RunCall(fd);
         }
         catch (Exception e)
         {
@@ -40,53 +36,40 @@ internal static class ChildRuntime
         Environment.Exit(exitCode);
     }
 
-    private static async Task<int> RunAsync(int fd)
+    private static int RunCall(int fd)
     {
-        using var channel = ControlChannel.FromDescriptor(fd);
-        var first = await channel.ReceiveAsync().ConfigureAwait(false);
-        if (first is not ({ } kind, { } call) || kind != ControlFrame.Call)
+        var channel = new ChildEnd(fd);
+        if (!channel.HasData())
+            Invocation.WarmUp(); // a spare, waiting for its call: prepare the call's path meanwhile
+        if (channel.Receive() is not ({ } kind, { } call) || kind != ControlFrame.Call)
             return ExitAfterException; // the parent went away before sending the call
 
-        using var stop = new CancellationTokenSource();
-        _ = WatchForStopAsync(channel, stop);
+        var stop = new CancellationTokenSource();
+        var watcher = new Thread(() => WatchForStop(channel, stop)) { IsBackground = true, Name = "Baton stop watch" };
+        watcher.Start();
         byte[] outcome;
         try
         {
-            outcome = await Invocation.ExecuteAsync(call, stop.Token).ConfigureAwait(false);
+            outcome = Invocation.ExecuteAsync(call, stop.Token).AsTask().GetAwaiter().GetResult();
         }
         catch (Exception e)
         {
             outcome = Invocation.EncodeException(e);
         }
 
-        await channel.SendAsync(ControlFrame.Outcome, outcome).ConfigureAwait(false);
+        channel.Send(ControlFrame.Outcome, outcome);
         return Invocation.IsException(outcome) ? ExitAfterException : 0;
     }
 
-    private static async Task WatchForStopAsync(ControlChannel channel, CancellationTokenSource stop)
+    private static void WatchForStop(ChildEnd channel, CancellationTokenSource stop)
     {
-        try
+        // A Stop frame, or end of stream (the parent no longer listens), signals the method's token.
+        while (channel.Receive() is ({ } kind, _))
         {
-            while (await channel.ReceiveAsync().ConfigureAwait(false) is ({ } kind, _))
-            {
-                if (kind == ControlFrame.Stop)
-                    await stop.CancelAsync().ConfigureAwait(false);
-            }
-
-            // End of stream: the parent no longer listens; ask the method to stop.
-            await stop.CancelAsync().ConfigureAwait(false);
+            if (kind == ControlFrame.Stop)
+                break;
         }
-        catch (Exception e) when (e is ObjectDisposedException or InvalidDataException or IOException)
-        {
-            // The channel closed as the process ends.
-        }
-    }
 
-    private static void RestoreEnvironment()
-    {
-        Environment.SetEnvironmentVariable(ProcessLauncher.ParentVariable, null);
-        var original = Environment.GetEnvironmentVariable(ProcessLauncher.OriginalHooksVariable);
-        Environment.SetEnvironmentVariable(ProcessLauncher.StartupHooksVariable, string.IsNullOrEmpty(original) ? null : original);
-        Environment.SetEnvironmentVariable(ProcessLauncher.OriginalHooksVariable, null);
+        stop.Cancel();
     }
 }

@@ -35,7 +35,7 @@ internal static unsafe class Futex
             {
                 TimeSpan remaining = timeout!.Value - Stopwatch.GetElapsedTime(start);
                 if (remaining <= TimeSpan.Zero)
-                    return false;
+                    return Volatile.Read(ref *address) != expected; // out of time: only a changed word counts
                 long ticks = remaining.Ticks;
                 spec[0] = ticks / TimeSpan.TicksPerSecond;
                 spec[1] = ticks % TimeSpan.TicksPerSecond * 100;

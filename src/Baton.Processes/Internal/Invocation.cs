@@ -32,7 +32,8 @@ internal static class Invocation
     /// <summary>Prefix of the singleton field the C# compiler gives a non-capturing lambda's "&lt;&gt;c" class.</summary>
     private const string LambdaSingletonField = "<>9";
 
-    private static readonly ConcurrentDictionary<(Guid Mvid, int Token), ResolvedMethod> Resolved = new();
+    // Keyed by a string ("mvid:token"): a reference-type key uses the runtime's precompiled shared code.
+    private static readonly ConcurrentDictionary<string, ResolvedMethod> Resolved = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Validates <paramref name="method"/> (a static method or a lambda that captures nothing) and encodes it
@@ -66,9 +67,13 @@ internal static class Invocation
                 continue;
             }
 
+            if (arguments[i] is null && type.IsValueType && Nullable.GetUnderlyingType(type) is null)
+                throw new ArgumentException($"Argument '{parameters[i].Name}' of {CallName(info)} is null, but its type {Serialization.TypeName(type)} is a value type.", nameof(arguments));
+            if (arguments[i] is { } argument && !type.IsInstanceOfType(argument))
+                throw new ArgumentException($"Argument '{parameters[i].Name}' of {CallName(info)} is a {Serialization.TypeName(argument.GetType())}, not a {Serialization.TypeName(type)}.", nameof(arguments));
             try
             {
-                MessagePackSerializer.Serialize(type, ref writer, arguments[i], Serialization.Options);
+                Serialization.Serialize(type, ref writer, arguments[i]);
             }
             catch (Exception e) when (e is MessagePackSerializationException or FormatterNotRegisteredException or NotSupportedException or InvalidOperationException or TypeInitializationException)
             {
@@ -179,6 +184,26 @@ internal static class Invocation
         return reader.ReadInt32() == OutcomeException ? ReadException(ref reader) : null;
     }
 
+    /// <summary>
+    /// Runs one small call through encode, execute and decode, so that a process waiting for work (a spare
+    /// child) has compiled the path its real call will take. Never throws.
+    /// </summary>
+    public static void WarmUp()
+    {
+        try
+        {
+            var call = EncodeCall(WarmUpTarget, [1, "warm"]);
+            var outcome = ExecuteAsync(call, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            DecodeOutcome<int>(outcome);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or MessagePackSerializationException)
+        {
+            // Only a warm-up: the real call reports its own problems.
+        }
+    }
+
+    private static int WarmUpTarget(int number, string text) => number + text.Length;
+
     /// <summary>Whether an outcome carries an exception rather than a result.</summary>
     public static bool IsException(ReadOnlySpan<byte> outcome) => outcome.Length > 1 && outcome[1] == OutcomeException;
 
@@ -286,7 +311,9 @@ internal static class Invocation
         var targetKind = reader.ReadInt32();
         var callName = reader.ReadString() ?? "?";
 
-        var resolved = Resolved.GetOrAdd((mvid, token), static (key, state) => Resolve(state.assemblyName, key.Mvid, key.Token, state.targetKind, state.callName), (assemblyName, targetKind, callName));
+        var key = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{mvid:N}:{token:x8}");
+        if (!Resolved.TryGetValue(key, out var resolved))
+            resolved = Resolved.GetOrAdd(key, Resolve(assemblyName, mvid, token, targetKind, callName));
         var parameters = resolved.Parameters;
         var count = reader.ReadArrayHeader();
         if (count != parameters.Length)
@@ -302,7 +329,7 @@ internal static class Invocation
             }
             else
             {
-                arguments[i] = MessagePackSerializer.Deserialize(type, ref reader, Serialization.Options);
+                arguments[i] = Serialization.Deserialize(type, ref reader);
             }
         }
 
@@ -311,30 +338,20 @@ internal static class Invocation
 
     private static ResolvedMethod Resolve(string assemblyName, Guid mvid, int token, int targetKind, string callName)
     {
-        Assembly? assembly = null;
-        foreach (var loaded in AppDomain.CurrentDomain.GetAssemblies())
+        // The default load context hands back the assembly when it is loaded already, else loads it from the
+        // app's own list (TPA): a name from the wire never reaches a file path.
+        Assembly assembly;
+        try
         {
-            if (string.Equals(loaded.GetName().Name, assemblyName, StringComparison.Ordinal) && loaded.ManifestModule.ModuleVersionId == mvid)
-            {
-                assembly = loaded;
-                break;
-            }
+            assembly = Assembly.Load(new AssemblyName(assemblyName));
+        }
+        catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException)
+        {
+            throw new InvalidDataException($"Cannot run {callName}: assembly {assemblyName} is not part of this application.", e);
         }
 
-        if (assembly is null)
-        {
-            try
-            {
-                assembly = Assembly.Load(new AssemblyName(assemblyName));
-            }
-            catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException)
-            {
-                throw new InvalidDataException($"Cannot run {callName}: assembly {assemblyName} is not part of this application.", e);
-            }
-
-            if (assembly.ManifestModule.ModuleVersionId != mvid)
-                throw new InvalidDataException($"Cannot run {callName}: this process has a different build of {assemblyName} (module version {assembly.ManifestModule.ModuleVersionId}, the caller's is {mvid}). Deploy the same build on both sides.");
-        }
+        if (assembly.ManifestModule.ModuleVersionId != mvid)
+            throw new InvalidDataException($"Cannot run {callName}: this process has a different build of {assemblyName} (module version {assembly.ManifestModule.ModuleVersionId}, the caller's is {mvid}). Deploy the same build on both sides.");
 
         var method = assembly.ManifestModule.ResolveMethod(token) as MethodInfo
             ?? throw new InvalidDataException($"Cannot run {callName}: token {token:x8} is not a method of {assemblyName}.");
@@ -363,7 +380,7 @@ internal static class Invocation
             if (resolved.ResultType is null)
                 writer.WriteNil();
             else
-                MessagePackSerializer.Serialize(resolved.ResultType, ref writer, value, Serialization.Options);
+                Serialization.Serialize(resolved.ResultType, ref writer, value);
             writer.Flush();
             return buffer.WrittenSpan.ToArray();
         }
@@ -527,7 +544,7 @@ internal static class Invocation
 
         try
         {
-            _ = Serialization.Resolver.GetFormatterDynamic(type) ?? throw new FormatterNotRegisteredException(type.FullName + " has no formatter.");
+            Serialization.EnsureFormatter(type);
             reason = "";
             return true;
         }

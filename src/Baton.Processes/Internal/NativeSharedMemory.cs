@@ -17,6 +17,8 @@ internal static unsafe partial class NativeSharedMemory
     public const int EINTR = 4;
     public const int EAGAIN = 11;
     public const int EEXIST = 17;
+    public const int ENOSPC = 28;
+    public const int EOPNOTSUPP = 95;
     public const int ETIMEDOUT = 110;
 
     public const int O_RDWR = 0x2;
@@ -51,11 +53,18 @@ internal static unsafe partial class NativeSharedMemory
     [LibraryImport(Libc, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags, int mode);
 
+    /// <summary>open(2) with a NUL-terminated UTF-8 path already in memory (no marshalling, no allocation).</summary>
+    [LibraryImport(Libc, EntryPoint = "open", SetLastError = true)]
+    public static partial int Open(byte* path, int flags, int mode);
+
     [LibraryImport(Libc, EntryPoint = "flock", SetLastError = true)]
     public static partial int Flock(int fd, int operation);
 
     [LibraryImport(Libc, EntryPoint = "ftruncate", SetLastError = true)]
     public static partial int Ftruncate(int fd, long length);
+
+    [LibraryImport(Libc, EntryPoint = "fallocate", SetLastError = true)]
+    public static partial int Fallocate(int fd, int mode, long offset, long length);
 
     [LibraryImport(Libc, EntryPoint = "linkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Linkat(int oldDirFd, string oldPath, int newDirFd, string newPath, int flags);
@@ -65,6 +74,21 @@ internal static unsafe partial class NativeSharedMemory
 
     [LibraryImport(Libc, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Statx(int dirFd, string path, int flags, uint mask, byte* buffer);
+
+    [LibraryImport(Libc, EntryPoint = "read", SetLastError = true)]
+    public static partial nint Read(int fd, byte* buffer, nint count);
+
+    [LibraryImport(Libc, EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
+
+    [LibraryImport(Libc, EntryPoint = "poll", SetLastError = true)]
+    public static partial int Poll(PollFd* fds, nuint count, int timeoutMilliseconds);
+
+    public const short POLLIN = 1;
+    public const int ENOSYS = 38;
+
+    /// <summary>SYS_pidfd_open: 434 on every architecture (the unified numbering of newer system calls).</summary>
+    public const long SysPidfdOpen = 434;
 
     [LibraryImport(Libc, EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
@@ -104,6 +128,14 @@ internal static unsafe partial class NativeSharedMemory
                 return rc;
         }
     }
+}
+
+/// <summary>struct pollfd.</summary>
+internal struct PollFd
+{
+    public int Fd;
+    public short Events;
+    public short Revents;
 }
 
 /// <summary>Which file a descriptor or path is (device and inode), its link count and size.</summary>

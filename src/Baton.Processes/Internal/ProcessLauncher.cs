@@ -13,7 +13,7 @@ namespace Baton.Processes.Internal;
 /// </summary>
 internal static unsafe class ProcessLauncher
 {
-    /// <summary>Tells a re-executed process to act as a child: the number of its control socket's file descriptor.</summary>
+    /// <summary>Tells a re-executed process to run one call for a <see cref="ChildProcess"/>: the number of its control socket's file descriptor.</summary>
     public const string ChildVariable = "BATON_CHILD";
 
     /// <summary>The pid of the process that spawned this one, for the parent-death watch.</summary>
@@ -35,20 +35,21 @@ internal static unsafe class ProcessLauncher
         if (!RuntimeFeature.IsDynamicCodeSupported)
             throw new PlatformNotSupportedException("Baton child processes need startup hooks, which Native AOT applications do not support. Publish the app without PublishAot.");
         if (AppContext.TryGetSwitch("System.StartupHookProvider.IsSupported", out var hooks) && !hooks)
-            throw new PlatformNotSupportedException("Baton child processes need startup hooks, which this application disables (trimmed apps do by default). Publish without PublishTrimmed, or set <StartupHookSupport>true</StartupHookSupport>.");
+            throw new PlatformNotSupportedException("Baton child processes need startup hooks, which this application disables (trimmed apps do by default). Publish without PublishTrimmed: a trimmed app cannot be re-entered through a startup hook.");
     }
 
     /// <summary>
-    /// Spawns a copy of this process with <paramref name="childFd"/> as the child's control socket, and
-    /// returns its pid. Standard output and error are inherited; standard input is /dev/null (as Python's
-    /// children), so two processes never compete for the console's input.
+    /// Spawns a copy of this process that takes the role <paramref name="roleVariable"/> =
+    /// <paramref name="roleValue"/> (see <see cref="StartupHook"/>), and returns its pid. When
+    /// <paramref name="inheritFd"/> is not -1, that descriptor becomes the child's descriptor
+    /// <see cref="InheritedDescriptor"/>(inheritFd). The child watches this process and dies with it.
+    /// Standard output and error are inherited; standard input is /dev/null (as Python's children), so two
+    /// processes never compete for the console's input.
     /// </summary>
-    public static int Spawn(int childFd, IReadOnlyDictionary<string, string?>? extraEnvironment, string? workingDirectory, IReadOnlyDictionary<string, string?>? control = null)
+    public static int Spawn(string roleVariable, string roleValue, int inheritFd, IReadOnlyDictionary<string, string?>? extraEnvironment, string? workingDirectory)
     {
         var path = Environment.ProcessPath ?? "/proc/self/exe";
         var argv = CommandLine();
-        // The child's socket lands on fd 3 (4 when it already is 3, since dup2 onto itself keeps close-on-exec).
-        var target = childFd == 3 ? 4 : 3;
 
         var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
@@ -62,13 +63,8 @@ internal static unsafe class ProcessLauncher
         var hooks = environment.GetValueOrDefault(StartupHooksVariable);
         environment[OriginalHooksVariable] = hooks ?? "";
         environment[StartupHooksVariable] = string.IsNullOrEmpty(hooks) ? ProcessesAssembly.Name : hooks + Path.PathSeparator + ProcessesAssembly.Name;
-        environment[ChildVariable] = target.ToString(System.Globalization.CultureInfo.InvariantCulture);
         environment[ParentVariable] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (control is not null)
-        {
-            foreach (var (key, value) in control)
-                environment[key] = value;
-        }
+        environment[roleVariable] = roleValue;
 
         var envp = new List<string>(environment.Count);
         foreach (var (key, value) in environment)
@@ -77,7 +73,32 @@ internal static unsafe class ProcessLauncher
                 envp.Add(key + "=" + value);
         }
 
-        return SpawnCore(path, argv, envp, childFd, target, workingDirectory);
+        return SpawnCore(path, argv, envp, inheritFd, inheritFd < 0 ? -1 : InheritedDescriptor(inheritFd), workingDirectory);
+    }
+
+    /// <summary>
+    /// The number a descriptor passed to <see cref="Spawn"/> has in the child: 3, or 4 when it already is 3
+    /// (dup2 onto itself would keep its close-on-exec flag).
+    /// </summary>
+    public static int InheritedDescriptor(int fd) => fd == 3 ? 4 : 3;
+
+    /// <summary>
+    /// In a re-executed process, before its role runs: watch the parent (die with it), and put the
+    /// environment back as the user had it, so processes this one starts are not taken for Baton's.
+    /// </summary>
+    public static void PrepareChild()
+    {
+        var parent = Environment.GetEnvironmentVariable(ParentVariable);
+        Environment.SetEnvironmentVariable(ParentVariable, null);
+        var original = Environment.GetEnvironmentVariable(OriginalHooksVariable);
+        if (original is not null)
+        {
+            Environment.SetEnvironmentVariable(StartupHooksVariable, original.Length == 0 ? null : original);
+            Environment.SetEnvironmentVariable(OriginalHooksVariable, null);
+        }
+
+        if (int.TryParse(parent, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parentPid))
+            ParentWatch.Start(parentPid);
     }
 
     private static int SpawnCore(string path, string[] argv, List<string> envp, int childFd, int target, string? workingDirectory)
@@ -106,7 +127,8 @@ internal static unsafe class ProcessLauncher
 
             Check(LibC.FileActionsInit(actions), "posix_spawn_file_actions_init");
             Check(LibC.FileActionsAddOpen(actions, 0, (byte*)pinned[1].AddrOfPinnedObject(), LibC.O_RDONLY, 0), "posix_spawn_file_actions_addopen");
-            Check(LibC.FileActionsAddDup2(actions, childFd, target), "posix_spawn_file_actions_adddup2");
+            if (childFd >= 0)
+                Check(LibC.FileActionsAddDup2(actions, childFd, target), "posix_spawn_file_actions_adddup2");
             if (workingDirectory is not null)
                 Check(LibC.FileActionsAddChdir(actions, workingDirectory), "posix_spawn_file_actions_addchdir_np");
 
@@ -171,6 +193,23 @@ internal static unsafe class ProcessLauncher
 
         if (start < raw.Length)
             parts.Add(Encoding.UTF8.GetString(raw, start, raw.Length - start));
+
+        // "dotnet App.dll" with a relative path breaks once the app changes its working directory (children
+        // inherit the current one): name the entry assembly by its full path.
+        var entry = System.Reflection.Assembly.GetEntryAssembly()?.Location;
+        if (!string.IsNullOrEmpty(entry))
+        {
+            for (var i = 1; i < parts.Count; i++)
+            {
+                if (!Path.IsPathRooted(parts[i]) && parts[i].EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
+                    && string.Equals(Path.GetFileName(parts[i]), Path.GetFileName(entry), StringComparison.Ordinal))
+                {
+                    parts[i] = entry;
+                    break;
+                }
+            }
+        }
+
         return commandLine = [.. parts];
     }
 }

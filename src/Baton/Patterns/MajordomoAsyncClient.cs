@@ -64,7 +64,7 @@ public sealed class MajordomoAsyncClient : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Sends <paramref name="request"/> to <paramref name="service"/> without waiting for the reply. The
-    /// message is handed over, as with any send.
+    /// message is handed over from the call on: sent, or disposed if the send fails or is cancelled.
     /// </summary>
     /// <param name="service">The service's name, or a broker service such as <c>mmi.service</c>.</param>
     /// <param name="request">The request body: at least one frame.</param>
@@ -90,7 +90,32 @@ public sealed class MajordomoAsyncClient : IAsyncDisposable, IDisposable
         request.Push(new Frame(name.Bytes));
         request.Push(ClientHeaderFrame);
         request.Push(Frame.Empty);
-        return _socket.SendAsync(request, cancellationToken);
+        ValueTask pending;
+        try
+        {
+            pending = _socket.SendAsync(request, cancellationToken);
+        }
+        catch
+        {
+            request.Dispose();
+            throw;
+        }
+
+        return pending.IsCompletedSuccessfully ? default : AwaitSendAsync(pending, request);
+
+        static async ValueTask AwaitSendAsync(ValueTask pending, Message request)
+        {
+            try
+            {
+                await pending.ConfigureAwait(false);
+            }
+            catch
+            {
+                // It carries our envelope now: a send that did not happen disposes it rather than hand it back changed.
+                request.Dispose();
+                throw;
+            }
+        }
     }
 
     /// <summary>Receives the next reply, waiting until one comes.</summary>

@@ -31,6 +31,7 @@ public sealed class MajordomoBroker : IAsyncDisposable, IDisposable
     private readonly Dictionary<byte[], Worker> _workers = new(IdentityComparer.Instance);
     private readonly Dictionary<byte[], Service> _services = new(IdentityComparer.Instance);
     private readonly LinkedList<Worker> _idle = new();
+    private readonly List<Worker> _scratch = [];
     private int _running;
 
     /// <summary>Creates a broker; bind it with <see cref="Bind"/>, then run it with <see cref="RunAsync"/>.</summary>
@@ -39,7 +40,11 @@ public sealed class MajordomoBroker : IAsyncDisposable, IDisposable
     public MajordomoBroker(MajordomoBrokerOptions? options = null, Context? context = null)
     {
         _options = options ?? MajordomoBrokerOptions.Default;
-        _socket = new RouterSocket(new SocketOptions { Linger = TimeSpan.FromSeconds(1), SendHighWatermark = 0, ReceiveHighWatermark = 0 }, context);
+        // libzmq's high-water marks: a peer that stops reading loses replies beyond 1000 rather than
+        // growing the broker's memory, and one that floods is paused, not buffered. RouterMandatory
+        // tells the broker when a peer's connection is gone, so a request is never handed to a worker
+        // that died between heartbeats (every send here is a TrySend that does not wait).
+        _socket = new RouterSocket(new SocketOptions { Linger = TimeSpan.FromSeconds(1), RouterMandatory = true }, context);
         _logger = _socket.Context.LoggerFactory.CreateLogger("Baton.Patterns.MajordomoBroker");
     }
 
@@ -80,8 +85,9 @@ public sealed class MajordomoBroker : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Runs the broker until <paramref name="cancellationToken"/> is cancelled; then it tells its workers
-    /// DISCONNECT and returns (normally: a cancelled run is the way to stop a broker).
+    /// DISCONNECT and ends with <see cref="OperationCanceledException"/> (cancelling is the way to stop a broker).
     /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     /// <exception cref="InvalidOperationException">The broker is running already.</exception>
     /// <exception cref="ObjectDisposedException">The broker was disposed.</exception>
     public async Task RunAsync(CancellationToken cancellationToken = default)
@@ -134,6 +140,9 @@ public sealed class MajordomoBroker : IAsyncDisposable, IDisposable
         {
             Volatile.Write(ref _running, 0);
         }
+
+        // As every pattern's RunAsync: a cancelled run ends cancelled, after its workers were told.
+        cancellationToken.ThrowIfCancellationRequested();
     }
 
     /// <summary>Closes the socket (the broker must not be running).</summary>
@@ -159,6 +168,11 @@ public sealed class MajordomoBroker : IAsyncDisposable, IDisposable
         try
         {
             keep = Route(message);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A message the checks above missed must cost that message, never the broker.
+            MajordomoLog.BrokerFailedMessage(_logger, e);
         }
         finally
         {
@@ -301,8 +315,10 @@ public sealed class MajordomoBroker : IAsyncDisposable, IDisposable
                     message.Push(ClientHeaderFrame);
                     message.Push(empty);
                     message.Push(client);
-                    Send(message);
+
+                    // The worker's next request first: it starts on it while the reply travels.
                     Waiting(worker);
+                    Send(message);
                 }
 
                 break;
@@ -391,7 +407,7 @@ public sealed class MajordomoBroker : IAsyncDisposable, IDisposable
     /// <summary>Hands queued requests to the service's ready workers, least recently used first.</summary>
     private void Dispatch(Service service)
     {
-        while (service.Waiting.First is { } node && service.Requests.TryDequeue(out var request))
+        while (service.Requests.Count > 0 && service.Waiting.First is { } node)
         {
             var worker = node.Value;
             service.Waiting.Remove(node);
@@ -399,27 +415,56 @@ public sealed class MajordomoBroker : IAsyncDisposable, IDisposable
             worker.Idle = false;
 
             // [client][empty][body...] -> [worker][empty][MDPW01][REQUEST][client][empty][body...]
+            var request = service.Requests.Peek();
             request.Push(RequestFrame);
             request.Push(WorkerHeaderFrame);
             request.Push(Frame.Empty);
             request.Push(worker.IdentityFrame);
-            Send(request);
+            if (TryRoute(request))
+            {
+                service.Requests.Dequeue();
+                continue;
+            }
+
+            // The worker's connection is gone (it died between heartbeats): the request stays first in line for the next one.
+            RemoveFront(request, 4);
+            Gone(worker);
         }
     }
 
-    private void Send(Message message)
+    /// <summary>Queues a message for its peer; false (the message still ours) when the peer is gone or cannot take it now.</summary>
+    private bool TryRoute(Message message)
     {
-        // ROUTER never waits (no RouterMandatory): a peer that left or is full loses the message, as in libzmq.
-        if (!_socket.TrySend(message, TimeSpan.Zero))
+        try
         {
-            message.Dispose();
+            return _socket.TrySend(message, TimeSpan.Zero);
+        }
+        catch (UnroutableMessageException)
+        {
+            return false;
         }
     }
 
-    private void SendCommand(byte[] identity, byte command)
+    /// <summary>Sends a message, or drops it when its peer is gone or full (a client that left loses its reply, as in libzmq).</summary>
+    private bool Send(Message message)
+    {
+        if (TryRoute(message))
+        {
+            return true;
+        }
+
+        message.Dispose();
+        return false;
+    }
+
+    private bool SendCommand(byte[] identity, byte command)
         => Send(new Message(new Frame(identity), Frame.Empty, WorkerHeaderFrame, CommandFrame(command)));
 
-    /// <summary>Forgets idle workers that stayed silent too long.</summary>
+    /// <summary>
+    /// Forgets idle workers that stayed silent too long, and busy ones whose connection is gone: a busy
+    /// worker silent past its expiry (a guide worker does not heartbeat while it works) is sent a
+    /// HEARTBEAT, which only fails when the worker's connection closed.
+    /// </summary>
     private void Purge(long now)
     {
         var node = _idle.First;
@@ -435,14 +480,47 @@ public sealed class MajordomoBroker : IAsyncDisposable, IDisposable
 
             node = next;
         }
+
+        _scratch.Clear();
+        foreach (var worker in _workers.Values)
+        {
+            if (!worker.Idle && worker.Expiry <= now)
+            {
+                _scratch.Add(worker);
+            }
+        }
+
+        foreach (var worker in _scratch)
+        {
+            if (!SendCommand(worker.Identity, Heartbeat))
+            {
+                Gone(worker);
+            }
+        }
+
+        _scratch.Clear();
     }
 
     private void SendHeartbeats()
     {
-        for (var node = _idle.First; node is not null; node = node.Next)
+        var node = _idle.First;
+        while (node is not null)
         {
-            SendCommand(node.Value.Identity, Heartbeat);
+            var next = node.Next;
+            if (!SendCommand(node.Value.Identity, Heartbeat))
+            {
+                Gone(node.Value);
+            }
+
+            node = next;
         }
+    }
+
+    /// <summary>A worker whose connection closed: forgotten at once, without waiting for its expiry.</summary>
+    private void Gone(Worker worker)
+    {
+        MajordomoLog.WorkerGone(_logger, Describe(worker.Identity), worker.Service.Name);
+        Delete(worker);
     }
 
     private void DisconnectAll()

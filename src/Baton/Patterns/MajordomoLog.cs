@@ -29,6 +29,12 @@ internal static partial class MajordomoLog
     [LoggerMessage(EventId = 7006, Level = LogLevel.Warning, Message = "Majordomo broker dropped a request for service '{Service}': {Count} requests are queued already")]
     public static partial void RequestQueueFull(ILogger logger, string service, int count);
 
+    [LoggerMessage(EventId = 7007, Level = LogLevel.Error, Message = "Majordomo broker failed on a message and dropped it")]
+    public static partial void BrokerFailedMessage(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 7008, Level = LogLevel.Information, Message = "Majordomo worker {Worker} of service '{Service}' is gone: its connection closed")]
+    public static partial void WorkerGone(ILogger logger, string worker, string service);
+
     [LoggerMessage(EventId = 7020, Level = LogLevel.Warning, Message = "Majordomo worker for '{Service}' lost the broker at {Endpoint}; reconnecting in {DelayMs} ms")]
     public static partial void WorkerLostBroker(ILogger logger, string service, string endpoint, long delayMs);
 

@@ -70,7 +70,7 @@ public sealed class MajordomoWorker : IAsyncDisposable
 
     /// <summary>
     /// Serves requests until <paramref name="cancellationToken"/> is cancelled, then tells the broker
-    /// DISCONNECT and returns (normally: cancelling is how a worker stops).
+    /// DISCONNECT and ends with <see cref="OperationCanceledException"/> (cancelling is how a worker stops).
     /// </summary>
     /// <param name="handler">
     /// Turns a request (its body frames) into the reply. The request message is the handler's: it may
@@ -80,6 +80,7 @@ public sealed class MajordomoWorker : IAsyncDisposable
     /// </param>
     /// <param name="cancellationToken">Stops the worker; also given to the handler.</param>
     /// <exception cref="InvalidOperationException">The worker is running already.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public async Task RunAsync(Func<Message, CancellationToken, ValueTask<Message>> handler, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(handler);
@@ -114,6 +115,8 @@ public sealed class MajordomoWorker : IAsyncDisposable
             await CloseSocketAsync(sayDisconnect: true).ConfigureAwait(false);
             Volatile.Write(ref _running, 0);
         }
+
+        cancellationToken.ThrowIfCancellationRequested();
     }
 
     /// <summary>Stops nothing by itself (cancel the run for that); closes the socket if one is left.</summary>

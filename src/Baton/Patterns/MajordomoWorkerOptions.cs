@@ -14,7 +14,11 @@ public sealed record MajordomoWorkerOptions
     /// <summary>The defaults.</summary>
     public static MajordomoWorkerOptions Default { get; } = new();
 
-    /// <summary>How often the worker sends HEARTBEAT to the broker, also while a request is being handled. Default 2.5 s.</summary>
+    /// <summary>
+    /// How often the worker sends HEARTBEAT to the broker, also while a request is being handled, and
+    /// how often it expects to hear from the broker. Use the broker's interval: a worker that expects
+    /// heartbeats faster than the broker sends them takes its silence for its death. Default 2.5 s.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Not positive.</exception>
     public TimeSpan HeartbeatInterval
     {

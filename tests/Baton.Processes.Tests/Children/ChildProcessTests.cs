@@ -18,6 +18,24 @@ public class ChildProcessTests
     }
 
     [Fact]
+    public async Task DisposeAfterTheResult_LetsTheChildExitOnItsOwn()
+    {
+        var child = ChildProcess.Start(Work.Square, 3);
+        Assert.Equal(9, await child.Result.WaitAsync(Patience));
+        await child.DisposeAsync();
+        Assert.Equal(0, child.ExitCode);
+    }
+
+    [Fact]
+    public async Task DisposeWhileRunning_KillsTheChild()
+    {
+        var child = ChildProcess.Start(Work.Hang);
+        await child.DisposeAsync();
+        Assert.Equal(-9, child.ExitCode);
+        await Assert.ThrowsAsync<ProcessExitedException>(() => child.Result);
+    }
+
+    [Fact]
     public async Task NonCapturingLambda_RunsInAnotherProcess()
     {
         await using var child = ChildProcess.Start(() => Environment.ProcessId);
@@ -140,5 +158,77 @@ public class ChildProcessTests
         await using var child = ChildProcess.Start(Work.Sleep, stop.Token);
         await stop.CancelAsync();
         Assert.Equal(1, await child.Result.WaitAsync(Patience));
+    }
+
+    [Fact]
+    public async Task Child_SeesTheUsersEnvironment_WithoutBatonsVariables()
+    {
+        await using var role = ChildProcess.Start(Work.Variable, "BATON_CHILD");
+        await using var parent = ChildProcess.Start(Work.Variable, "BATON_PARENT_PID");
+        await using var hooks = ChildProcess.Start(Work.Variable, "DOTNET_STARTUP_HOOKS");
+        Assert.Null(await role.Result.WaitAsync(Patience));
+        Assert.Null(await parent.Result.WaitAsync(Patience));
+        Assert.Equal(Environment.GetEnvironmentVariable("DOTNET_STARTUP_HOOKS"), await hooks.Result.WaitAsync(Patience));
+    }
+
+    [Fact]
+    public async Task Options_SetEnvironmentWorkingDirectoryAndName()
+    {
+        var folder = Directory.CreateTempSubdirectory("baton-cwd-");
+        try
+        {
+            var options = new ChildProcessOptions
+            {
+                Name = "worker-a",
+                WorkingDirectory = folder.FullName,
+                Environment = new Dictionary<string, string?> { ["BATON_TEST_VALUE"] = "forty-two" },
+            };
+            await using var variable = ChildProcess.Start(Work.Variable, "BATON_TEST_VALUE", options);
+            await using var directory = ChildProcess.Start(Work.CurrentDirectory, options);
+            Assert.Equal("forty-two", await variable.Result.WaitAsync(Patience));
+            Assert.Equal(folder.FullName, await directory.Result.WaitAsync(Patience));
+            Assert.Equal("worker-a", variable.Name);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task StandardInput_IsEmpty_AsInPython()
+    {
+        await using var child = ChildProcess.Start(Work.StandardInputIsEmpty);
+        Assert.True(await child.Result.WaitAsync(Patience));
+    }
+
+    [Fact]
+    public async Task MethodsReturningNothing_CompleteTheirCompletion()
+    {
+        var folder = Directory.CreateTempSubdirectory("baton-void-");
+        try
+        {
+            var first = Path.Combine(folder.FullName, "first.txt");
+            var second = Path.Combine(folder.FullName, "second.txt");
+            await using var action = ChildProcess.Start(Work.WriteFile, first, "one");
+            await using var asyncAction = ChildProcess.Start(Work.WriteFileLaterAsync, second, "two");
+            await action.Completion.WaitAsync(Patience);
+            await asyncAction.Completion.WaitAsync(Patience);
+            Assert.Equal("one", await File.ReadAllTextAsync(first));
+            Assert.Equal("two", await File.ReadAllTextAsync(second));
+            Assert.IsNotType<ChildProcess<object>>(action);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task ExceptionFromAMethodReturningNothing_FailsCompletion()
+    {
+        await using var child = ChildProcess.Start(Work.Throw, "void boom");
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => child.Completion.WaitAsync(Patience));
+        Assert.Equal("void boom", error.Message);
     }
 }

@@ -111,5 +111,49 @@ public class InvocationTests
         Assert.Equal("hi", Invocation.DecodeOutcome<string>(outcome));
     }
 
+    [Fact]
+    public void NullOrMistypedArguments_AreRefused_NamingTheParameter()
+    {
+        var missing = Assert.Throws<ArgumentException>(() => Invocation.EncodeCall(Work.Square, [null]));
+        Assert.Contains("'x'", missing.Message, StringComparison.Ordinal);
+        var mistyped = Assert.Throws<ArgumentException>(() => Invocation.EncodeCall(Work.Square, ["seven"]));
+        Assert.Contains("System.String", mistyped.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DifferentBuild_IsRefused()
+    {
+        var call = Invocation.EncodeCall(Work.Square, [2]);
+        // The module version id sits right after the assembly name: change one byte of it.
+        var name = System.Text.Encoding.UTF8.GetBytes(typeof(Work).Assembly.GetName().Name!);
+        var at = call.AsSpan().IndexOf(name) + name.Length + 2; // bin8 header: 0xc4, 16
+        call[at] ^= 0xff;
+        await Assert.ThrowsAsync<InvalidDataException>(async () => await Invocation.ExecuteAsync(call, CancellationToken.None));
+    }
+
+    [Fact]
+    public void GenericAndClosedDelegates_AreRefused()
+    {
+        var generic = Assert.Throws<ArgumentException>(() => Invocation.EncodeCall(Identity<int>, [1]));
+        Assert.Contains("generic", generic.Message, StringComparison.Ordinal);
+        var closed = Assert.Throws<ArgumentException>(() => Invocation.EncodeCall(Delegate.CreateDelegate(typeof(Func<int>), "closed", typeof(InvocationTests).GetMethod(nameof(Length), System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)!), []));
+        Assert.Contains("closed over its first argument", closed.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ObjectParameter_ReceivesPrimitivesAndMaps()
+    {
+        var outcome = await Invocation.ExecuteAsync(Invocation.EncodeCall(Describe, [42]), CancellationToken.None);
+        Assert.Equal("42", Invocation.DecodeOutcome<string>(outcome));
+        outcome = await Invocation.ExecuteAsync(Invocation.EncodeCall(Describe, [new Point(1, 2)]), CancellationToken.None);
+        Assert.Contains("Dictionary", Invocation.DecodeOutcome<string>(outcome), StringComparison.Ordinal);
+    }
+
+    private static string Describe(object value) => value.ToString() ?? "";
+
+    private static T Identity<T>(T value) => value;
+
+    private static int Length(string text) => text.Length;
+
     private int InstanceWork() => GetHashCode();
 }

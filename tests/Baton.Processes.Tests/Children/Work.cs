@@ -22,6 +22,20 @@ internal static class Work
 
     public static int Pid() => Environment.ProcessId;
 
+    public static void WriteFile(string path, string text) => File.WriteAllText(path, text);
+
+    public static async Task WriteFileLaterAsync(string path, string text)
+    {
+        await Task.Yield();
+        await File.WriteAllTextAsync(path, text).ConfigureAwait(false);
+    }
+
+    public static string? Variable(string name) => Environment.GetEnvironmentVariable(name);
+
+    public static string CurrentDirectory() => Environment.CurrentDirectory;
+
+    public static bool StandardInputIsEmpty() => Console.In.Peek() == -1;
+
     public static void Throw(string message) => throw new InvalidOperationException(message);
 
     public static int ThrowUser(string message) => throw new WorkFailedException(message, new ArgumentException("inner cause"));
@@ -41,6 +55,54 @@ internal static class Work
     public static async Task<int> WaitForStopAsync(CancellationToken cancellationToken)
     {
         await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+        return 0;
+    }
+
+    public static int Overflow(int depth) => Overflow(depth + 1) + 1;
+
+    public static int FailFast(string message)
+    {
+        Environment.FailFast(message);
+        return 0;
+    }
+
+    /// <summary>Starts a grandchild that sleeps; publishes its pid in a file, then returns it or blocks for ever.</summary>
+    public static int StartGrandchild(string pidFile, bool daemon, bool stayAlive)
+    {
+        // Hang ignores every request to stop: only the parent-death watch or a signal can end it.
+        var grandchild = ChildProcess.Start(Hang, new ChildProcessOptions { Daemon = daemon });
+        File.WriteAllText(pidFile + ".tmp", grandchild.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        File.Move(pidFile + ".tmp", pidFile);
+        if (stayAlive)
+            Thread.Sleep(Timeout.Infinite);
+        return grandchild.Pid;
+    }
+
+    /// <summary>Points this process's stdout and stderr at a file, then runs a grandchild that writes to both.</summary>
+    public static int RunWriterWithOutputIn(string path)
+    {
+        using (var file = File.OpenHandle(path, FileMode.Create, FileAccess.Write))
+        {
+            TestLibC.Dup2((int)file.DangerousGetHandle(), 1);
+            TestLibC.Dup2((int)file.DangerousGetHandle(), 2);
+        }
+
+        var writer = ChildProcess.Start(WriteToConsole, "marker");
+        return writer.Result.GetAwaiter().GetResult();
+    }
+
+    public static int WriteToConsole(string marker)
+    {
+        Console.Out.WriteLine("stdout " + marker);
+        Console.Out.Flush();
+        Console.Error.WriteLine("stderr " + marker);
+        Console.Error.Flush();
+        return 0;
+    }
+
+    public static int Hang()
+    {
+        Thread.Sleep(Timeout.Infinite);
         return 0;
     }
 

@@ -8,10 +8,15 @@ namespace Baton.Processes.Tests.SharedMemory;
 /// </summary>
 internal sealed class ForeignOwner : IDisposable
 {
+    // argv: path, then optionally the offset of a free ProcessLock word to take (a plain store of our pid is
+    // an honest acquisition while the test guarantees nobody else competes for it).
     private const string Script = """
-        import fcntl, os, sys
+        import fcntl, mmap, os, struct, sys
         fd = os.open(sys.argv[1], os.O_RDWR)
         fcntl.flock(fd, fcntl.LOCK_SH)
+        if len(sys.argv) > 2:
+            m = mmap.mmap(fd, 0)
+            struct.pack_into("<i", m, int(sys.argv[2]), os.getpid())
         print("ready", flush=True)
         sys.stdin.read()
         """;
@@ -23,8 +28,13 @@ internal sealed class ForeignOwner : IDisposable
     /// <summary>The owner's process id.</summary>
     public int Pid => _process.Id;
 
-    /// <summary>Starts the owner and returns once it holds the lock.</summary>
-    public static ForeignOwner Start(string path)
+    /// <summary>Starts the owner and returns once it holds the file's flock.</summary>
+    public static ForeignOwner Start(string path) => Start(path, lockWordOffset: null);
+
+    /// <summary>
+    /// Starts the owner, which also takes the free process lock whose word is at <paramref name="lockWordOffset"/>.
+    /// </summary>
+    public static ForeignOwner Start(string path, int? lockWordOffset)
     {
         var info = new ProcessStartInfo("python3")
         {
@@ -35,6 +45,8 @@ internal sealed class ForeignOwner : IDisposable
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add(Script);
         info.ArgumentList.Add(path);
+        if (lockWordOffset is { } offset)
+            info.ArgumentList.Add(offset.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var process = Process.Start(info) ?? throw new InvalidOperationException("python3 did not start.");
         var owner = new ForeignOwner(process);
         try

@@ -30,6 +30,26 @@ public class ProcessLivenessTests
     }
 
     [Fact]
+    public void AZombie_IsDead()
+    {
+        // The shell exits at once; nothing reaps it while its parent (python) sleeps, so it stays a zombie.
+        var info = new System.Diagnostics.ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardInput = true };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("import os, subprocess, sys\nchild = subprocess.Popen(['true'])\nos.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)\nprint(child.pid, flush=True)\nsys.stdin.read()");
+        using var parent = System.Diagnostics.Process.Start(info)!;
+        try
+        {
+            int zombie = int.Parse(parent.StandardOutput.ReadLine()!, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.False(ProcessLiveness.IsAlive(zombie));
+        }
+        finally
+        {
+            parent.Kill();
+            parent.WaitForExit();
+        }
+    }
+
+    [Fact]
     public void ProcessGroupIds_AreRefused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => ProcessLiveness.IsAlive(0));

@@ -128,6 +128,16 @@ public class SharedMemoryTests
     }
 
     [Fact]
+    public void Create_LargerThanDevShmHolds_FailsAtOnceWithAClearError()
+    {
+        long tooMuch = new DriveInfo("/dev/shm").TotalSize + (1L << 30);
+        string name = UniqueName();
+        var error = Assert.Throws<IOException>(() => SharedMemory.Create(name, tooMuch));
+        Assert.Contains("no room", error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(SharedMemory.PathOf(name)));
+    }
+
+    [Fact]
     public void GetSpan_ChecksBounds_AndDisposedBlocksThrow()
     {
         var block = SharedMemory.Create(UniqueName(), 64);
@@ -170,6 +180,50 @@ public class SharedMemoryTests
             }
             Assert.False(File.Exists(SharedMemory.PathOf(name)));
         }
+    }
+
+    [Fact]
+    public void CreateOpenAndDispose_RacingOnOneName_NeverLeaveAnOwnerWithAnUnnamedBlock()
+    {
+        string name = UniqueName();
+        const int Threads = 4;
+        const int Rounds = 300;
+        int orphans = 0;
+        var workers = new Thread[Threads];
+        for (int t = 0; t < Threads; t++)
+        {
+            workers[t] = new Thread(() =>
+            {
+                for (int i = 0; i < Rounds; i++)
+                {
+                    SharedMemory? block = null;
+                    try
+                    {
+                        block = SharedMemory.Create(name, 64);
+                    }
+                    catch (SharedMemoryExistsException)
+                    {
+                        try
+                        {
+                            block = SharedMemory.Open(name);
+                        }
+                        catch (FileNotFoundException)
+                        {
+                        }
+                    }
+                    if (block is null)
+                        continue;
+                    if (!block.IsNamed())
+                        Interlocked.Increment(ref orphans);
+                    block.Dispose();
+                }
+            });
+            workers[t].Start();
+        }
+        foreach (Thread worker in workers)
+            Assert.True(worker.Join(TimeSpan.FromSeconds(60)));
+        Assert.Equal(0, orphans);
+        Assert.False(File.Exists(SharedMemory.PathOf(name)));
     }
 
     [Fact]

@@ -189,7 +189,7 @@ public class MajordomoTests
             }
 
             await stopBroker.CancelAsync();
-            await brokerRun.WaitAsync(TestUtil.Timeout);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => brokerRun.WaitAsync(TestUtil.Timeout));
             await broker.DisposeAsync();
 
             // A new broker on the same endpoint: the worker finds it again by itself.
@@ -206,13 +206,13 @@ public class MajordomoTests
             finally
             {
                 await stopSecond.CancelAsync();
-                await secondRun.WaitAsync(TestUtil.Timeout);
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => secondRun.WaitAsync(TestUtil.Timeout));
             }
         }
         finally
         {
             await stopWorker.CancelAsync();
-            await workerRun.WaitAsync(TestUtil.Timeout);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => workerRun.WaitAsync(TestUtil.Timeout));
             await worker.DisposeAsync();
         }
     }
@@ -273,9 +273,10 @@ public class MajordomoTests
 
         public string Endpoint { get; private set; } = "";
 
-        public static Task<BrokerRun> StartAsync(MajordomoBrokerOptions? options = null)
+        public static Task<BrokerRun> StartAsync(MajordomoBrokerOptions? options = null, Context? context = null)
         {
-            var context = new Context();
+            // The run owns the context, a given one too.
+            context ??= new Context();
             var run = new BrokerRun(new MajordomoBroker(options ?? FastBroker, context), context);
             run.Endpoint = run.Broker.Bind("tcp://127.0.0.1:0");
             run._run = run.Broker.RunAsync(run._stop.Token);
@@ -310,11 +311,11 @@ public class MajordomoTests
             await _stop.CancelAsync();
             foreach (var (worker, run) in _workers)
             {
-                await run.WaitAsync(TestUtil.Timeout);
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(TestUtil.Timeout));
                 await worker.DisposeAsync();
             }
 
-            await _run.WaitAsync(TestUtil.Timeout);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _run.WaitAsync(TestUtil.Timeout));
             await Broker.DisposeAsync();
             await Context.DisposeAsync();
             _stop.Dispose();

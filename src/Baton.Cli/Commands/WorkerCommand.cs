@@ -1,0 +1,67 @@
+using System.CommandLine;
+using Baton.Processes;
+
+namespace Baton.Cli.Commands;
+
+/// <summary>
+/// <c>baton worker --connect tcp://HOST:PORT</c>: serve a ProcessPool from this machine. Worker processes
+/// (restarted when they crash) take tasks whose code they have: the app's assemblies given with --load.
+/// </summary>
+internal static class WorkerCommand
+{
+    public static Command Create()
+    {
+        var connect = new Option<string>("--connect", "-c")
+        {
+            Description = "The pool's tcp endpoint (ProcessPoolOptions.Listen on the pool's side).",
+            HelpName = "ENDPOINT",
+            Required = true,
+        };
+        var workers = new Option<int>("--workers", "-w")
+        {
+            Description = "Worker processes, each running one task at a time [default: one per processor].",
+            HelpName = "N",
+            DefaultValueFactory = _ => Environment.ProcessorCount,
+            CustomParser = ParseWorkers,
+        };
+        var load = new Option<string[]>("--load", "-l")
+        {
+            Description = "An assembly of the app whose tasks to run (repeatable); its folder is searched for its dependencies. Tasks from an assembly the worker cannot load are refused with an error back to the pool.",
+            HelpName = "PATH",
+        };
+        var command = new Command("worker", "Serve a Baton ProcessPool over tcp: run its tasks in worker processes on this machine.")
+        {
+            connect, workers, load,
+        };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(connect) is { } endpoint && !endpoint.StartsWith("tcp://", StringComparison.Ordinal))
+                result.AddError($"--connect takes a tcp endpoint (tcp://HOST:PORT), not '{endpoint}'");
+            foreach (var path in result.GetValue(load) ?? [])
+            {
+                if (!File.Exists(path))
+                    result.AddError($"--load: no such file '{path}'");
+            }
+        });
+        command.SetAction((result, cancellationToken) => SocketCommands.Guard(async () =>
+        {
+            var options = new ProcessPoolWorkerOptions { Workers = result.GetValue(workers), LoadAssemblies = result.GetValue(load) ?? [] };
+            var endpoint = result.GetValue(connect)!;
+            await Console.Error.WriteLineAsync($"baton: worker: {options.Workers} worker process(es) serving {endpoint}; Ctrl+C stops");
+            return await ProcessPoolWorker.RunAsync(endpoint, options, cancellationToken);
+        }));
+        return command.WithExamples(
+            "baton worker -c tcp://10.0.0.5:5555 --load ./MyApp.dll           one worker per processor, running MyApp's tasks",
+            "baton worker -c tcp://pool.lan:5555 -w 4 -l app/MyApp.dll          four workers",
+            "DOTNET_STARTUP_HOOKS=Baton.Processes BATON_WORKER_CONNECT=tcp://10.0.0.5:5555 ./MyApp   the app itself as a worker");
+    }
+
+    private static int ParseWorkers(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count) && count >= 1)
+            return count;
+        result.AddError($"--workers takes a whole number of at least 1, not '{text}'");
+        return 0;
+    }
+}

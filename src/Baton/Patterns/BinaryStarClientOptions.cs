@@ -1,0 +1,57 @@
+namespace Baton.Patterns;
+
+/// <summary>How a <see cref="BinaryStarClient"/> waits and retries; the defaults are the guide's (bstarcli).</summary>
+public sealed record BinaryStarClientOptions
+{
+    private readonly TimeSpan _requestTimeout = TimeSpan.FromSeconds(1);
+    private readonly TimeSpan _settleDelay = TimeSpan.FromSeconds(2);
+    private readonly int _maxAttempts = 4;
+
+    /// <summary>The defaults.</summary>
+    public static BinaryStarClientOptions Default { get; } = new();
+
+    /// <summary>How long to wait for a reply from a server before trying the other. Default 1 s.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is not positive.</exception>
+    public TimeSpan RequestTimeout
+    {
+        get => _requestTimeout;
+        init => _requestTimeout = Positive(value, nameof(RequestTimeout), allowZero: false);
+    }
+
+    /// <summary>
+    /// How long to wait before sending to the other server after a timeout. The other server takes
+    /// over only once its peer has been silent for two heartbeats, so this should be at least two of
+    /// the servers' <see cref="BinaryStarOptions.HeartbeatInterval"/>. Default 2 s.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The delay is negative.</exception>
+    public TimeSpan SettleDelay
+    {
+        get => _settleDelay;
+        init => _settleDelay = Positive(value, nameof(SettleDelay), allowZero: true);
+    }
+
+    /// <summary>
+    /// How many times a request is sent, across both servers, before <see cref="BinaryStarUnavailableException"/>.
+    /// Default 4: each server twice.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The number is below 1.</exception>
+    public int MaxAttempts
+    {
+        get => _maxAttempts;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(MaxAttempts));
+            _maxAttempts = value;
+        }
+    }
+
+    private static TimeSpan Positive(TimeSpan value, string name, bool allowZero)
+    {
+        if (value < TimeSpan.Zero || (!allowZero && value == TimeSpan.Zero) || value.TotalMilliseconds > int.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be {(allowZero ? "zero or more" : "positive")} (and under 24 days).");
+        }
+
+        return value;
+    }
+}

@@ -1,0 +1,59 @@
+using Baton.Sockets;
+
+namespace Baton.Patterns;
+
+/// <summary>How a <see cref="BinaryStar"/> server runs; the defaults are the ZeroMQ guide's.</summary>
+public sealed record BinaryStarOptions
+{
+    private readonly TimeSpan _heartbeatInterval = TimeSpan.FromSeconds(1);
+    private readonly ZmqSocketType _frontendType = ZmqSocketType.Router;
+
+    /// <summary>The defaults.</summary>
+    public static BinaryStarOptions Default { get; } = new();
+
+    /// <summary>
+    /// How often each server publishes its state to the other. A peer silent for two intervals counts
+    /// as dead, which lets a client request make the other server active. Both servers of a pair must
+    /// use the same interval, and clients should wait at least two intervals before they switch servers
+    /// (<see cref="BinaryStarClientOptions.SettleDelay"/>). Default 1 s.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The interval is not positive.</exception>
+    public TimeSpan HeartbeatInterval
+    {
+        get => _heartbeatInterval;
+        init
+        {
+            if (value <= TimeSpan.Zero || value.TotalMilliseconds > int.MaxValue)
+            {
+                throw new ArgumentOutOfRangeException(nameof(HeartbeatInterval), value, "The heartbeat interval must be positive (and under 24 days).");
+            }
+
+            _heartbeatInterval = value;
+        }
+    }
+
+    /// <summary>
+    /// The type of the socket clients talk to. Default <see cref="ZmqSocketType.Router"/>, as in the
+    /// guide: the server strips each request's envelope before the handler sees it and puts it back
+    /// on the reply. DEALER, PULL, PAIR, SUB and XSUB are also accepted; their handler sees messages
+    /// as they arrive. REP and REQ are not: a refused request must be dropped unanswered, which their
+    /// strict send/receive alternation forbids.
+    /// </summary>
+    /// <exception cref="ArgumentException">The type cannot receive, or is REP or REQ.</exception>
+    public ZmqSocketType FrontendType
+    {
+        get => _frontendType;
+        init
+        {
+            if (value is not (ZmqSocketType.Router or ZmqSocketType.Dealer or ZmqSocketType.Pull or ZmqSocketType.Pair or ZmqSocketType.Sub or ZmqSocketType.XSub))
+            {
+                throw new ArgumentException($"A Binary Star frontend cannot be a {value} socket: use ROUTER (the default), DEALER, PULL, PAIR, SUB or XSUB.", nameof(FrontendType));
+            }
+
+            _frontendType = value;
+        }
+    }
+
+    /// <summary>Options of the frontend socket (security, high-water marks); null for a linger of 1 s and the other defaults.</summary>
+    public SocketOptions? FrontendOptions { get; init; }
+}
