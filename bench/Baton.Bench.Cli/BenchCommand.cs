@@ -21,6 +21,10 @@ internal static class BenchCommand
             ReportCommand.Create(),
             CreatePeer(),
             ConnectionsBench.CreateClientCommand(),
+            Processes.QueueBench.Create(),
+            Processes.QueueBench.CreatePeer(),
+            Processes.PipeBench.Create(),
+            Processes.PipeBench.CreatePeer(),
             BrokerBench.CreateServerCommand(),
         };
         return bench;
