@@ -20,7 +20,7 @@ namespace Baton.Processes;
 /// </remarks>
 /// <typeparam name="T">The type of the messages.</typeparam>
 [MessagePackFormatter(typeof(ProcessQueueFormatter<>))]
-public class ProcessQueue<T> : IDisposable
+public class ProcessQueue<T> : IProcessQueue<T>, IDisposable
 {
     private readonly IMessageSerializer<T> _serializer;
 

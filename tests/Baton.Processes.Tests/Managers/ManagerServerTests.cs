@@ -137,7 +137,7 @@ public sealed class ManagerServerTests : IAsyncLifetime
         }
 
         Assert.False(consumer.TryGet(out _));
-        Assert.Throws<TimeoutException>(() => consumer.Get(TimeSpan.FromMilliseconds(50)));
+        Assert.Throws<QueueEmptyException>(() => consumer.Get(TimeSpan.FromMilliseconds(50)));
     }
 
     [Fact]
@@ -157,7 +157,7 @@ public sealed class ManagerServerTests : IAsyncLifetime
         await using var producer = _manager.Queue<int>("bounded", maxSize: 1);
         await using var consumer = _manager.Queue<int>("bounded");
         producer.Put(1);
-        Assert.Throws<TimeoutException>(() => producer.Put(2, TimeSpan.Zero));
+        Assert.Throws<QueueFullException>(() => producer.Put(2, TimeSpan.Zero));
         var blocked = producer.PutAsync(2).AsTask();
         Assert.Equal(1, consumer.Get());
         await blocked.WaitAsync(TimeSpan.FromSeconds(30));
