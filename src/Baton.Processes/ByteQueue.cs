@@ -14,7 +14,7 @@ namespace Baton.Processes;
 /// A message fully put before its producer died is delivered; one being written when its producer
 /// died is dropped, never delivered in part; one taken by a consumer that died before it finished
 /// reading is lost (at most once). The shared memory goes away with the last handle.
-/// See docs/processes/queues.md.
+/// See docs/PROCESSES.md, "Queues and pipes between processes".
 /// </remarks>
 [MessagePackFormatter(typeof(QueueHandleFormatter))]
 public sealed class ByteQueue : IDisposable

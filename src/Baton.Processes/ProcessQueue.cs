@@ -16,7 +16,7 @@ namespace Baton.Processes;
 /// <see cref="System.Collections.Generic.Queue{T}"/>, which every project imports implicitly.
 /// A message fully put before its producer died is delivered; one being written when its producer died
 /// is dropped, never delivered in part; one taken by a consumer that died before it was deserialized is
-/// lost (at most once). The shared memory goes away with the last handle. See docs/processes/queues.md.
+/// lost (at most once). The shared memory goes away with the last handle. See docs/PROCESSES.md, "Queues and pipes between processes".
 /// </remarks>
 /// <typeparam name="T">The type of the messages.</typeparam>
 [MessagePackFormatter(typeof(ProcessQueueFormatter<>))]
