@@ -10,20 +10,22 @@ public static class Program
     public static async Task<int> Main(string[] args)
     {
         // Not RootCommand, which names itself after the entry assembly (Baton.Cli): help must say baton.
-        var root = new Command("baton", "Baton: ZeroMQ sockets from the command line.")
+        var root = new Command("baton", "Baton: ZeroMQ sockets, the guide's patterns and process-pool workers from the command line.")
         {
             new System.CommandLine.Help.HelpOption(),
             new VersionOption(),
+
+            // Help lists them in this order: sockets, the patterns, processes, then measuring.
             SocketCommands.CreateSend(),
             SocketCommands.CreateReceive(),
-            ProxyCommand.Create(),
             DemoCommand.Create(),
+            ProxyCommand.Create(),
             BrokerCommand.Create(),
             MdpRequestCommand.Create(),
+            TitanicCommand.Create(),
+            BinaryStarCommand.Create(),
             WorkerCommand.Create(),
             BenchPointerCommand.Create(),
-            BinaryStarCommand.Create(),
-            TitanicCommand.Create(),
         };
 
         return await CliRunner.RunAsync(root, args);
