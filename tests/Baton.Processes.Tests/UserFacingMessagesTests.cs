@@ -31,12 +31,24 @@ public sealed class UserFacingMessagesTests
     [InlineData("range")]
     [InlineData("null")]
     [InlineData("disposed")]
+    [InlineData("user")]
     public async Task ExceptionsWhoseStringConstructorTakesAName_KeepTheirMessage(string kind)
     {
         var outcome = await Invocation.ExecuteAsync(Invocation.EncodeCall(Calls.Fail, [kind]), CancellationToken.None);
         var expected = Calls.Exception(kind);
         var error = Assert.Throws(expected.GetType(), () => Invocation.DecodeOutcome<int>(outcome));
         Assert.Equal(expected.Message, error.Message);
+    }
+
+    [Fact]
+    public void DisposedSharedValueAndArray_AreNamedAsTheUserWroteThem()
+    {
+        var value = SharedValue<int>.Create();
+        value.Dispose();
+        Assert.Contains("SharedValue<Int32>", Assert.Throws<ObjectDisposedException>(() => value.Increment()).ObjectName, StringComparison.Ordinal);
+        var array = SharedArray<long>.Create(null, 2);
+        array.Dispose();
+        Assert.Contains("SharedArray<Int64>", Assert.Throws<ObjectDisposedException>(() => array.AsSpan()).ObjectName, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -82,6 +94,9 @@ public sealed class UserFacingMessagesTests
         }
     }
 
+    /// <summary>A user's exception as a primary constructor writes it: its one parameter is not called "message".</summary>
+    public sealed class TerseException(string text) : Exception(text);
+
     /// <summary>An app's own data type, internal as records in Program.cs are by default.</summary>
     internal sealed record InternalSize(int Width, int Height);
 
@@ -99,7 +114,8 @@ public sealed class UserFacingMessagesTests
         {
             "range" => new ArgumentOutOfRangeException("count", 7, "Too many."),
             "null" => new ArgumentNullException("name", "A name is needed."),
-            _ => new ObjectDisposedException("Widget", "The widget was closed."),
+            "disposed" => new ObjectDisposedException("Widget", "The widget was closed."),
+            _ => new TerseException("a user's exception whose (string) constructor names its parameter otherwise"),
         };
     }
 }

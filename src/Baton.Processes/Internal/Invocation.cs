@@ -506,7 +506,7 @@ internal static class Invocation
             var withMessage = type.GetConstructor([typeof(string)]);
             // ArgumentNullException(string), ArgumentOutOfRangeException(string), ObjectDisposedException(string)
             // and the like take a parameter or object name, not a message: use (message, null) for them.
-            if (inner is null && withMessage is not null && withMessage.GetParameters()[0].Name == "message")
+            if (inner is null && withMessage is not null && withMessage.GetParameters()[0].Name is not ("paramName" or "objectName"))
                 return (Exception)withMessage.Invoke([message]);
             if (withInner is not null)
                 return (Exception)withInner.Invoke([message, inner]);
