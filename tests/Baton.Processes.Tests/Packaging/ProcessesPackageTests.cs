@@ -9,7 +9,7 @@ namespace Baton.Processes.Tests.Packaging;
 /// <summary>
 /// Baton.Processes as a user gets it: the package's contents, and an app of the user's own (plain Main, no
 /// Baton set-up) that references the package and runs children under <c>dotnet run</c>, published
-/// self-contained and framework-dependent, and refuses clearly when trimmed.
+/// self-contained (also as a single file) and framework-dependent, and refuses clearly when trimmed.
 /// </summary>
 public sealed class ProcessesPackageTests(PackageFeed feed, ITestOutputHelper log) : IClassFixture<PackageFeed>
 {
@@ -134,7 +134,7 @@ public sealed class ProcessesPackageTests(PackageFeed feed, ITestOutputHelper lo
     }
 
     [Fact]
-    public async Task UserApp_FromThePackage_RunsUnderDotnetRun_AndPublishedSelfContainedAndFrameworkDependent()
+    public async Task UserApp_FromThePackage_RunsUnderDotnetRun_AndPublishedSelfContainedSingleFileAndFrameworkDependent()
     {
         var app = await CreateAppAsync("app");
         var dotnet = feed.Dotnet;
@@ -146,6 +146,12 @@ public sealed class ProcessesPackageTests(PackageFeed feed, ITestOutputHelper lo
         await TimedAsync("publish self-contained", () => dotnet.RunOrFailAsync("dotnet", "publish", app, "-c", "Release", "-r", "linux-x64", "--self-contained", "-o", selfContained, "-nologo"));
         Assert.True(File.Exists(Path.Combine(selfContained, "libcoreclr.so")), "the self-contained publish lacks the runtime");
         AssertRan(await TimedAsync("run self-contained", () => dotnet.RunOrFailAsync(Path.Combine(selfContained, "App"))));
+
+        // One file holding the runtime and every assembly: the startup hook is found inside the bundle.
+        var singleFile = Path.Combine(dotnet.Root, "single-file");
+        await TimedAsync("publish single-file", () => dotnet.RunOrFailAsync("dotnet", "publish", app, "-c", "Release", "-r", "linux-x64", "--self-contained", "-p:PublishSingleFile=true", "-o", singleFile, "-nologo"));
+        Assert.False(File.Exists(Path.Combine(singleFile, "Baton.Processes.dll")), "the single-file publish left Baton.Processes.dll beside the app");
+        AssertRan(await TimedAsync("run single-file", () => dotnet.RunOrFailAsync(Path.Combine(singleFile, "App"))));
 
         var frameworkDependent = Path.Combine(dotnet.Root, "framework-dependent");
         await TimedAsync("publish framework-dependent", () => dotnet.RunOrFailAsync("dotnet", "publish", app, "-c", "Release", "-o", frameworkDependent, "-nologo"));
