@@ -52,6 +52,18 @@ public sealed class UserFacingMessagesTests
     }
 
     [Fact]
+    public void LocalFunctions_AreNamedAsWritten()
+    {
+        Assert.Equal($"{typeof(UserFacingMessagesTests).FullName}.{nameof(LocalFunctions_AreNamedAsWritten)}.Twice", Invocation.CallName(Twice));
+        var factor = 3;
+        var error = Assert.Throws<ArgumentException>(() => Invocation.EncodeCall(Times, [2]));
+        Assert.Contains($"{nameof(LocalFunctions_AreNamedAsWritten)}.Times captures 'factor'", error.Message, StringComparison.Ordinal);
+
+        static int Twice(int x) => 2 * x;
+        int Times(int x) => x * factor;
+    }
+
+    [Fact]
     public void CapturingLambda_NamesTheUsersVariables_NotTheCompilers()
     {
         var factor = 3;

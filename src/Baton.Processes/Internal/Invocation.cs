@@ -289,19 +289,37 @@ internal static class Invocation
     {
         var type = method.DeclaringType;
         var name = method.Name;
-        // A lambda compiles to "<Enclosing>b__0_0" in a nested "<>c" class: name the enclosing method.
-        if (name.StartsWith('<') && name.LastIndexOf('>') is var end and > 1)
+        if (name.StartsWith('<'))
         {
-            // "<Main>b__0_0"; in top-level statements "<<Main>$>b__0_0", whose Main is "<Main>$".
-            var enclosing = name[1..end];
-            if (enclosing == "<Main>$")
-                enclosing = "Main";
             while (type is { DeclaringType: not null } && type.Name.StartsWith('<'))
                 type = type.DeclaringType;
-            return $"{type?.FullName}.{enclosing} lambda";
+            // A local function compiles to "<Enclosing>g__Name|0_0" on the enclosing type: "Type.Enclosing.Name".
+            if (name.Contains(">g__", StringComparison.Ordinal))
+                return $"{type?.FullName?.Replace('+', '.')}.{Readable(name)}";
+            // A lambda compiles to "<Enclosing>b__0_0" in a nested "<>c" class: name the enclosing method.
+            if (name.LastIndexOf('>') is var end and > 1)
+                return $"{type?.FullName?.Replace('+', '.')}.{Readable(name[1..end])} lambda";
         }
 
         return $"{type?.FullName?.Replace('+', '.')}.{name}";
+    }
+
+    /// <summary>
+    /// A compiler-generated method name as the user wrote it: "&lt;Main&gt;$" (top-level statements) is Main,
+    /// "&lt;Run&gt;g__Local|0_0" is Run.Local.
+    /// </summary>
+    private static string Readable(string name)
+    {
+        if (name == "<Main>$")
+            return "Main";
+        var local = name.LastIndexOf(">g__", StringComparison.Ordinal);
+        if (name.StartsWith('<') && local > 1)
+        {
+            var bar = name.IndexOf('|', local);
+            return $"{Readable(name[1..local])}.{(bar > 0 ? name[(local + 4)..bar] : name[(local + 4)..])}";
+        }
+
+        return name;
     }
 
     private static (ResolvedMethod Method, object?[] Arguments) DecodeCall(ReadOnlyMemory<byte> call, CancellationToken cancellationToken)
