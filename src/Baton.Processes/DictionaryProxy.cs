@@ -32,8 +32,13 @@ public sealed class DictionaryProxy<TKey, TValue> : ManagerProxy
     /// <exception cref="KeyNotFoundException">The key is not there.</exception>
     public async ValueTask<TValue> GetAsync(TKey key, CancellationToken cancellationToken = default)
     {
-        var payload = await CallAsync(ManagerOp.DictionaryGet, [ValueCodec.Encode(key)], cancellationToken).ConfigureAwait(false);
-        return ValueCodec.Decode<TValue>(payload[0]);
+        var (status, payload) = await SendAsync(ManagerOp.DictionaryGet, [ValueCodec.Encode(key)], cancellationToken).ConfigureAwait(false);
+        return status switch
+        {
+            ManagerStatus.Ok => ValueCodec.Decode<TValue>(payload[0]),
+            ManagerStatus.NotFound => throw new KeyNotFoundException($"The dictionary '{Name}' on the manager at {Endpoint} has no key '{key}'."),
+            _ => throw Failure(status, payload),
+        };
     }
 
     /// <summary>Gets the value of a key if it is there.</summary>

@@ -19,6 +19,7 @@ public sealed class Manager : IAsyncDisposable
     private readonly Func<Exception?>? _serverGone;
     private readonly ChildProcess? _server;
     private readonly string? _folder;
+    private int _disposed;
 
     private Manager(string endpoint, ManagerOptions options, ChildProcess? server, string? folder)
     {
@@ -175,6 +176,11 @@ public sealed class Manager : IAsyncDisposable
     /// <summary>Closes this connection; a manager this object started is shut down and its process ended.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         if (_server is not null)
         {
             try

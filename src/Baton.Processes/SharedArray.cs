@@ -82,27 +82,34 @@ public sealed unsafe class SharedArray<T> : IDisposable where T : unmanaged
     }
 
     /// <summary>A volatile read of one element: never torn, sees the latest write of any process.</summary>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not 1, 2, 4 or 8 bytes long.</exception>
     public T Read(int index) => SharedAtomics.Read(ref this[index]);
 
     /// <summary>A volatile write of one element: never torn.</summary>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not 1, 2, 4 or 8 bytes long.</exception>
     public void Write(int index, T value) => SharedAtomics.Write(ref this[index], value);
 
     /// <summary>Atomically adds <paramref name="delta"/> to one element; returns its new value.</summary>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not int, uint, long, ulong, float or double.</exception>
     public T Add(int index, T delta) => SharedAtomics.Add(ref this[index], delta);
 
     /// <summary>Atomically adds one to one element; returns its new value.</summary>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not int, uint, long, ulong, float or double.</exception>
     public T Increment(int index) => SharedAtomics.Add(ref this[index], SharedAtomics.One<T>());
 
     /// <summary>Atomically subtracts one from one element; returns its new value.</summary>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not int, uint, long, ulong, float or double.</exception>
     public T Decrement(int index) => SharedAtomics.Add(ref this[index], SharedAtomics.MinusOne<T>());
 
     /// <summary>Atomically stores <paramref name="value"/> in one element; returns the previous value.</summary>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not 1, 2, 4 or 8 bytes long.</exception>
     public T Exchange(int index, T value) => SharedAtomics.Exchange(ref this[index], value);
 
     /// <summary>
     /// Atomically stores <paramref name="value"/> in one element if it is bitwise equal to
     /// <paramref name="comparand"/>; returns the value found.
     /// </summary>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not 1, 2, 4 or 8 bytes long.</exception>
     public T CompareExchange(int index, T value, T comparand) => SharedAtomics.CompareExchange(ref this[index], value, comparand);
 
     /// <summary>The array's cross-process lock (Python's <c>get_lock()</c>), for multi-element updates.</summary>
@@ -126,7 +133,12 @@ public sealed unsafe class SharedArray<T> : IDisposable where T : unmanaged
     /// <inheritdoc />
     public override string ToString() => $"SharedArray<{typeof(T).Name}> '{Name}' ({Length} elements)";
 
-    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+    private void ThrowIfDisposed()
+    {
+        // Named as ToString does: ThrowIf(this) would print the assembly-qualified name of the generic type.
+        if (_disposed)
+            throw new ObjectDisposedException(ToString());
+    }
 
     private void CheckIndex(int index)
     {

@@ -63,6 +63,7 @@ public sealed unsafe class SharedValue<T> : IDisposable where T : unmanaged
     }
 
     /// <summary>A volatile read: never torn, sees the latest write of any process.</summary>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not 1, 2, 4 or 8 bytes long.</exception>
     public T Read()
     {
         ThrowIfDisposed();
@@ -70,6 +71,7 @@ public sealed unsafe class SharedValue<T> : IDisposable where T : unmanaged
     }
 
     /// <summary>A volatile write: never torn.</summary>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not 1, 2, 4 or 8 bytes long.</exception>
     public void Write(T value)
     {
         ThrowIfDisposed();
@@ -77,6 +79,7 @@ public sealed unsafe class SharedValue<T> : IDisposable where T : unmanaged
     }
 
     /// <summary>Atomically adds <paramref name="delta"/>; returns the new value.</summary>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not int, uint, long, ulong, float or double.</exception>
     public T Add(T delta)
     {
         ThrowIfDisposed();
@@ -84,6 +87,7 @@ public sealed unsafe class SharedValue<T> : IDisposable where T : unmanaged
     }
 
     /// <summary>Atomically adds one; returns the new value.</summary>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not int, uint, long, ulong, float or double.</exception>
     public T Increment()
     {
         ThrowIfDisposed();
@@ -91,6 +95,7 @@ public sealed unsafe class SharedValue<T> : IDisposable where T : unmanaged
     }
 
     /// <summary>Atomically subtracts one; returns the new value.</summary>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not int, uint, long, ulong, float or double.</exception>
     public T Decrement()
     {
         ThrowIfDisposed();
@@ -98,6 +103,7 @@ public sealed unsafe class SharedValue<T> : IDisposable where T : unmanaged
     }
 
     /// <summary>Atomically stores <paramref name="value"/>; returns the previous value.</summary>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not 1, 2, 4 or 8 bytes long.</exception>
     public T Exchange(T value)
     {
         ThrowIfDisposed();
@@ -108,6 +114,7 @@ public sealed unsafe class SharedValue<T> : IDisposable where T : unmanaged
     /// Atomically stores <paramref name="value"/> if the value is bitwise equal to <paramref name="comparand"/>;
     /// returns the value found (equal to <paramref name="comparand"/> when the store happened).
     /// </summary>
+    /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not 1, 2, 4 or 8 bytes long.</exception>
     public T CompareExchange(T value, T comparand)
     {
         ThrowIfDisposed();
@@ -135,5 +142,10 @@ public sealed unsafe class SharedValue<T> : IDisposable where T : unmanaged
     /// <inheritdoc />
     public override string ToString() => $"SharedValue<{typeof(T).Name}> '{Name}'";
 
-    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+    private void ThrowIfDisposed()
+    {
+        // Named as ToString does: ThrowIf(this) would print the assembly-qualified name of the generic type.
+        if (_disposed)
+            throw new ObjectDisposedException(ToString());
+    }
 }

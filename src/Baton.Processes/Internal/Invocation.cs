@@ -78,7 +78,7 @@ internal static class Invocation
             catch (Exception e) when (e is MessagePackSerializationException or FormatterNotRegisteredException or NotSupportedException or InvalidOperationException or TypeInitializationException)
             {
                 throw new ArgumentException(
-                    $"Argument '{parameters[i].Name}' of {CallName(info)} cannot be sent to another process: a value of type {Serialization.TypeName(arguments[i]?.GetType() ?? type)} cannot be serialized ({Innermost(e).Message}). Pass plain data (primitives, strings, arrays, collections, records, classes with public properties).",
+                    $"Argument '{parameters[i].Name}' of {CallName(info)} cannot be sent to another process: a value of type {Serialization.TypeName(arguments[i]?.GetType() ?? type)} cannot be serialized ({Innermost(e).Message}). {SendableHint(arguments[i]?.GetType() ?? type)}",
                     nameof(arguments), e);
             }
         }
@@ -113,7 +113,7 @@ internal static class Invocation
         if (type is null)
             return;
         if (!IsSendable(type, out var reason))
-            throw new ArgumentException($"The result of {CallName(method.Method)} cannot come back from another process: a value of type {Serialization.TypeName(type)} cannot be serialized ({reason}).", nameof(method));
+            throw new ArgumentException($"The result of {CallName(method.Method)} cannot come back from another process: a value of type {Serialization.TypeName(type)} cannot be serialized ({reason}). {SendableHint(type)}", nameof(method));
     }
 
     /// <summary>
@@ -275,6 +275,8 @@ internal static class Invocation
                 captured.Add($"'this' (an instance of {Serialization.TypeName(field.FieldType)})");
             else if (field.Name.StartsWith("CS$<>", StringComparison.Ordinal) && field.GetValue(target) is { } outer)
                 CollectCaptures(outer, captured, depth + 1); // an enclosing scope's display class
+            else if (field.Name.StartsWith('<'))
+                continue; // the compiler's own fields (cached delegates): not the user's state
             else
                 captured.Add($"'{field.Name}'");
         }
@@ -287,16 +289,37 @@ internal static class Invocation
     {
         var type = method.DeclaringType;
         var name = method.Name;
-        // A lambda compiles to "<Enclosing>b__0_0" in a nested "<>c" class: name the enclosing method.
-        if (name.StartsWith('<') && name.IndexOf('>', StringComparison.Ordinal) is var end and > 1)
+        if (name.StartsWith('<'))
         {
-            var enclosing = name[1..end];
             while (type is { DeclaringType: not null } && type.Name.StartsWith('<'))
                 type = type.DeclaringType;
-            return $"{type?.FullName}.{enclosing} lambda";
+            // A local function compiles to "<Enclosing>g__Name|0_0" on the enclosing type: "Type.Enclosing.Name".
+            if (name.Contains(">g__", StringComparison.Ordinal))
+                return $"{type?.FullName?.Replace('+', '.')}.{Readable(name)}";
+            // A lambda compiles to "<Enclosing>b__0_0" in a nested "<>c" class: name the enclosing method.
+            if (name.LastIndexOf('>') is var end and > 1)
+                return $"{type?.FullName?.Replace('+', '.')}.{Readable(name[1..end])} lambda";
         }
 
         return $"{type?.FullName?.Replace('+', '.')}.{name}";
+    }
+
+    /// <summary>
+    /// A compiler-generated method name as the user wrote it: "&lt;Main&gt;$" (top-level statements) is Main,
+    /// "&lt;Run&gt;g__Local|0_0" is Run.Local.
+    /// </summary>
+    private static string Readable(string name)
+    {
+        if (name == "<Main>$")
+            return "Main";
+        var local = name.LastIndexOf(">g__", StringComparison.Ordinal);
+        if (name.StartsWith('<') && local > 1)
+        {
+            var bar = name.IndexOf('|', local);
+            return $"{Readable(name[1..local])}.{(bar > 0 ? name[(local + 4)..bar] : name[(local + 4)..])}";
+        }
+
+        return name;
     }
 
     private static (ResolvedMethod Method, object?[] Arguments) DecodeCall(ReadOnlyMemory<byte> call, CancellationToken cancellationToken)
@@ -497,10 +520,14 @@ internal static class Invocation
             return null;
         try
         {
-            if (inner is not null && type.GetConstructor([typeof(string), typeof(Exception)]) is { } withInner)
-                return (Exception)withInner.Invoke([message, inner]);
-            if (inner is null && type.GetConstructor([typeof(string)]) is { } withMessage)
+            var withInner = type.GetConstructor([typeof(string), typeof(Exception)]);
+            var withMessage = type.GetConstructor([typeof(string)]);
+            // ArgumentNullException(string), ArgumentOutOfRangeException(string), ObjectDisposedException(string)
+            // and the like take a parameter or object name, not a message: use (message, null) for them.
+            if (inner is null && withMessage is not null && withMessage.GetParameters()[0].Name is not ("paramName" or "objectName"))
                 return (Exception)withMessage.Invoke([message]);
+            if (withInner is not null)
+                return (Exception)withInner.Invoke([message, inner]);
         }
         catch (TargetInvocationException)
         {
@@ -508,6 +535,37 @@ internal static class Invocation
         }
 
         return null;
+    }
+
+    /// <summary>What to do about a type that cannot be serialized: make it public, or send plain data.</summary>
+    private static string SendableHint(Type type)
+    {
+        // Types declared in Program.cs are internal unless marked: the commonest reason a user's record fails.
+        if (NonPublic(type, depth: 0) is { } t)
+        {
+            return $"Make {Serialization.TypeName(t)} public (classes and records declared without an access modifier are internal, and the serializer only builds formatters for public types).";
+        }
+
+        return "Pass plain data (primitives, strings, arrays, collections, public records, public classes with public properties).";
+    }
+
+    /// <summary>The first non-public type in <paramref name="type"/>, its element type or its type arguments.</summary>
+    private static Type? NonPublic(Type type, int depth)
+    {
+        if (depth > 8 || type.IsGenericParameter)
+            return null;
+        if (type.HasElementType)
+            return NonPublic(type.GetElementType()!, depth + 1);
+        if (type.IsGenericType)
+        {
+            foreach (var argument in type.GetGenericArguments())
+            {
+                if (NonPublic(argument, depth + 1) is { } found)
+                    return found;
+            }
+        }
+
+        return type.IsVisible ? null : type;
     }
 
     private static Exception Innermost(Exception e)

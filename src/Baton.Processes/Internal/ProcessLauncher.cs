@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -46,6 +47,9 @@ internal static unsafe class ProcessLauncher
     /// Standard output and error are inherited; standard input is /dev/null (as Python's children), so two
     /// processes never compete for the console's input.
     /// </summary>
+    // The child finds the hook by name only: keep it in a trimmed app that enables startup hooks
+    // (StartupHookSupport=true), or its children would die of a TypeLoadException before running anything.
+    [DynamicDependency(nameof(StartupHook.Initialize), typeof(StartupHook))]
     public static int Spawn(string roleVariable, string roleValue, int inheritFd, IReadOnlyDictionary<string, string?>? extraEnvironment, string? workingDirectory)
     {
         var path = Environment.ProcessPath ?? "/proc/self/exe";

@@ -19,6 +19,7 @@ internal sealed class ManagerChannel : IAsyncDisposable
     private readonly CancellationTokenSource _closing = new();
     private readonly Task _monitor;
     private uint _nextId;
+    private int _disposed;
     private volatile bool _connected;
     private int _drops;
     private long _unreachableSince = Environment.TickCount64;
@@ -87,6 +88,12 @@ internal sealed class ManagerChannel : IAsyncDisposable
     public async ValueTask<(ManagerStatus Status, Frame[] Payload)> RequestAsync(
         ManagerOp op, string name, Frame[] arguments, bool withdrawable, CancellationToken cancellationToken)
     {
+        // Checked here so that a user sees which object was closed, not the name of our internal semaphore.
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            throw new ObjectDisposedException(nameof(Manager), $"The connection to the manager at {Endpoint} is closed: the Manager it belongs to (for a queue, its QueueProxy) was disposed.");
+        }
+
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -169,6 +176,11 @@ internal sealed class ManagerChannel : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _closing.CancelAsync().ConfigureAwait(false);
         await _socket.DisposeAsync().ConfigureAwait(false);
         await _monitor.ConfigureAwait(false);
