@@ -172,8 +172,35 @@ public sealed class ProcessesPackageTests(PackageFeed feed, ITestOutputHelper lo
         Assert.Contains("PublishTrimmed", stdout, StringComparison.Ordinal);
     }
 
-    /// <summary>The user's project in a folder of its own: the feed as its package source, the package reference, <see cref="Program"/>.</summary>
-    private async Task<string> CreateAppAsync(string name)
+    /// <summary>
+    /// The README's "Processes in ten lines": the pool example and the queue example, each the Program.cs of
+    /// an app of its own built from the package, so the examples users copy are the ones tested.
+    /// </summary>
+    [Fact]
+    public async Task ReadmeExamples_RunFromThePackage()
+    {
+        var readme = await File.ReadAllTextAsync(Path.Combine(Dotnet.Checkout, "README.md"));
+        var section = readme.IndexOf("## Processes in ten lines", StringComparison.Ordinal);
+        Assert.True(section >= 0, "README.md lacks the section \"## Processes in ten lines\"");
+        var blocks = System.Text.RegularExpressions.Regex.Matches(readme[section..readme.IndexOf("\n## ", section + 3, StringComparison.Ordinal)], @"```csharp\n(?<code>.*?)```", System.Text.RegularExpressions.RegexOptions.Singleline);
+        Assert.Equal(2, blocks.Count);
+
+        // The pool example computes and prints nothing: say what it computed before its helper class.
+        var pool = blocks[0].Groups["code"].Value;
+        var types = pool.IndexOf("static class", StringComparison.Ordinal);
+        pool = pool[..types] + "Console.WriteLine($\"pool {one} {all.Count} {all[^1]}\");\n\n" + pool[types..];
+        var poolApp = await CreateAppAsync("readme-pool", pool);
+        var output = await TimedAsync("README pool: dotnet run", () => feed.Dotnet.RunOrFailAsync("dotnet", "run", "--project", poolApp, "-c", "Release"));
+        Assert.Contains("pool 49 10000 99980001", output, StringComparison.Ordinal);
+
+        var queueApp = await CreateAppAsync("readme-queue", "using Baton.Processes;\n\n" + blocks[1].Groups["code"].Value);
+        output = await TimedAsync("README queue: dotnet run", () => feed.Dotnet.RunOrFailAsync("dotnet", "run", "--project", queueApp, "-c", "Release"));
+        Assert.Contains("message 0\n", output, StringComparison.Ordinal);
+        Assert.Contains("message 999\n", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>The user's project in a folder of its own: the feed as its package source, the package reference, <paramref name="program"/> (<see cref="Program"/> by default).</summary>
+    private async Task<string> CreateAppAsync(string name, string program = Program)
     {
         var app = Path.Combine(feed.Dotnet.Root, name);
         Directory.CreateDirectory(app);
@@ -206,7 +233,7 @@ public sealed class ProcessesPackageTests(PackageFeed feed, ITestOutputHelper lo
               </ItemGroup>
             </Project>
             """);
-        await File.WriteAllTextAsync(Path.Combine(app, "Program.cs"), Program);
+        await File.WriteAllTextAsync(Path.Combine(app, "Program.cs"), program);
         feed.Dotnet.IsolatePackages = true;
         return app;
     }
