@@ -97,7 +97,7 @@ public sealed class UserFacingMessagesTests
             Assert.Contains("disposed", closed.Message, StringComparison.Ordinal);
 
             await stop.CancelAsync();
-            await serving.WaitAsync(TimeSpan.FromSeconds(30));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => serving.WaitAsync(TimeSpan.FromSeconds(30)));
         }
         finally
         {
