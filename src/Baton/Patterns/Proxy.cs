@@ -216,26 +216,35 @@ public sealed class Proxy
                     await during.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
                 }
 
+                // In when received: whoever has seen a message cross finds it counted.
                 var bytes = message.ByteCount;
-                if (capture is not null)
-                {
-                    await capture.SendAsync(new Message(message.Body.CloneForFanOut()), cancellationToken).ConfigureAwait(false);
-                }
-
-                await to.SendAsync(message, cancellationToken).ConfigureAwait(false);
                 if (frontToBack)
                 {
                     Volatile.Write(ref _frontendIn, _frontendIn + 1);
                     Volatile.Write(ref _frontendInBytes, _frontendInBytes + bytes);
-                    Volatile.Write(ref _backendOut, _backendOut + 1);
-                    Volatile.Write(ref _backendOutBytes, _backendOutBytes + bytes);
                 }
                 else
                 {
                     Volatile.Write(ref _backendIn, _backendIn + 1);
                     Volatile.Write(ref _backendInBytes, _backendInBytes + bytes);
-                    Volatile.Write(ref _frontendOut, _frontendOut + 1);
-                    Volatile.Write(ref _frontendOutBytes, _frontendOutBytes + bytes);
+                }
+
+                if (capture is not null)
+                {
+                    await capture.SendAsync(new Message(message.Body.CloneForFanOut()), cancellationToken).ConfigureAwait(false);
+                }
+
+                // Counted out before the send and taken back if it fails: the peer may read the message,
+                // and then the statistics, before this loop runs again. Each counter has one writer, this loop.
+                CountOut(frontToBack, bytes, 1);
+                try
+                {
+                    await to.SendAsync(message, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    CountOut(frontToBack, bytes, -1);
+                    throw;
                 }
             }
             finally
@@ -243,6 +252,20 @@ public sealed class Proxy
                 // Nothing once sent; the message itself if the send did not happen.
                 message.Dispose();
             }
+        }
+    }
+
+    private void CountOut(bool frontToBack, long bytes, int sign)
+    {
+        if (frontToBack)
+        {
+            Volatile.Write(ref _backendOut, _backendOut + sign);
+            Volatile.Write(ref _backendOutBytes, _backendOutBytes + (sign * bytes));
+        }
+        else
+        {
+            Volatile.Write(ref _frontendOut, _frontendOut + sign);
+            Volatile.Write(ref _frontendOutBytes, _frontendOutBytes + (sign * bytes));
         }
     }
 
