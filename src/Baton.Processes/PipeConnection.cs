@@ -87,16 +87,33 @@ public sealed class PipeConnection : IDisposable
     {
         var buffer = ThreadBuffer.Rent();
         (serializer ?? MessagePackQueueSerializer<T>.Instance).Serialize(buffer, value);
-        return SendBytesAsync(buffer.WrittenSpan.ToArray(), cancellationToken);
+        if (TrySendNow(buffer.WrittenSpan))
+            return ValueTask.CompletedTask;
+        // Only a wait needs its own copy: the thread's buffer is reused by the next send.
+        var bytes = buffer.WrittenSpan.ToArray();
+        return new ValueTask(AsyncWaits.Run(() => SendBytes(bytes), cancellationToken));
     }
 
     /// <summary>Sends raw bytes, waiting asynchronously for room.</summary>
     public ValueTask SendBytesAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default)
     {
-        var output = Output();
-        if (output.TryPut(message.Span))
+        if (TrySendNow(message.Span))
             return ValueTask.CompletedTask;
         return new ValueTask(AsyncWaits.Run(() => SendBytes(message.Span), cancellationToken));
+    }
+
+    // Sends if there is room now; a closed pipe breaks as SendBytes reports it.
+    private bool TrySendNow(ReadOnlySpan<byte> message)
+    {
+        var output = Output();
+        try
+        {
+            return output.TryPut(message);
+        }
+        catch (QueueClosedException)
+        {
+            throw new IOException("The pipe's other end was closed (a broken pipe).");
+        }
     }
 
     /// <summary>Receives a value, waiting for one.</summary>

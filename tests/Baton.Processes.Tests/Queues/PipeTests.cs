@@ -51,6 +51,8 @@ public class PipeTests
             Assert.Equal(1, right.Receive<int>(Generous));
             Assert.Throws<EndOfStreamException>(() => right.Receive<int>(Generous));
             Assert.Throws<IOException>(() => right.Send(2));
+            Assert.Throws<IOException>(() => right.SendAsync(2).AsTask().GetAwaiter().GetResult());
+            Assert.Throws<IOException>(() => right.SendBytesAsync(new byte[] { 2 }).AsTask().GetAwaiter().GetResult());
         }
     }
 

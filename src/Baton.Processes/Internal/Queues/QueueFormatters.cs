@@ -4,48 +4,27 @@ using MessagePack.Formatters;
 namespace Baton.Processes.Internal.Queues;
 
 /// <summary>A queue travels to another process as its name; the receiver opens its own handle.</summary>
-internal sealed class QueueHandleFormatter : IMessagePackFormatter<ByteQueue?>
+internal sealed class QueueHandleFormatter : ByNameFormatter<ByteQueue>
 {
-    public void Serialize(ref MessagePackWriter writer, ByteQueue? value, MessagePackSerializerOptions options)
-    {
-        if (value is null)
-            writer.WriteNil();
-        else
-            writer.Write(value.Name);
-    }
+    protected override string NameOf(ByteQueue value) => value.Name;
 
-    public ByteQueue? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options) =>
-        reader.TryReadNil() ? null : ByteQueue.Open(reader.ReadString()!);
+    protected override ByteQueue Open(string name) => ByteQueue.Open(name);
 }
 
 /// <summary>A typed queue travels as its name (the receiver uses the default serializer).</summary>
-internal sealed class ProcessQueueFormatter<T> : IMessagePackFormatter<ProcessQueue<T>?>
+internal sealed class ProcessQueueFormatter<T> : ByNameFormatter<ProcessQueue<T>>
 {
-    public void Serialize(ref MessagePackWriter writer, ProcessQueue<T>? value, MessagePackSerializerOptions options)
-    {
-        if (value is null)
-            writer.WriteNil();
-        else
-            writer.Write(value.Name);
-    }
+    protected override string NameOf(ProcessQueue<T> value) => value.Name;
 
-    public ProcessQueue<T>? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options) =>
-        reader.TryReadNil() ? null : ProcessQueue<T>.Open(reader.ReadString()!);
+    protected override ProcessQueue<T> Open(string name) => ProcessQueue<T>.Open(name);
 }
 
 /// <summary>A joinable queue travels as its name.</summary>
-internal sealed class JoinableProcessQueueFormatter<T> : IMessagePackFormatter<JoinableProcessQueue<T>?>
+internal sealed class JoinableProcessQueueFormatter<T> : ByNameFormatter<JoinableProcessQueue<T>>
 {
-    public void Serialize(ref MessagePackWriter writer, JoinableProcessQueue<T>? value, MessagePackSerializerOptions options)
-    {
-        if (value is null)
-            writer.WriteNil();
-        else
-            writer.Write(value.Name);
-    }
+    protected override string NameOf(JoinableProcessQueue<T> value) => value.Name;
 
-    public JoinableProcessQueue<T>? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options) =>
-        reader.TryReadNil() ? null : JoinableProcessQueue<T>.Open(reader.ReadString()!);
+    protected override JoinableProcessQueue<T> Open(string name) => JoinableProcessQueue<T>.Open(name);
 }
 
 /// <summary>A pipe end travels as its rings' names and which end it is; the receiver records its pid there.</summary>

@@ -42,6 +42,20 @@ internal static class RingWaits
         Volatile.Write(ref budget, waited < 2 * current ? Math.Min(MaxSpin, current * 2) : Math.Max(MinSpin, current / 2));
     }
 
+    // The next sleep: a park slice, or less when the deadline is nearer; false once the deadline passed.
+    private static bool NextSlice(TimeSpan? timeout, TimeSpan elapsed, out TimeSpan slice)
+    {
+        slice = ByteRing.ParkSlice;
+        if (timeout is not { } limit || limit == Timeout.InfiniteTimeSpan)
+            return true;
+        var remaining = limit - elapsed;
+        if (remaining <= TimeSpan.Zero)
+            return false;
+        if (remaining < slice)
+            slice = remaining;
+        return true;
+    }
+
     /// <summary>Takes a record, waiting up to <paramref name="timeout"/> (null: for ever). Returns Empty on timeout.</summary>
     public static RingStatus Take(ByteRing ring, TimeSpan? timeout, CancellationToken cancellationToken, Func<bool>? stop, out long position, out int length)
     {
@@ -83,15 +97,8 @@ internal static class RingWaits
                 return status;
             if (stop is not null && stop())
                 return RingStatus.Closed;
-            var slice = ByteRing.ParkSlice;
-            if (timeout is { } limit && limit != Timeout.InfiniteTimeSpan)
-            {
-                var remaining = limit - elapsed;
-                if (remaining <= TimeSpan.Zero)
-                    return RingStatus.Empty;
-                if (remaining < slice)
-                    slice = remaining;
-            }
+            if (!NextSlice(timeout, elapsed, out var slice))
+                return RingStatus.Empty;
 
             ring.SleepAsConsumer(sequence, slice);
         }
@@ -134,15 +141,8 @@ internal static class RingWaits
             }
             if (stop is not null && stop())
                 return RingStatus.Closed;
-            var slice = ByteRing.ParkSlice;
-            if (timeout is { } limit && limit != Timeout.InfiniteTimeSpan)
-            {
-                var remaining = limit - elapsed;
-                if (remaining <= TimeSpan.Zero)
-                    return RingStatus.Full;
-                if (remaining < slice)
-                    slice = remaining;
-            }
+            if (!NextSlice(timeout, elapsed, out var slice))
+                return RingStatus.Full;
 
             ring.SleepAsProducer(sequence, slice);
         }
@@ -171,15 +171,8 @@ internal static class RingWaits
             ring.AnnounceConsumerSleep(sequence);
             if (ring.MayHaveRecord || ring.IsClosed || (stop is not null && stop()))
                 return true;
-            var slice = ByteRing.ParkSlice;
-            if (timeout is { } limit && limit != Timeout.InfiniteTimeSpan)
-            {
-                var remaining = limit - elapsed;
-                if (remaining <= TimeSpan.Zero)
-                    return false;
-                if (remaining < slice)
-                    slice = remaining;
-            }
+            if (!NextSlice(timeout, elapsed, out var slice))
+                return false;
 
             ring.SleepAsConsumer(sequence, slice);
         }
@@ -204,15 +197,8 @@ internal static class RingWaits
                     return true;
                 if (elapsed >= ByteRing.ParkSlice)
                     ring.RepairDead();
-                var slice = ByteRing.ParkSlice;
-                if (timeout is { } limit && limit != Timeout.InfiniteTimeSpan)
-                {
-                    var remaining = limit - elapsed;
-                    if (remaining <= TimeSpan.Zero)
-                        return false;
-                    if (remaining < slice)
-                        slice = remaining;
-                }
+                if (!NextSlice(timeout, elapsed, out var slice))
+                    return false;
 
                 ring.SleepAsJoiner(sequence, slice);
             }
