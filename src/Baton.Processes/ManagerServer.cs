@@ -463,15 +463,15 @@ public sealed class ManagerServer : IAsyncDisposable
         }
 
         var now = Environment.TickCount64;
-        foreach (var queue in _queuesWithWaiters.ToArray())
+        // Only this loop touches the list (the awaits are sends): walk it by index, drop the emptied queues after.
+        for (var i = 0; i < _queuesWithWaiters.Count; i++)
         {
+            var queue = _queuesWithWaiters[i];
             await ExpireAsync(queue.Getters).ConfigureAwait(false);
             await ExpireAsync(queue.Putters).ConfigureAwait(false);
-            if (queue.Getters.Count == 0 && queue.Putters.Count == 0)
-            {
-                _queuesWithWaiters.Remove(queue);
-            }
         }
+
+        _queuesWithWaiters.RemoveAll(static queue => queue.Getters.Count == 0 && queue.Putters.Count == 0);
 
         async ValueTask ExpireAsync(LinkedList<ManagedQueue.Waiter> waiters)
         {
