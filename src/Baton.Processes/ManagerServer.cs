@@ -141,11 +141,7 @@ public sealed class ManagerServer : IAsyncDisposable
         var identity = request[0];
         var op = (ManagerOp)request.GetSpan(2)[0];
         var name = Encoding.UTF8.GetString(request.GetSpan(3));
-        var arguments = new Frame[request.Count - 4];
-        for (var i = 0; i < arguments.Length; i++)
-        {
-            arguments[i] = request[i + 4];
-        }
+        var arguments = new Arguments(request);
 
         if (op == ManagerOp.Shutdown)
         {
@@ -194,7 +190,7 @@ public sealed class ManagerServer : IAsyncDisposable
         return true;
     }
 
-    private ManagerStatus Open(string name, Frame[] arguments)
+    private ManagerStatus Open(string name, Arguments arguments)
     {
         if (name.Length == 0 || arguments.Length < 1 || arguments[0].Length != 1)
         {
@@ -233,7 +229,7 @@ public sealed class ManagerServer : IAsyncDisposable
         _ => ManagedObjectKind.Queue,
     };
 
-    private static (ManagerStatus, Frame[]?) Dictionary(Dictionary<byte[], byte[]> dictionary, ManagerOp op, Frame[] arguments)
+    private static (ManagerStatus, Frame[]?) Dictionary(Dictionary<byte[], byte[]> dictionary, ManagerOp op, Arguments arguments)
     {
         switch (op)
         {
@@ -279,7 +275,7 @@ public sealed class ManagerServer : IAsyncDisposable
         }
     }
 
-    private static (ManagerStatus, Frame[]?) List(List<byte[]> list, ManagerOp op, Frame[] arguments)
+    private static (ManagerStatus, Frame[]?) List(List<byte[]> list, ManagerOp op, Arguments arguments)
     {
         switch (op)
         {
@@ -326,7 +322,7 @@ public sealed class ManagerServer : IAsyncDisposable
         }
     }
 
-    private static (ManagerStatus, Frame[]?) Namespace(Dictionary<string, byte[]> space, ManagerOp op, Frame[] arguments)
+    private static (ManagerStatus, Frame[]?) Namespace(Dictionary<string, byte[]> space, ManagerOp op, Arguments arguments)
     {
         switch (op)
         {
@@ -355,7 +351,7 @@ public sealed class ManagerServer : IAsyncDisposable
     /// Queue operations answer at once when they can; a Get on an empty queue or a Put on a full one
     /// waits (returns Ok with no payload and no reply yet) until served, withdrawn or timed out.
     /// </summary>
-    private (ManagerStatus, Frame[]?) Queue(ManagedQueue queue, Frame identity, uint id, ManagerOp op, Frame[] arguments)
+    private (ManagerStatus, Frame[]?) Queue(ManagedQueue queue, Frame identity, uint id, ManagerOp op, Arguments arguments)
     {
         switch (op)
         {
@@ -467,15 +463,15 @@ public sealed class ManagerServer : IAsyncDisposable
         }
 
         var now = Environment.TickCount64;
-        foreach (var queue in _queuesWithWaiters.ToArray())
+        // Only this loop touches the list (the awaits are sends): walk it by index, drop the emptied queues after.
+        for (var i = 0; i < _queuesWithWaiters.Count; i++)
         {
+            var queue = _queuesWithWaiters[i];
             await ExpireAsync(queue.Getters).ConfigureAwait(false);
             await ExpireAsync(queue.Putters).ConfigureAwait(false);
-            if (queue.Getters.Count == 0 && queue.Putters.Count == 0)
-            {
-                _queuesWithWaiters.Remove(queue);
-            }
         }
+
+        _queuesWithWaiters.RemoveAll(static queue => queue.Getters.Count == 0 && queue.Putters.Count == 0);
 
         async ValueTask ExpireAsync(LinkedList<ManagedQueue.Waiter> waiters)
         {
@@ -519,5 +515,15 @@ public sealed class ManagerServer : IAsyncDisposable
         }
 
         return frames;
+    }
+
+    /// <summary>The request's frames after [identity][request id][op][name], read in place rather than copied out per request.</summary>
+    private readonly struct Arguments(Message request)
+    {
+        private const int First = 4;
+
+        public int Length => request.Count - First;
+
+        public Frame this[int index] => request[index + First];
     }
 }

@@ -238,7 +238,7 @@ internal sealed partial class PoolDispatcher : IAsyncDisposable
 
     private void Send(WorkerState worker, Frame header, Frame extra1 = default, Frame extra2 = default, bool withExtras = false)
     {
-        var message = new Message(PoolProtocol.Text(worker.Identity), header);
+        var message = new Message(worker.Address, header);
         if (withExtras)
         {
             message.Append(extra1);

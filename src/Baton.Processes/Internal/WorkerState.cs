@@ -1,3 +1,5 @@
+using Baton.Messages;
+
 namespace Baton.Processes.Internal;
 
 /// <summary>One worker as the dispatcher sees it. Only the dispatcher loop touches it.</summary>
@@ -6,11 +8,15 @@ internal sealed class WorkerState
     public WorkerState(string identity, bool remote)
     {
         Identity = identity;
+        Address = PoolProtocol.Text(identity);
         IsRemote = remote;
     }
 
     /// <summary>The DEALER identity the worker connects with; the ROUTER addresses it by this.</summary>
     public string Identity { get; }
+
+    /// <summary><see cref="Identity"/> as the ROUTER's routing frame, encoded once rather than per message sent.</summary>
+    public Frame Address { get; }
 
     public bool IsRemote { get; }
 

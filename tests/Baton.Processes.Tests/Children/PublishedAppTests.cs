@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Baton.Tests.Packaging;
 using Xunit;
 
 namespace Baton.Processes.Tests.Children;
@@ -27,27 +27,17 @@ public sealed class PublishedAppTests : IDisposable
         }
         """;
 
-    private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(5);
-    private readonly string root = Directory.CreateTempSubdirectory("baton-app-").FullName;
+    private readonly Dotnet dotnet = new();
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(root, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A file still held by a dying build server: the temp folder's owner cleans up eventually.
-        }
-    }
+    public void Dispose() => dotnet.Dispose();
 
     [Fact]
     public async Task PublishedApp_RunsAChild_WithoutMainChanges()
     {
+        var root = dotnet.Root;
         var project = Path.Combine(root, "App");
         Directory.CreateDirectory(project);
-        var library = Path.Combine(Checkout(), "src", "Baton.Processes", "Baton.Processes.csproj");
+        var library = Path.Combine(Dotnet.Checkout, "src", "Baton.Processes", "Baton.Processes.csproj");
         await File.WriteAllTextAsync(Path.Combine(project, "App.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
@@ -62,56 +52,16 @@ public sealed class PublishedAppTests : IDisposable
             """);
         await File.WriteAllTextAsync(Path.Combine(project, "Program.cs"), Program);
         var output = Path.Combine(root, "out");
-        var (code, stdout, stderr) = await RunAsync("dotnet", "publish", Path.Combine(project, "App.csproj"), "-c", "Debug", "-o", output, "--artifacts-path", Path.Combine(root, "artifacts"), "-nologo");
+        var (code, stdout, stderr) = await dotnet.RunAsync("dotnet", "publish", Path.Combine(project, "App.csproj"), "-c", "Debug", "-o", output, "--artifacts-path", Path.Combine(root, "artifacts"), "-nologo");
         Assert.True(code == 0, $"publish failed:\n{stdout}\n{stderr}");
 
         foreach (var (program, arguments) in new[] { (Path.Combine(output, "App"), Array.Empty<string>()), ("dotnet", [Path.Combine(output, "App.dll")]) })
         {
-            (code, stdout, stderr) = await RunAsync(program, arguments);
+            (code, stdout, stderr) = await dotnet.RunAsync(program, arguments);
             Assert.True(code == 0, $"{program} exited {code}:\n{stdout}\n{stderr}");
             Assert.Contains("result 36", stdout, StringComparison.Ordinal);
             Assert.Contains("says hello", stdout, StringComparison.Ordinal); // the child's output, in the parent's stdout
             Assert.Contains("exit 0", stdout, StringComparison.Ordinal);
         }
-    }
-
-    private async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string program, params string[] arguments)
-    {
-        var info = new ProcessStartInfo(program) { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-            info.ArgumentList.Add(argument);
-        // No build servers (they would outlive the test and hold its pipes); SDK temp files in our folder.
-        info.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        info.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
-        info.Environment["UseSharedCompilation"] = "false";
-        info.Environment["DOTNET_NOLOGO"] = "1";
-        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        var temp = Path.Combine(root, "tmp");
-        Directory.CreateDirectory(temp);
-        info.Environment["TMPDIR"] = temp;
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(BuildTimeout);
-        try
-        {
-            await process.WaitForExitAsync(cancel.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            throw new TimeoutException($"{program} ran longer than {BuildTimeout}");
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
-    }
-
-    private static string Checkout()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Baton.sln")))
-            directory = directory.Parent;
-        return directory?.FullName ?? throw new InvalidOperationException("Cannot find Baton.sln above " + AppContext.BaseDirectory);
     }
 }
