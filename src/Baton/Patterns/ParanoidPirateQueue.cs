@@ -54,21 +54,9 @@ public sealed class ParanoidPirateQueue : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(backendEndpoint);
         context ??= Context.Default;
         _options = options ?? ParanoidPirateOptions.Default;
-        _frontend = new RouterSocket(SocketOptions.Default, context);
-
-        // Mandatory: a send to a worker that is gone fails instead of vanishing, so its request can go to another.
-        _backend = new RouterSocket(new SocketOptions { RouterMandatory = true }, context);
-        try
-        {
-            FrontendEndpoint = _frontend.Bind(frontendEndpoint);
-            BackendEndpoint = _backend.Bind(backendEndpoint);
-        }
-        catch
-        {
-            _frontend.Dispose();
-            _backend.Dispose();
-            throw;
-        }
+        RouterPair.Bind(frontendEndpoint, backendEndpoint, context, out _frontend, out _backend, out var boundFrontend, out var boundBackend);
+        FrontendEndpoint = boundFrontend;
+        BackendEndpoint = boundBackend;
 
         _logger = context.LoggerFactory.CreateLogger<ParanoidPirateQueue>();
     }
