@@ -48,6 +48,9 @@ internal sealed partial class Connection
     // Frames to write other than messages: flags and unframed body, framed by the mechanism at write time.
     private readonly ConcurrentQueue<(byte Flags, byte[] Body)> _commands = new();
     private readonly List<byte[]> _handshakeReplies = [];
+
+    // The ZAP handler's verdict on this peer, when one was asked: its User-Id and metadata go on every message.
+    private ZapReply? _zapReply;
     private readonly CancellationTokenSource _abort = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly bool _transforms;
@@ -101,6 +104,7 @@ internal sealed partial class Connection
 
         // Read once, while the stream is surely connected: monitor events need it after it has gone.
         PeerAddress = Transports.Endpoint.FormatPeer(socket, pipe.Endpoint);
+        ZapAddress = ZapAddressOf(socket);
 
         // Synchronous sends (inline writes) must never block the caller; async operations are unaffected.
         _socket.Blocking = false;
@@ -117,6 +121,12 @@ internal sealed partial class Connection
 
     /// <summary>The address at the other end (<c>tcp://host:port</c>, or the ipc path); null if the stream had already gone.</summary>
     public string? PeerAddress { get; }
+
+    /// <summary>The peer's address as ZAP requests carry it (RFC 27: the IP address as text; empty for ipc).</summary>
+    public string ZapAddress { get; }
+
+    /// <summary>The ZAP handler's verdict on this peer; null when no handler was asked (or none was bound).</summary>
+    public ZapReply? ZapReply => _zapReply;
 
     /// <summary>Set when the peer sent ERROR: the connector must not try again.</summary>
     public bool PeerRefused { get; private set; }
@@ -157,6 +167,8 @@ internal sealed partial class Connection
                 {
                     await SendAllAsync(frame).ConfigureAwait(false);
                 }
+
+                await AuthenticateIfAskedAsync().ConfigureAwait(false);
             }
 
             while (!_ready)
@@ -165,6 +177,8 @@ internal sealed partial class Connection
                 {
                     throw new PeerException("the peer closed the connection during the handshake");
                 }
+
+                await AuthenticateIfAskedAsync().ConfigureAwait(false);
 
                 // The mechanism's answers, the one completing the handshake included (CURVE's server READY).
                 foreach (var reply in _handshakeReplies)
@@ -333,6 +347,59 @@ internal sealed partial class Connection
     }
 
     private bool HasCommands => !_commands.IsEmpty || Volatile.Read(ref _pendingPong) is not null;
+
+    /// <summary>
+    /// Asks the ZAP handler when the mechanism wants it (RFC 27), hands its verdict to the mechanism and,
+    /// when that completes the handshake, readies the connection. A refusal's ERROR is written before the drop.
+    /// </summary>
+    private async ValueTask AuthenticateIfAskedAsync()
+    {
+        var request = _mechanism.TakeZapRequest();
+        if (request is null)
+        {
+            return;
+        }
+
+        var reply = await _owner.AuthenticateAsync(request, ZapAddress, _abort.Token).ConfigureAwait(false);
+
+        // The handler's answer may come on any thread: the connection goes on on its own.
+        await _io.YieldAsync().ConfigureAwait(false);
+        _zapReply = reply;
+        Metadata? metadata;
+        try
+        {
+            metadata = _mechanism.OnZapReply(reply, _handshakeReplies);
+        }
+        catch (PeerException)
+        {
+            foreach (var frame in _handshakeReplies)
+            {
+                await SendAllAsync(frame).ConfigureAwait(false);
+            }
+
+            _handshakeReplies.Clear();
+            throw;
+        }
+
+        if (metadata is not null)
+        {
+            HandleReady(metadata);
+        }
+    }
+
+    private static string ZapAddressOf(NetSocket socket)
+    {
+        try
+        {
+            return socket.RemoteEndPoint is System.Net.IPEndPoint ip
+                ? (ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address).ToString()
+                : "";
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            return "";
+        }
+    }
 
     private void EndHandshake() => Interlocked.Exchange(ref _handshakeEnded, null)?.Invoke();
 

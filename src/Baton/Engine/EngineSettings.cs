@@ -24,6 +24,9 @@ internal sealed record EngineSettings
     /// <summary>The security mechanism of every connection.</summary>
     public required MechanismFactory Mechanism { get; init; }
 
+    /// <summary>The ZAP domain (RFC 27) of the owner's server handshakes; empty = none (NULL then skips ZAP, as libzmq).</summary>
+    public string ZapDomain { get; init; } = "";
+
     /// <summary>The largest message accepted from a peer, in bytes; negative = no limit.</summary>
     public long MaxMessageSize { get; init; }
 

@@ -1,5 +1,6 @@
 using Baton.Internal;
 using Baton.Messages;
+using Baton.Wire.Mechanisms;
 
 namespace Baton.Engine;
 
@@ -33,6 +34,12 @@ internal interface IPipeOwner
 
     /// <summary>Room to send appeared (a queue fell to its low-water mark, a pipe joined or left): wake waiting senders.</summary>
     void OnWritable();
+
+    /// <summary>
+    /// Asks the ZAP handler bound at inproc://zeromq.zap.01 in the owner's context about a peer at
+    /// <paramref name="address"/> (RFC 27), with the owner's ZAP domain and identity; null when no handler is bound.
+    /// </summary>
+    ValueTask<ZapReply?> AuthenticateAsync(ZapRequest request, string address, CancellationToken cancellationToken);
 
     /// <summary>A peer at <paramref name="endpoint"/> (its own address <paramref name="peerAddress"/>) completed its handshake (a monitor event).</summary>
     void OnHandshakeSucceeded(string endpoint, string? peerAddress);

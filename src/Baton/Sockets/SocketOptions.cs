@@ -23,6 +23,7 @@ public sealed record SocketOptions
     private readonly byte[]? _identity;
     private readonly long _maxMessageSize = -1;
     private readonly int _maxFramesPerMessage = 65_536;
+    private readonly string _zapDomain = "";
 
     /// <summary>The defaults.</summary>
     public static SocketOptions Default { get; } = new();
@@ -175,8 +176,34 @@ public sealed record SocketOptions
         }
     }
 
-    /// <summary>The security mechanism of every connection (internal until PLAIN and CURVE arrive). Default NULL.</summary>
-    internal MechanismFactory Mechanism { get; init; } = MechanismFactory.Null;
+    /// <summary>
+    /// The security mechanism of every connection: <see cref="SocketSecurity.Null"/> (the default),
+    /// PLAIN or CURVE, client or server. See <see cref="SocketSecurity"/> and docs/SECURITY.md.
+    /// </summary>
+    public SocketSecurity Security { get; init; } = SocketSecurity.Null;
+
+    /// <summary>
+    /// The ZAP domain (RFC 27) this socket's server handshakes give the authenticator, which may treat
+    /// domains differently. Default empty. As in libzmq, a NULL socket consults the authenticator only when
+    /// this is set; PLAIN and CURVE servers always do when one is bound in the context.
+    /// </summary>
+    public string ZapDomain
+    {
+        get => _zapDomain;
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value, nameof(ZapDomain));
+            if (System.Text.Encoding.UTF8.GetByteCount(value) > 255)
+            {
+                throw new ArgumentException("A ZAP domain is at most 255 bytes.", nameof(ZapDomain));
+            }
+
+            _zapDomain = value;
+        }
+    }
+
+    /// <summary>A mechanism that replaces <see cref="Security"/>'s (tests of the mechanism seam); null = Security's.</summary>
+    internal MechanismFactory? Mechanism { get; init; }
 
     /// <summary>Queue messages only to peers whose connection is complete (libzmq ZMQ_IMMEDIATE). Default false.</summary>
     public bool Immediate { get; init; }

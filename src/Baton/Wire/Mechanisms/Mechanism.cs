@@ -33,6 +33,31 @@ internal abstract class Mechanism
     /// </summary>
     public abstract Metadata? OnHandshakeCommand(ReadOnlySpan<byte> body, List<byte[]> replies);
 
+    /// <summary>
+    /// Set by <see cref="Start"/> or <see cref="OnHandshakeCommand"/> when the mechanism must hear the ZAP
+    /// handler before it answers (a PLAIN HELLO, a CURVE INITIATE, a NULL greeting with a ZAP domain). The
+    /// connection takes it (which clears it), asks the handler and calls <see cref="OnZapReply"/>.
+    /// Until then a peer's further commands are a protocol error (a legitimate peer waits).
+    /// </summary>
+    public ZapRequest? TakeZapRequest()
+    {
+        var request = PendingZapRequest;
+        PendingZapRequest = null;
+        return request;
+    }
+
+    /// <summary>The request <see cref="TakeZapRequest"/> hands over; set by a server mechanism.</summary>
+    protected ZapRequest? PendingZapRequest { get; set; }
+
+    /// <summary>
+    /// The ZAP handler's answer to <see cref="TakeZapRequest"/>'s request, or null when no handler is bound
+    /// (inproc://zeromq.zap.01 in the socket's context). Adds frames to send to <paramref name="replies"/>
+    /// (WELCOME, READY, or ERROR for a refusal); returns the peer's metadata once the handshake is complete;
+    /// throws <see cref="PeerException"/> when the peer is refused.
+    /// </summary>
+    public virtual Metadata? OnZapReply(ZapReply? reply, List<byte[]> replies)
+        => throw new InvalidOperationException($"the {Name} mechanism made no ZAP request");
+
     /// <summary>The ERROR frame to send before dropping a peer (RFC 37 "Error Handling").</summary>
     public virtual byte[] EncodeError(string reason)
         => FrameEncoder.EncodeFrame(Zmtp.FlagCommand, Commands.ErrorBody(reason));
