@@ -57,7 +57,13 @@ def handle(cmd):
         sock = ctx.socket(TYPES[cmd["type"]])
         sock.linger = 2000
         for name, value in cmd.get("options", {}).items():
-            sock.setsockopt(getattr(zmq, name), bytes.fromhex(value) if name == "IDENTITY" else value)
+            if name == "IDENTITY":
+                sock.setsockopt(zmq.IDENTITY, bytes.fromhex(value))
+            elif isinstance(value, str):
+                # Text options: CURVE keys in Z85, PLAIN_USERNAME, ZAP_DOMAIN...
+                sock.setsockopt_string(getattr(zmq, name), value)
+            else:
+                sock.setsockopt(getattr(zmq, name), value)
         monitor = sock.get_monitor_socket()
         watcher = threading.Thread(target=watch, args=(monitor,), daemon=True)
         watcher.start()
