@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Baton.Security;
 using Baton.Sockets;
 using Microsoft.Extensions.Configuration;
 
@@ -40,7 +41,7 @@ internal static class SocketOptionsReader
     };
 
     // The one option that is a section: Security:Mechanism and the keys or credentials it needs.
-    private static readonly string[] s_securityKeys = ["Mechanism", "UserName", "Password", "SecretKey", "ServerKey"];
+    private static readonly string[] s_securityKeys = ["Mechanism", "UserName", "Password", "SecretKey", "SecretKeyFile", "ServerKey", "ServerKeyFile"];
 
     /// <summary>The keys this reader knows: <see cref="SocketOptions"/>' public properties.</summary>
     public static IEnumerable<string> Keys => s_keys.Keys.Append(nameof(SocketOptions.Security));
@@ -98,7 +99,7 @@ internal static class SocketOptionsReader
     /// <summary>
     /// The Security section: Mechanism (Null, PlainClient, PlainServer, CurveClient, CurveServer) and what it
     /// needs: UserName and Password (PlainClient), SecretKey (CurveServer, CurveClient) and ServerKey
-    /// (CurveClient), keys in Z85.
+    /// (CurveClient), keys in Z85, or SecretKeyFile and ServerKeyFile, paths of key files in zmq.auth's layout.
     /// </summary>
     private static SocketOptions ReadSecurity(IConfigurationSection section, SocketOptions options, List<string> failures)
     {
@@ -137,6 +138,33 @@ internal static class SocketOptionsReader
             ? value.Trim()
             : throw new FormatException($"{section.Path}:{key} is required for {mechanism}.");
 
+        // A key in Z85, or the key file that holds it; one of the two.
+        string Key(string key, bool secret)
+        {
+            var file = section[key + "File"];
+            if (string.IsNullOrWhiteSpace(file))
+            {
+                return Required(key);
+            }
+
+            if (!string.IsNullOrWhiteSpace(section[key]))
+            {
+                throw new FormatException($"{section.Path}: set {key} or {key}File, not both.");
+            }
+
+            try
+            {
+                var keys = CurveKeyFiles.Read(file.Trim());
+                return secret
+                    ? keys.SecretKeyZ85 ?? throw new FormatException($"{section.Path}:{key}File '{file}' holds no secret key (a NAME.key_secret file does).")
+                    : keys.PublicKeyZ85;
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                throw new FormatException($"{section.Path}:{key}File: {e.Message}", e);
+            }
+        }
+
         try
         {
             var security = mechanism.ToUpperInvariant() switch
@@ -144,8 +172,8 @@ internal static class SocketOptionsReader
                 "NULL" => SocketSecurity.Null,
                 "PLAINCLIENT" => SocketSecurity.PlainClient(Required("UserName"), Required("Password")),
                 "PLAINSERVER" => SocketSecurity.PlainServer(),
-                "CURVESERVER" => SocketSecurity.CurveServer(Required("SecretKey")),
-                "CURVECLIENT" => SocketSecurity.CurveClient(Required("SecretKey"), Required("ServerKey")),
+                "CURVESERVER" => SocketSecurity.CurveServer(Key("SecretKey", secret: true)),
+                "CURVECLIENT" => SocketSecurity.CurveClient(Key("SecretKey", secret: true), Key("ServerKey", secret: false)),
                 _ => throw new FormatException($"{section.Path}:Mechanism '{mechanism}' is not Null, PlainClient, PlainServer, CurveClient or CurveServer."),
             };
             return options with { Security = security };

@@ -275,4 +275,39 @@ public class SocketOptionsBindingTests
         Assert.Contains("Kerberos", Assert.Single(Assert.Throws<OptionsValidationException>(() => monitor.Get("other")).Failures), StringComparison.Ordinal);
         Assert.Contains("SecretKey is required", Assert.Single(Assert.Throws<OptionsValidationException>(() => monitor.Get("third")).Failures), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Security_ReadsKeyFiles()
+    {
+        var folder = Directory.CreateTempSubdirectory("baton-keys-");
+        try
+        {
+            var server = Baton.Security.CurveKeyPair.Generate();
+            var client = Baton.Security.CurveKeyPair.Generate();
+            var (serverPublic, _) = Baton.Security.CurveKeyFiles.Write(folder.FullName, "server", server);
+            var (_, clientSecret) = Baton.Security.CurveKeyFiles.Write(folder.FullName, "client", client);
+            var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["client:Security:Mechanism"] = "CurveClient",
+                ["client:Security:SecretKeyFile"] = clientSecret,
+                ["client:Security:ServerKeyFile"] = serverPublic,
+                ["wrong:Security:Mechanism"] = "CurveServer",
+                ["wrong:Security:SecretKeyFile"] = serverPublic,
+            }).Build();
+            var services = new ServiceCollection();
+            services.AddBaton()
+                .AddSocketOptions("client", configuration.GetSection("client"))
+                .AddSocketOptions("wrong", configuration.GetSection("wrong"));
+            using var provider = services.BuildServiceProvider();
+            var monitor = provider.GetRequiredService<IOptionsMonitor<SocketOptions>>();
+
+            Assert.Equal("CURVE client", monitor.Get("client").Security.ToString());
+            var failure = Assert.Single(Assert.Throws<OptionsValidationException>(() => monitor.Get("wrong")).Failures);
+            Assert.Contains("holds no secret key", failure, StringComparison.Ordinal);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
 }
