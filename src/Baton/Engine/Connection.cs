@@ -409,6 +409,11 @@ internal sealed partial class Connection
     {
         _pipe.Attach(this);
         _ready = true;
+        if (_transforms)
+        {
+            // From here every frame is transformed: limits hold on the decoded frames (docs/WIRE.md).
+            _decoder.BeginTransformed(_mechanism.MaxEncodedLength(0) - Zmtp.MaxHeaderSize);
+        }
         if (!_owner.OnPipeConnected(_pipe, out var refusal))
         {
             _ready = false;
