@@ -1,4 +1,5 @@
 using Baton.Messages;
+using Baton.Security;
 using Baton.Sockets;
 using Baton.Tests.Wire;
 using Xunit;
@@ -55,6 +56,36 @@ public class TransformedWriteTests
             {
                 Assert.True(expected[f].AsSpan().SequenceEqual(echoed[f].Span), $"reply {i}, frame {f} differs");
             }
+        }
+    }
+
+    [Fact]
+    public async Task AServerThatSendsTheMomentAPeerIsIn_WritesItsLastHandshakeCommandFirst()
+    {
+        // A CURVE server attaches the pipe when INITIATE checks out, then writes READY: a sender waiting for
+        // the pipe wakes in between and writes inline. Its message must not overtake READY (the client would
+        // drop the connection, and the message with it).
+        var server = CurveKeyPair.Generate();
+        var client = CurveKeyPair.Generate();
+        for (var i = 0; i < 30; i++)
+        {
+            using var context = new Context();
+            await using var push = new PushSocket(TestUtil.Quick with { Security = SocketSecurity.CurveServer(server.SecretKey!) }, context);
+            await using var pull = new PullSocket(TestUtil.Quick with { Security = SocketSecurity.CurveClient(client.SecretKey!, server.PublicKey) }, context);
+            var endpoint = push.Bind("tcp://127.0.0.1:0");
+            // Spinning, so that the sender catches the pipe the moment it is attached.
+            var sender = Task.Factory.StartNew(
+                () =>
+                {
+                    while (!push.TrySend("first"u8, TimeSpan.Zero))
+                    {
+                    }
+                },
+                TaskCreationOptions.LongRunning);
+            pull.Connect(endpoint);
+            using var received = await pull.ReceiveOrFail(TimeSpan.FromSeconds(10));
+            Assert.Equal(["first"], received.ToStrings());
+            await sender;
         }
     }
 
