@@ -167,16 +167,17 @@ internal sealed class CurveRawClient : IDisposable
 
     /// <summary>
     /// A MESSAGE frame (a ZMTP data frame, as libzmq sends it) boxing <paramref name="flags"/> and <paramref name="payload"/>
-    /// under the next nonce, or <paramref name="nonce"/>; <paramref name="flipBoxBit"/> corrupts the box after boxing.
+    /// under the next nonce, or <paramref name="nonce"/>; <paramref name="flipBoxBit"/> corrupts the box after boxing;
+    /// <paramref name="prefix"/> boxes it under another nonce prefix (the server's, for a reflected message).
     /// </summary>
-    public byte[] MessageFrame(byte flags, ReadOnlySpan<byte> payload, ulong? nonce = null, bool flipBoxBit = false)
+    public byte[] MessageFrame(byte flags, ReadOnlySpan<byte> payload, ulong? nonce = null, bool flipBoxBit = false, string prefix = "CurveZMQMESSAGEC")
     {
         var n = nonce ?? NextNonce++;
         var plain = new byte[1 + payload.Length];
         plain[0] = flags;
         payload.CopyTo(plain.AsSpan(1));
         var box = new byte[plain.Length + Sodium.MacBytes];
-        Sodium.Box(box, plain, ShortNonce("CurveZMQMESSAGEC", n), Precomputed());
+        Sodium.Box(box, plain, ShortNonce(prefix, n), Precomputed());
         if (flipBoxBit)
         {
             box[^1] ^= 0x01;
