@@ -242,6 +242,9 @@ internal sealed partial class Connection
         }
 
         _drained.TrySetResult();
+
+        // Reader and writer are done: the mechanism's keys can go.
+        _mechanism.End();
         _partial?.Release();
         // Whole messages that came before the fault are the peer's, and are kept, as if delivered one by one.
         DeliverPending();

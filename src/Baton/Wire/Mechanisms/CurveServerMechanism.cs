@@ -40,8 +40,10 @@ internal sealed class CurveServerMechanism : CurveMechanism
     public override bool AsServer => true;
 
     /// <summary>Makes the mechanisms of one server socket, which share its long-term key and its cookie keys.</summary>
+    /// <exception cref="PlatformNotSupportedException">libsodium cannot be loaded: the socket fails when it is made, not at its first connection.</exception>
     public static Func<Mechanism> CreateFactory(byte[] secretKey)
     {
+        Sodium.EnsureInitialized();
         var keys = new CurveServerKeys(secretKey);
         return () => new CurveServerMechanism(keys);
     }
