@@ -68,9 +68,10 @@ internal sealed partial class Connection
                     // Keep messages and what commands deliver (subscriptions) in wire order.
                     DeliverPending();
                     HandleCommand(body);
-                    if (_ready && !wasReady)
+                    if (!wasReady)
                     {
-                        // Handshake done: let the caller start the write loop before we block on a read.
+                        // A handshake command: let the caller ask ZAP, send the mechanism's answers (PLAIN's and
+                        // CURVE's WELCOME) or start the write loop before we block on a read the peer may wait on.
                         return true;
                     }
 
@@ -192,7 +193,8 @@ internal sealed partial class Connection
     /// <summary>Adds the message just completed to the batch; true when the batch must go to the socket now (full, or the peer's share of the receive HWM reached).</summary>
     private bool BatchMessage()
     {
-        _batch[_batched++] = _partial!;
+        _partial!.Properties = _properties;
+        _batch[_batched++] = _partial;
         _partial = null;
         return _batched == _batch.Length || (_pipe.ReceiveCapacity > 0 && _pipe.InboundCount + _batched >= _pipe.ReceiveCapacity);
     }
