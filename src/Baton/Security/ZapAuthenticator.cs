@@ -19,7 +19,7 @@ namespace Baton.Security;
 /// stops its addresses; use one or the other.</item>
 /// <item>NULL: a peer passes unless its address is refused.</item>
 /// <item>PLAIN: the user name and password must be among the domain's (<see cref="ConfigurePlain"/>), even from an allowed address.</item>
-/// <item>CURVE: the client's public key must be among the domain's (<see cref="ConfigureCurve(string, IEnumerable{byte[]})"/>), unless
+/// <item>CURVE: the client's public key must be among the domain's (<see cref="ConfigureCurve(string, string)"/>), unless
 /// <see cref="AllowAnyCurveKey"/>. A key the authenticator does not know is refused (CURVE servers without an authenticator let any client in).</item>
 /// </list>
 /// Configuration for domain "*" applies to every domain that has none of its own (a socket's domain is empty
@@ -136,6 +136,19 @@ public sealed partial class ZapAuthenticator : IAsyncDisposable, IDisposable
         var copy = passwords.ToFrozenDictionary(StringComparer.Ordinal);
         Change(policy => policy with { Passwords = With(policy.Passwords, domain, copy) });
         LogConfigured(_logger, $"PLAIN domain '{domain}': {copy.Count} user(s)");
+    }
+
+    /// <summary>
+    /// Sets the CURVE clients of <paramref name="domain"/> ("*" for every domain without its own) to the
+    /// public keys in <paramref name="directory"/>'s NAME.key files (pyzmq's zmq.auth layout). Read now: call
+    /// again after adding or removing files. Replaces that domain's earlier keys and <see cref="AllowAnyCurveKey"/>.
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
+    /// <exception cref="InvalidDataException">A NAME.key file in it is malformed.</exception>
+    public void ConfigureCurve(string domain, string directory)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        SetCurveKeys(domain, CurveKeyFiles.ReadPublicKeys(directory), $"from {directory}");
     }
 
     /// <summary>
