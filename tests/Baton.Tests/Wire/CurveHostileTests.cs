@@ -102,8 +102,9 @@ public class CurveHostileTests
         // INITIATE
         { "initiate-truncated", "INITIATE of 200 bytes" },
         { "initiate-box-bit", "INITIATE whose box" },
-        { "initiate-cookie-bit", "cookie" },
-        { "initiate-cookie-of-another-server", "cookie" },
+        { "initiate-cookie-bit", "cookie does not open" },
+        { "initiate-cookie-nonce-bit", "cookie this connection was not given" },
+        { "initiate-cookie-of-another-server", "cookie does not open" },
         { "initiate-vouch-other-transient", "vouch" },
         { "initiate-vouch-other-server", "vouch" },
         { "initiate-vouch-by-another-key", "vouch" },
@@ -197,6 +198,15 @@ public class CurveHostileTests
                 break;
             }
 
+            case "initiate-cookie-nonce-bit":
+            {
+                await HandshakeToWelcome();
+                var cookie = attacker.Cookie!.ToArray();
+                cookie[3] ^= 0x20;
+                await attacker.SendAsync(frame(attacker.InitiateBody("PUSH", cookie: cookie)));
+                break;
+            }
+
             case "initiate-cookie-of-another-server":
             {
                 // Another socket with the same long-term key: its cookies are its own.
@@ -207,7 +217,9 @@ public class CurveHostileTests
                 await elsewhere.SendAsync(frame(elsewhere.HelloBody()));
                 await elsewhere.ReadWelcomeAsync();
                 await HandshakeToWelcome();
-                await attacker.SendAsync(frame(attacker.InitiateBody("PUSH", cookie: elsewhere.Cookie)));
+
+                // Its box under this connection's cookie nonce, so that only the cookie key can tell.
+                await attacker.SendAsync(frame(attacker.InitiateBody("PUSH", cookie: [.. attacker.Cookie![..16], .. elsewhere.Cookie![16..]])));
                 break;
             }
 
@@ -330,7 +342,7 @@ public class CurveHostileTests
         }
 
         Assert.True(await replayer.Peer.WaitClosedAsync(), "the server kept a connection that replayed another's INITIATE");
-        await server.Logs.WaitForDropAsync("INITIATE");
+        await server.Logs.WaitForDropAsync("replayed");
 
         // The next message is the legitimate one: "recorded" did not come twice.
         await server.RoundTripAsync();
