@@ -1,5 +1,6 @@
 using System.Text;
 using Baton.Messages;
+using Baton.Security;
 using Baton.Sockets;
 using Xunit;
 
@@ -18,8 +19,10 @@ public class CurveHostileTests
     {
         private int _sent;
 
-        private Server(LogCapture logs, Context context, PullSocket pull, PushSocket legit, string endpoint, byte[] serverPublic, byte[] serverSecret)
+        private Server(LogCapture logs, Context context, PullSocket pull, PushSocket legit, string endpoint, byte[] serverPublic, byte[] serverSecret, byte[] legitPublic, ZapAuthenticator? zap)
         {
+            LegitPublic = legitPublic;
+            Zap = zap;
             Logs = logs;
             Context = context;
             Pull = pull;
@@ -43,17 +46,30 @@ public class CurveHostileTests
 
         public byte[] ServerSecret { get; }
 
-        public static async Task<Server> StartAsync(TimeSpan? handshakeInterval = null, (byte[] Public, byte[] Secret)? serverKeys = null)
+        /// <summary>The legitimate client's long-term public key (the one key the authenticator knows, with <c>zap</c>).</summary>
+        public byte[] LegitPublic { get; }
+
+        public ZapAuthenticator? Zap { get; }
+
+        /// <summary>Starts the server and its legitimate client; with <paramref name="zap"/>, a ZAP authenticator that knows only that client's key.</summary>
+        public static async Task<Server> StartAsync(TimeSpan? handshakeInterval = null, (byte[] Public, byte[] Secret)? serverKeys = null, bool zap = false)
         {
             var logs = new LogCapture();
             var context = logs.NewContext();
+            var (legitPublic, clientSecret) = CurveRawClient.NewKeyPair();
+            ZapAuthenticator? authenticator = null;
+            if (zap)
+            {
+                authenticator = ZapAuthenticator.Start(context);
+                authenticator.ConfigureCurve(ZapAuthenticator.AnyDomain, [legitPublic]);
+            }
+
             var (serverPublic, serverSecret) = serverKeys ?? CurveRawClient.NewKeyPair();
             var pull = new PullSocket(TestUtil.Quick with { Security = SocketSecurity.CurveServer(serverSecret), HandshakeInterval = handshakeInterval ?? TimeSpan.FromSeconds(5) }, context);
             var endpoint = pull.Bind("tcp://127.0.0.1:0");
-            var (_, clientSecret) = CurveRawClient.NewKeyPair();
             var legit = new PushSocket(TestUtil.Quick with { Security = SocketSecurity.CurveClient(clientSecret, serverPublic) }, context);
             legit.Connect(endpoint);
-            var server = new Server(logs, context, pull, legit, endpoint, serverPublic, serverSecret);
+            var server = new Server(logs, context, pull, legit, endpoint, serverPublic, serverSecret, legitPublic, authenticator);
             await server.RoundTripAsync();
             return server;
         }
@@ -81,6 +97,11 @@ public class CurveHostileTests
         {
             await Legit.DisposeAsync();
             await Pull.DisposeAsync();
+            if (Zap is not null)
+            {
+                await Zap.DisposeAsync();
+            }
+
             await Context.DisposeAsync();
         }
     }
