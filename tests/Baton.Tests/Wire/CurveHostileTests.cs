@@ -2,6 +2,7 @@ using System.Text;
 using Baton.Messages;
 using Baton.Security;
 using Baton.Sockets;
+using Baton.Wire.Mechanisms;
 using Xunit;
 
 namespace Baton.Tests.Wire;
@@ -52,7 +53,8 @@ public class CurveHostileTests
         public ZapAuthenticator? Zap { get; }
 
         /// <summary>Starts the server and its legitimate client; with <paramref name="zap"/>, a ZAP authenticator that knows only that client's key.</summary>
-        public static async Task<Server> StartAsync(TimeSpan? handshakeInterval = null, (byte[] Public, byte[] Secret)? serverKeys = null, bool zap = false)
+        /// <param name="clock">The clock of the server's cookie keys (milliseconds), for tests that rotate them; null: the real one.</param>
+        public static async Task<Server> StartAsync(TimeSpan? handshakeInterval = null, (byte[] Public, byte[] Secret)? serverKeys = null, bool zap = false, Func<long>? clock = null)
         {
             var logs = new LogCapture();
             var context = logs.NewContext();
@@ -65,7 +67,14 @@ public class CurveHostileTests
             }
 
             var (serverPublic, serverSecret) = serverKeys ?? CurveRawClient.NewKeyPair();
-            var pull = new PullSocket(TestUtil.Quick with { Security = SocketSecurity.CurveServer(serverSecret), HandshakeInterval = handshakeInterval ?? TimeSpan.FromSeconds(5) }, context);
+            var pull = new PullSocket(
+                TestUtil.Quick with
+                {
+                    Security = SocketSecurity.CurveServer(serverSecret),
+                    Mechanism = clock is null ? null : new MechanismFactory(true, CurveServerMechanism.CreateFactory(new CurveServerKeys(serverSecret, clock))),
+                    HandshakeInterval = handshakeInterval ?? TimeSpan.FromSeconds(5),
+                },
+                context);
             var endpoint = pull.Bind("tcp://127.0.0.1:0");
             var legit = new PushSocket(TestUtil.Quick with { Security = SocketSecurity.CurveClient(clientSecret, serverPublic) }, context);
             legit.Connect(endpoint);
@@ -367,6 +376,64 @@ public class CurveHostileTests
 
         // The next message is the legitimate one: "recorded" did not come twice.
         await server.RoundTripAsync();
+    }
+
+    /// <summary>
+    /// Cookies expire with their key: one made a period ago still opens (the previous key is kept for one more
+    /// period), one made two periods ago does not, whether the socket sat idle or rotated twice meanwhile.
+    /// </summary>
+    [Theory]
+    [InlineData("one-period", true)]
+    [InlineData("two-periods-idle", false)]
+    [InlineData("two-rotations", false)]
+    public async Task CookieAfterRotation_OpensForOnePeriodMore_ThenNever(string wait, bool opens)
+    {
+        long now = 1_000_000;
+        await using var server = await Server.StartAsync(clock: () => Volatile.Read(ref now));
+        var period = (long)CurveServerKeys.CookieKeyLifetime.TotalMilliseconds;
+        using var attacker = await CurveRawClient.ConnectAsync(server.Endpoint, server.ServerPublic);
+        await attacker.GreetAsync();
+        await attacker.SendAsync(CurveRawClient.CommandFrame(attacker.HelloBody()));
+        await attacker.ReadWelcomeAsync();
+
+        async Task RotateByAHello()
+        {
+            using var other = await CurveRawClient.ConnectAsync(server.Endpoint, server.ServerPublic);
+            await other.GreetAsync();
+            await other.SendAsync(CurveRawClient.CommandFrame(other.HelloBody()));
+            await other.ReadWelcomeAsync();
+        }
+
+        switch (wait)
+        {
+            case "one-period":
+                Interlocked.Add(ref now, period + 1);
+                await RotateByAHello();
+                break;
+            case "two-periods-idle":
+                Interlocked.Add(ref now, (2 * period) + 1);
+                break;
+            default:
+                Interlocked.Add(ref now, period + 1);
+                await RotateByAHello();
+                Interlocked.Add(ref now, period + 1);
+                await RotateByAHello();
+                break;
+        }
+
+        await attacker.SendAsync(CurveRawClient.CommandFrame(attacker.InitiateBody("PUSH")));
+        if (opens)
+        {
+            await attacker.ReadReadyAsync();
+            await attacker.SendAsync(attacker.MessageFrames("late"));
+            using var message = await server.Pull.ReceiveOrFail();
+            Assert.Equal("late", message[0].ToString());
+            await server.RoundTripAsync();
+        }
+        else
+        {
+            await server.ExpectRefusedAsync(attacker, "cookie does not open");
+        }
     }
 
     /// <summary>Streams cut short or stalled mid-command: nothing delivered, the stalled one dropped by the handshake timeout, the socket fine.</summary>
