@@ -149,6 +149,11 @@ public class CurveHostileTests
         { "message-reflected-prefix", "box" },
         { "message-truncated", "MESSAGE of" },
         { "message-plain-frame", "MESSAGE" },
+
+        // ZMTP commands inside MESSAGE boxes
+        { "boxed-command-with-more", "command with the MORE flag" },
+        { "boxed-empty-command", "malformed command" },
+        { "boxed-error-from-client", "ERROR" },
     };
 
     [Theory]
@@ -310,6 +315,18 @@ public class CurveHostileTests
                 break;
             }
 
+            case "boxed-command-with-more":
+                await HandshakeToReady();
+                await attacker.SendAsync(attacker.MessageFrame(CurveRawClient.CommandFlag | CurveRawClient.More, "\u0004PING\0\0"u8), attacker.MessageFrames("bad"));
+                break;
+            case "boxed-empty-command":
+                await HandshakeToReady();
+                await attacker.SendAsync(attacker.MessageFrame(CurveRawClient.CommandFlag, []), attacker.MessageFrames("bad"));
+                break;
+            case "boxed-error-from-client":
+                await HandshakeToReady();
+                await attacker.SendAsync(attacker.CommandInMessage("ERROR", [3, .. "abc"u8]), attacker.MessageFrames("bad"));
+                break;
             case "message-plain-frame":
                 await HandshakeToReady();
                 await attacker.SendAsync(RawZmtp.Message("plain", "text"));
@@ -319,6 +336,43 @@ public class CurveHostileTests
         }
 
         await server.ExpectRefusedAsync(attacker, reason);
+    }
+
+    public static TheoryData<string> Tolerated() =>
+    [
+        "boxed-unknown-command", "boxed-hello-after-handshake", "boxed-ping-inside-a-multipart-message", "reserved-box-flags",
+    ];
+
+    /// <summary>What libzmq lets through inside boxes (unknown commands ignored, reserved flag bits masked) Baton does too, without losing or mixing up messages.</summary>
+    [Theory]
+    [MemberData(nameof(Tolerated))]
+    public async Task OddButHarmlessBoxes_AreToleratedAsLibzmqDoes(string what)
+    {
+        await using var server = await Server.StartAsync();
+        using var client = await CurveRawClient.ConnectAsync(server.Endpoint, server.ServerPublic);
+        await client.HandshakeAsync("PUSH");
+        await client.SendAsync(what switch
+        {
+            "boxed-unknown-command" => client.CommandInMessage("JUNK", [1, 2]),
+            "boxed-hello-after-handshake" => client.CommandInMessage("HELLO", new byte[194]),
+            "boxed-ping-inside-a-multipart-message" => [.. client.MessageFrame(CurveRawClient.More, "part-1"u8), .. client.CommandInMessage("PING", [0, 0]), .. client.MessageFrame(0, "part-2"u8)],
+            _ => client.MessageFrame(0xFC, "reserved"u8),
+        });
+        await client.SendAsync(client.MessageFrames("after"));
+        var expected = what switch
+        {
+            "boxed-ping-inside-a-multipart-message" => new[] { "part-1|part-2", "after" },
+            "reserved-box-flags" => ["reserved", "after"],
+            _ => ["after"],
+        };
+        foreach (var text in expected)
+        {
+            using var message = await server.Pull.ReceiveOrFail();
+            Assert.Equal(text, string.Join("|", message.Select(f => f.ToString())));
+        }
+
+        await server.RoundTripAsync();
+        Assert.Empty(server.Logs.Drops);
     }
 
     /// <summary>An INITIATE that presents <paramref name="claimed"/> as the client's long-term key, with a vouch boxed by the attacker's own secret.</summary>
