@@ -513,6 +513,64 @@ public class CurveHostileTests
         await server.ExpectRefusedAsync(attacker, "did not complete in time");
     }
 
+    /// <summary>The other way: a Baton CURVE server's MESSAGEs open with the raw client's keys, under nonces that strictly increase, commands (PING) included.</summary>
+    [Fact]
+    public async Task BatonServerMessages_OpenAndTheirNoncesStrictlyIncrease()
+    {
+        var logs = new LogCapture();
+        await using var context = logs.NewContext();
+        var (serverPublic, serverSecret) = CurveRawClient.NewKeyPair();
+        await using var push = new PushSocket(TestUtil.Quick with { Security = SocketSecurity.CurveServer(serverSecret), HeartbeatInterval = TimeSpan.FromMilliseconds(20), HeartbeatTimeout = TimeSpan.FromSeconds(5) }, context);
+        var endpoint = push.Bind("tcp://127.0.0.1:0");
+        using var client = await CurveRawClient.ConnectAsync(endpoint, serverPublic);
+        await client.HandshakeAsync("PULL");
+        var pings = 0;
+        for (var i = 0; i < 200; i++)
+        {
+            try
+            {
+                await push.SendOrFail(new Message("n", i.ToString()));
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"message {i}: the server has no peer; logs:\n{string.Join("\n", logs.Entries)}");
+            }
+
+            while (true)
+            {
+                // ReadMessageAsync fails on a nonce that does not increase or a box that does not open.
+                var (flags, payload) = await client.ReadMessageAsync();
+                if ((flags & CurveRawClient.CommandFlag) != 0)
+                {
+                    // A PING (TTL, context): answer it, or the heartbeat drops us.
+                    Assert.Equal("\u0004PING"u8.ToArray(), payload[..5]);
+                    await client.SendAsync(client.CommandInMessage("PONG", payload[7..]));
+                    pings++;
+                    continue;
+                }
+
+                Assert.Equal("n", System.Text.Encoding.UTF8.GetString(payload));
+                Assert.Equal(CurveRawClient.More, flags);
+                (flags, payload) = await client.ReadMessageAsync();
+                Assert.Equal(0, flags);
+                Assert.Equal(i.ToString(), System.Text.Encoding.UTF8.GetString(payload));
+                break;
+            }
+        }
+
+        // And a PING in a box comes when the line is quiet.
+        while (pings == 0)
+        {
+            var (flags, payload) = await client.ReadMessageAsync();
+            Assert.Equal(CurveRawClient.CommandFlag, flags);
+            Assert.Equal("\u0004PING"u8.ToArray(), payload[..5]);
+            pings++;
+        }
+
+        Assert.Empty(logs.Drops);
+        Assert.True(client.LastPeerNonce >= 401, $"last nonce {client.LastPeerNonce} for 400 frames after READY");
+    }
+
     /// <summary>A Baton client given the wrong server key: the server refuses its HELLO and logs why; nothing is delivered; the server's own client is fine.</summary>
     [Fact]
     public async Task ClientWithTheWrongServerKey_IsRefused_AndNothingIsDelivered()
