@@ -140,7 +140,7 @@ public class CurveMechanismTests
     {
         var logs = new LogCapture();
         await using var context = logs.NewContext();
-        var (serverOptions, clientOptions) = CurvePair(TestUtil.Quick with { HeartbeatInterval = TimeSpan.FromMilliseconds(20), HeartbeatTimeout = TimeSpan.FromMilliseconds(500) });
+        var (serverOptions, clientOptions) = CurvePair(TestUtil.Quick with { HeartbeatInterval = TimeSpan.FromMilliseconds(20), HeartbeatTimeout = TimeSpan.FromMilliseconds(1000) });
         await using var rep = new RepSocket(serverOptions, context);
         await using var req = new ReqSocket(clientOptions, context);
         req.Connect(rep.Bind("tcp://127.0.0.1:0"));
@@ -149,7 +149,7 @@ public class CurveMechanismTests
 
         // Not a synchronisation: a dozen heartbeat timeouts' worth of PINGs and PONGs, each boxed.
         // A PING or PONG that skipped the box would be refused; one that went unanswered would time out.
-        await Task.Delay(1500);
+        await Task.Delay(2500);
         await rep.SendOrFail(new Message("2"));
         Assert.Equal("2", (await req.ReceiveOrFail())[0].ToString());
         Assert.Equal(1, req.ConnectedPeerCount);
