@@ -408,8 +408,9 @@ internal sealed partial class Connection
 
     /// <summary>The handshake is done: joins the pipe to this connection and offers it to the owner, which may refuse it.</summary>
     /// <exception cref="PeerException">The owner refused the peer.</exception>
-    private void AttachPipe()
+    private void AttachPipe(Metadata? peerMetadata = null)
     {
+        _properties = BuildProperties(peerMetadata);
         _pipe.Attach(this);
         _ready = true;
         if (_transforms)
