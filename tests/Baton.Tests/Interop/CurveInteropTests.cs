@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Baton.Internal;
 using Baton.Messages;
+using Baton.Security;
 using Baton.Sockets;
 using Baton.Tests.Wire;
 using Xunit;
@@ -255,5 +256,67 @@ public class CurveInteropTests
         var drop = await logs.WaitForAsync(e => e.EventId == 2);
         Assert.Contains("handshake", drop.Message, StringComparison.Ordinal);
         Assert.Null(await peer.TryReceiveAsync(200));
+    }
+
+    [Fact]
+    public async Task BatonAuthenticator_AcceptsAKnownPyzmqClient_AndRefusesAnUnknownOne()
+    {
+        var server = CurveMechanismTests.NewKeyPair();
+        var known = CurveMechanismTests.NewKeyPair();
+        var unknown = CurveMechanismTests.NewKeyPair();
+        var logs = new LogCapture();
+        await using var context = logs.NewContext();
+        await using var auth = ZapAuthenticator.Start(context);
+        auth.ConfigureCurve(ZapAuthenticator.AnyDomain, [known.Public]);
+        await using var pull = new PullSocket(TestUtil.Quick with { Security = SocketSecurity.CurveServer(server.Secret) }, context);
+        var endpoint = pull.Bind("tcp://127.0.0.1:0");
+
+        await using var stranger = await PyzmqPeer.StartAsync("PUSH", ClientOptions(unknown, server.Public));
+        await stranger.ConnectAsync(endpoint);
+        _ = stranger.SendAsync("let me in"u8.ToArray());
+        await logs.WaitForAsync(e => e.EventId == 2 && e.Message.Contains("refused by the ZAP handler: 400", StringComparison.Ordinal));
+
+        await using var friend = await PyzmqPeer.StartAsync("PUSH", ClientOptions(known, server.Public));
+        await friend.ConnectAsync(endpoint);
+        await friend.SendAsync("hello"u8.ToArray());
+        using var received = await pull.ReceiveOrFail();
+        Assert.Equal("hello", received[0].ToString());
+        Assert.Equal(Z85(known.Public), received.UserId);
+        Assert.False(pull.TryReceive(out _, TimeSpan.FromMilliseconds(200)));
+    }
+
+    [Fact]
+    public async Task PyzmqAuthenticator_AcceptsAKnownBatonClient_AndRefusesAnUnknownOne()
+    {
+        var server = CurveMechanismTests.NewKeyPair();
+        var known = CurveMechanismTests.NewKeyPair();
+        var unknown = CurveMechanismTests.NewKeyPair();
+        var folder = Directory.CreateTempSubdirectory("baton-curve-keys-");
+        try
+        {
+            // pyzmq reads the known client's public key from a zmq.auth key file Baton wrote.
+            CurveKeyFiles.Write(folder.FullName, "known", CurveKeyPair.FromSecretKey(known.Secret));
+            var logs = new LogCapture();
+            await using var context = logs.NewContext();
+            await using var peer = await PyzmqPeer.StartAsync("PULL", ServerOptions(server.Secret));
+            await peer.StartCurveAuthenticatorAsync(folder.FullName);
+            var endpoint = await peer.BindAsync("tcp://127.0.0.1:0");
+
+            await using var stranger = new PushSocket(TestUtil.Quick with { Security = SocketSecurity.CurveClient(unknown.Secret, server.Public) }, context);
+            stranger.Connect(endpoint);
+            _ = stranger.SendAsync(new Message("let me in"));
+            var refused = await logs.WaitForAsync(e => e.EventId == 2);
+            Assert.Contains("the server refused the handshake: 400", refused.Message, StringComparison.Ordinal);
+
+            await using var friend = new PushSocket(TestUtil.Quick with { Security = SocketSecurity.CurveClient(known.Secret, server.Public) }, context);
+            friend.Connect(endpoint);
+            await friend.SendOrFail(new Message("hello"));
+            Assert.Equal(["hello"], await peer.ReceiveAsync());
+            Assert.Null(await peer.TryReceiveAsync(200));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
     }
 }

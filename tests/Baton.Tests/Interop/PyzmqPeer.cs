@@ -123,6 +123,9 @@ internal sealed class PyzmqPeer : IAsyncDisposable
 
     public Task UnsubscribeAsync(byte[] prefix) => CallAsync(new JsonObject { ["op"] = "unsubscribe", ["prefix"] = Convert.ToHexString(prefix) });
 
+    /// <summary>Starts a pyzmq ThreadAuthenticator in the peer's context, letting in CURVE clients whose NAME.key file is in <paramref name="curveKeyFolder"/> ("*": any).</summary>
+    public Task StartCurveAuthenticatorAsync(string curveKeyFolder) => CallAsync(new JsonObject { ["op"] = "auth", ["curve"] = curveKeyFolder });
+
     /// <summary>Counts of libzmq monitor events seen so far (CONNECTED, ACCEPTED, DISCONNECTED, HANDSHAKE_SUCCEEDED).</summary>
     public async Task<Dictionary<string, int>> EventsAsync()
     {

@@ -18,6 +18,7 @@ monitor = None
 watcher = None
 worker = None
 worker_result = None
+authenticator = None
 events = {}
 events_lock = threading.Lock()
 
@@ -142,6 +143,17 @@ def handle(cmd):
     if op == "unsubscribe":
         sock.setsockopt(zmq.UNSUBSCRIBE, bytes.fromhex(cmd["prefix"]))
         return {"ok": True}
+    if op == "auth":
+        # A pyzmq ThreadAuthenticator in this context: CURVE client keys from a folder of zmq.auth
+        # NAME.key files ("curve": the folder, or "*" for any key).
+        global authenticator
+        from zmq.auth.thread import ThreadAuthenticator
+        authenticator = ThreadAuthenticator(ctx)
+        authenticator.start()
+        if "curve" in cmd:
+            location = zmq.auth.CURVE_ALLOW_ANY if cmd["curve"] == "*" else cmd["curve"]
+            authenticator.configure_curve(domain="*", location=location)
+        return {"ok": True}
     if op == "events":
         with events_lock:
             return {name: events.get(getattr(zmq, "EVENT_" + name), 0)
@@ -159,6 +171,8 @@ def main():
         except Exception as e:  # report, never die silently
             answer = {"error": "%s: %s" % (type(e).__name__, e)}
         print(json.dumps(answer), flush=True)
+    if authenticator is not None:
+        authenticator.stop()
     if sock is not None:
         sock.disable_monitor()
         watcher.join(2)
