@@ -422,12 +422,13 @@ public class CurveMechanismTests
     }
 
     [Fact]
-    public void CookieOfAnotherServerSocket_IsRefused_AndClientErrorToServer_IsAProtocolError()
+    public void CookieOfAnotherConnection_IsRefused_AndClientErrorToServer_IsAProtocolError()
     {
         var server = NewKeyPair();
         var client = new CurveClientMechanism(NewKeyPair().Secret, server.Public);
-        var first = CurveServerMechanism.CreateFactory(server.Secret)();
-        var second = CurveServerMechanism.CreateFactory(server.Secret)();
+        var socket = CurveServerMechanism.CreateFactory(server.Secret);
+        var first = socket();
+        var second = socket();
         var replies = new List<byte[]>();
         var hello = Body(client.Start([])[0]);
         first.OnHandshakeCommand(hello, replies);
@@ -436,7 +437,8 @@ public class CurveMechanismTests
         client.OnHandshakeCommand(welcome, replies);
         var initiate = Body(replies[0]);
 
-        // The second socket (same long-term key, its own cookie keys) saw the HELLO, not the WELCOME's cookie.
+        // Each connection has its own cookie key: a cookie made for one does not open on another of the
+        // same socket, even after the same HELLO (a recorded session replayed on a new connection).
         second.OnHandshakeCommand(hello, []);
         Assert.Contains("cookie", Assert.Throws<PeerException>(() => second.OnHandshakeCommand(initiate, [])).Message, StringComparison.Ordinal);
 
