@@ -422,13 +422,12 @@ public class CurveMechanismTests
     }
 
     [Fact]
-    public void CookieOfAnotherConnection_IsRefused_AndClientErrorToServer_IsAProtocolError()
+    public void CookieOfAnotherServerSocket_IsRefused_AndClientErrorToServer_IsAProtocolError()
     {
         var server = NewKeyPair();
         var client = new CurveClientMechanism(NewKeyPair().Secret, server.Public);
-        var socket = CurveServerMechanism.CreateFactory(server.Secret);
-        var first = socket();
-        var second = socket();
+        var first = CurveServerMechanism.CreateFactory(server.Secret)();
+        var second = CurveServerMechanism.CreateFactory(server.Secret)();
         var replies = new List<byte[]>();
         var hello = Body(client.Start([])[0]);
         first.OnHandshakeCommand(hello, replies);
@@ -437,8 +436,7 @@ public class CurveMechanismTests
         client.OnHandshakeCommand(welcome, replies);
         var initiate = Body(replies[0]);
 
-        // Each connection has its own cookie key: a cookie made for one does not open on another of the
-        // same socket, even after the same HELLO (a recorded session replayed on a new connection).
+        // The second socket (same long-term key, its own cookie keys) saw the HELLO, not the WELCOME's cookie.
         second.OnHandshakeCommand(hello, []);
         Assert.Contains("cookie", Assert.Throws<PeerException>(() => second.OnHandshakeCommand(initiate, [])).Message, StringComparison.Ordinal);
 

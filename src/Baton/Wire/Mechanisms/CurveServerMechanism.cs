@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using Baton.Internal;
 
 namespace Baton.Wire.Mechanisms;
@@ -9,29 +8,14 @@ namespace Baton.Wire.Mechanisms;
 /// the cookie and the client's vouch, then READY (or ERROR when the ZAP handler refuses the client's key).
 /// </summary>
 /// <remarks>
-/// <para>
-/// Cookies, libzmq's way: between WELCOME and INITIATE the connection keeps only a cookie key of its own
-/// (32 random bytes, made at HELLO); the transient secret s' and the client's C' travel in the cookie,
-/// Box[C' + s'](cookie key), and are wiped here once WELCOME is sent. A key per connection rather than one
-/// per socket binds a cookie to the connection that got the HELLO: a whole session recorded and replayed on
-/// a new connection (INITIATE with its old cookie, then the old MESSAGEs) cannot open its cookie there, so
-/// nothing recorded is delivered twice. A socket-wide rotating key would have let that replay in for the
-/// key's lifetime, unless the socket remembered every cookie used, which is state too. The cookie box is
-/// crypto_secretbox (XSalsa20-Poly1305 under a 32-byte key): crypto_box_easy_afternm with the cookie key in
-/// place of a shared key is exactly that.
-/// </para>
-/// <para>
-/// A refusal before INITIATE checks out is a drop without ERROR, as libzmq does; ERROR goes only to a client
-/// whose handshake was sound but whom the ZAP handler refused. After the handshake a bad MESSAGE is a drop,
-/// never answered.
-/// </para>
+/// Between WELCOME and INITIATE the connection keeps no keys: its transient secret s' and the client's C'
+/// travel in the cookie (see <see cref="CurveServerKeys"/>). A refusal before INITIATE checks out is a drop
+/// without ERROR, as libzmq does; ERROR goes only to a client whose handshake was sound but whom the ZAP
+/// handler refused. After the handshake a bad MESSAGE is a drop, never answered.
 /// </remarks>
 internal sealed class CurveServerMechanism : CurveMechanism
 {
     private readonly CurveServerKeys _keys;
-
-    // The key of this connection's cookie, from HELLO to INITIATE; then wiped.
-    private readonly byte[] _cookieKey = new byte[Sodium.KeyBytes];
     private byte[] _readyMetadata = [];
     private Metadata? _peerMetadata;
 
@@ -55,7 +39,7 @@ internal sealed class CurveServerMechanism : CurveMechanism
 
     public override bool AsServer => true;
 
-    /// <summary>Makes the mechanisms of one server socket, which share its long-term key.</summary>
+    /// <summary>Makes the mechanisms of one server socket, which share its long-term key and its cookie keys.</summary>
     /// <exception cref="PlatformNotSupportedException">libsodium cannot be loaded: the socket fails when it is made, not at its first connection.</exception>
     public static Func<Mechanism> CreateFactory(byte[] secretKey)
     {
@@ -141,7 +125,7 @@ internal sealed class CurveServerMechanism : CurveMechanism
             Sodium.KeyPair(transientPublic, cookiePlain[Sodium.KeyBytes..]);
             clientTransient.CopyTo(cookiePlain);
             transientPublic.CopyTo(welcomePlain);
-            SealCookie(cookiePlain, welcomePlain[Sodium.KeyBytes..]);
+            _keys.SealCookie(cookiePlain, welcomePlain[Sodium.KeyBytes..]);
 
             // WELCOME: name, 16 random nonce bytes, Box[S' + cookie](S->C').
             var frame = CurveCodec.NewCommandFrame(CurveCodec.WelcomeSize, out var header);
@@ -176,11 +160,9 @@ internal sealed class CurveServerMechanism : CurveMechanism
         var plain = new byte[initiate.Length - 113 - Sodium.MacBytes];
         try
         {
-            var cookieOpened = OpenCookie(initiate.Slice(9, CurveCodec.CookieSize), cookiePlain);
-            CryptographicOperations.ZeroMemory(_cookieKey);
-            if (!cookieOpened)
+            if (!_keys.OpenCookie(initiate.Slice(9, CurveCodec.CookieSize), cookiePlain))
             {
-                throw new PeerException("an INITIATE whose cookie does not open (forged, or made for another connection)");
+                throw new PeerException("an INITIATE whose cookie does not open (forged, or expired)");
             }
 
             var clientTransient = cookiePlain[..Sodium.KeyBytes];
@@ -224,29 +206,6 @@ internal sealed class CurveServerMechanism : CurveMechanism
         {
             Sodium.Wipe(cookiePlain);
         }
-    }
-
-    /// <summary>Seals C' + s' into a cookie (nonce, then box) under a fresh cookie key of this connection's.</summary>
-    private void SealCookie(ReadOnlySpan<byte> plain, Span<byte> cookie)
-    {
-        Span<byte> nonce = stackalloc byte[Sodium.NonceBytes];
-        Sodium.RandomBytes(_cookieKey);
-        Sodium.RandomBytes(cookie[..CurveCodec.LongNonceBytes]);
-        CurveCodec.LongNonce(nonce, CurveCodec.CookiePrefix, cookie[..CurveCodec.LongNonceBytes]);
-        Sodium.Box(cookie[CurveCodec.LongNonceBytes..], plain, nonce, _cookieKey);
-    }
-
-    private bool OpenCookie(ReadOnlySpan<byte> cookie, Span<byte> plain)
-    {
-        Span<byte> nonce = stackalloc byte[Sodium.NonceBytes];
-        CurveCodec.LongNonce(nonce, CurveCodec.CookiePrefix, cookie[..CurveCodec.LongNonceBytes]);
-        return Sodium.Open(plain, cookie[CurveCodec.LongNonceBytes..], nonce, _cookieKey);
-    }
-
-    public override void End()
-    {
-        CryptographicOperations.ZeroMemory(_cookieKey);
-        base.End();
     }
 
     private byte[] ProduceReady()
