@@ -440,6 +440,21 @@ public class CurveMechanismTests
         second.OnHandshakeCommand(hello, []);
         Assert.Contains("cookie", Assert.Throws<PeerException>(() => second.OnHandshakeCommand(initiate, [])).Message, StringComparison.Ordinal);
 
+        // Another connection of the same socket (same cookie key), after a HELLO of its own: the recorded
+        // INITIATE's cookie would open there, but it is not the cookie that connection gave.
+        var socket = CurveServerMechanism.CreateFactory(server.Secret);
+        var recordedClient = new CurveClientMechanism(NewKeyPair().Secret, server.Public);
+        var original = socket();
+        var originalReplies = new List<byte[]>();
+        original.OnHandshakeCommand(Body(recordedClient.Start([])[0]), originalReplies);
+        var recordedReplies = new List<byte[]>();
+        recordedClient.OnHandshakeCommand(Body(originalReplies[0]), recordedReplies);
+        var recordedInitiate = Body(recordedReplies[0]);
+        var replayTarget = socket();
+        replayTarget.OnHandshakeCommand(Body(new CurveClientMechanism(NewKeyPair().Secret, server.Public).Start([])[0]), []);
+        Assert.Throws<PeerException>(() => replayTarget.OnHandshakeCommand(recordedInitiate, []));
+        Assert.Null(original.OnHandshakeCommand(recordedInitiate, []));
+
         var third = CurveServerMechanism.CreateFactory(server.Secret)();
         Assert.Throws<PeerException>(() => third.OnHandshakeCommand(Commands.ErrorBody("no"), []));
     }
