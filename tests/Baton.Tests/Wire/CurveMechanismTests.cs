@@ -394,6 +394,29 @@ public class CurveMechanismTests
         Handshake(new ZapReply("200", "OK", "alice", []));
     }
 
+    [Theory]
+    [InlineData("400", true)]
+    [InlineData("500", true)]
+    [InlineData("300", false)]
+    public void ZapRefusal_SendsErrorWithTheStatusCode_ExceptForATemporaryFailure(string status, bool error)
+    {
+        var server = NewKeyPair();
+        var client = new CurveClientMechanism(NewKeyPair().Secret, server.Public);
+        var serverMechanism = CurveServerMechanism.CreateFactory(server.Secret)();
+        serverMechanism.Start([]);
+        var replies = new List<byte[]>();
+        serverMechanism.OnHandshakeCommand(Body(client.Start([])[0]), replies);
+        var welcome = Body(replies[0]);
+        replies.Clear();
+        client.OnHandshakeCommand(welcome, replies);
+        var initiate = Body(replies[0]);
+        replies.Clear();
+        serverMechanism.OnHandshakeCommand(initiate, replies);
+        Assert.NotNull(serverMechanism.TakeZapRequest());
+        Assert.Throws<PeerException>(() => serverMechanism.OnZapReply(new ZapReply(status, "no", "", []), replies));
+        Assert.Equal(error ? 1 : 0, replies.Count);
+    }
+
     [Fact]
     public void ZapRefusal_SendsErrorWithTheStatusCode_AndTheClientStops()
     {
