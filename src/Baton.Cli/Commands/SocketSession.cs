@@ -27,6 +27,12 @@ internal sealed class SocketSession : IAsyncDisposable
 
     public Context Context => _context;
 
+    /// <summary>The mechanism of the command's socket (its security flags).</summary>
+    public SocketSecurity Security { get; init; } = SocketSecurity.Null;
+
+    /// <summary>The ZAP authenticator the security flags started in <see cref="Context"/>, if any; closed after the socket.</summary>
+    public IAsyncDisposable? Authenticator { get; set; }
+
     public ZmqSocket Socket => _socket ?? throw new InvalidOperationException("No socket yet.");
 
     /// <summary>Creates the socket and binds or connects it.</summary>
@@ -56,6 +62,11 @@ internal sealed class SocketSession : IAsyncDisposable
                 await closing.WaitAsync(_interrupted).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 if (closing.IsCompleted)
                 {
+                    if (Authenticator is not null)
+                    {
+                        await Authenticator.DisposeAsync();
+                    }
+
                     await _context.DisposeAsync();
                     return;
                 }
