@@ -196,6 +196,11 @@ internal sealed class SecurityFlags
             {
                 if (Credentials(token.Value, "--plain-allow", problems) is { } credentials)
                 {
+                    if (passwords.Exists(known => known.User == credentials.User))
+                    {
+                        problems.Add($"--plain-allow: user '{credentials.User}' given twice; one password per user");
+                    }
+
                     passwords.Add(credentials);
                 }
             }

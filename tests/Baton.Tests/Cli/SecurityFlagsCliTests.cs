@@ -34,6 +34,7 @@ public sealed class SecurityFlagsCliTests : IDisposable
         { ["--plain", "alice"], "--plain takes USER:PASS" },
         { ["--plain-allow", "alice:pw", "--plain-allow", ":pw"], "--plain-allow takes USER:PASS (a user name, a colon, then the password); the user name is empty" },
         { ["--curve-server"], "--curve-server needs a value" },
+        { ["--plain-allow", "alice:a", "--plain-allow", "alice:b"], "--plain-allow: user 'alice' given twice; one password per user" },
     };
 
     [Theory]
