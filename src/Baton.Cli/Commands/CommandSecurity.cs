@@ -1,3 +1,4 @@
+using Baton.Security;
 using Baton.Sockets;
 
 namespace Baton.Cli.Commands;
@@ -39,7 +40,8 @@ internal sealed class CommandSecurity
     /// <summary>
     /// Starts the ZAP authenticator of <paramref name="context"/> when the flags ask for one, before any socket
     /// of the command exists (a handshake that came first would find none); null when they do not.
-    /// Writes a warning on stderr, unless <paramref name="quiet"/>, when it will refuse everyone.
+    /// Writes a warning on stderr, unless <paramref name="quiet"/>, when it will refuse every CURVE client.
+    /// Refusals are logged (warnings) through the context's logging, with their reason.
     /// </summary>
     public async Task<IAsyncDisposable?> StartAuthenticatorAsync(Context context, bool quiet, CancellationToken cancellationToken)
     {
@@ -54,6 +56,32 @@ internal sealed class CommandSecurity
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        throw new NotSupportedException("the ZAP authenticator is not there yet (helper zap's CUT)");
+        var authenticator = ZapAuthenticator.Start(context);
+        try
+        {
+            if (_allowFolder is not null)
+            {
+                authenticator.ConfigureCurve(ZapAuthenticator.AnyDomain, _allowFolder);
+            }
+
+            if (_passwords is not null)
+            {
+                var passwords = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var (user, password) in _passwords)
+                {
+                    passwords[user] = password;
+                }
+
+                authenticator.ConfigurePlain(ZapAuthenticator.AnyDomain, passwords);
+            }
+
+            return authenticator;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            // The folder changed since the command line was checked.
+            await authenticator.DisposeAsync();
+            throw new CliFailure($"--curve-allow: {e.Message}", CliRunner.UsageErrorExitCode);
+        }
     }
 }

@@ -109,6 +109,11 @@ internal static class SocketCommands
         {
             await socket.WaitForPeerAsync(cancellationToken);
         }
+        else
+        {
+            // With PLAIN or CURVE: a refused handshake is an error, not a message silently never delivered.
+            await session.WaitForHandshakeAsync();
+        }
 
         using var output = OpenStandardOutput();
         if (frames.Length > 0)
@@ -195,9 +200,36 @@ internal static class SocketCommands
         }
 
         using var output = OpenStandardOutput();
+        var handshake = session.WaitForHandshakeAsync();
         for (var received = 0; count is null || received < count; received++)
         {
-            var message = await socket.ReceiveAsync(cancellationToken);
+            Message message;
+            if (!handshake.IsCompleted)
+            {
+                // Until the first handshake: a refusal ends the command with its reason.
+                using var refused = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var receiving = socket.ReceiveAsync(refused.Token).AsTask();
+                if (await Task.WhenAny(receiving, handshake) == handshake && handshake.IsFaulted)
+                {
+                    await refused.CancelAsync();
+                    try
+                    {
+                        (await receiving).Dispose();
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+
+                    await handshake;
+                }
+
+                message = await receiving;
+            }
+            else
+            {
+                message = await socket.ReceiveAsync(cancellationToken);
+            }
+
             try
             {
                 // One write per message, unbuffered: a reader downstream sees each line as it comes.

@@ -1,4 +1,6 @@
+using Baton.Messages;
 using Baton.Security;
+using Baton.Sockets;
 using Baton.Tests.Interop;
 using Xunit;
 
@@ -26,14 +28,23 @@ public sealed class SecurityCliTests : IDisposable
         var endpoint = TestUtil.Endpoint("ipc");
         await using var recv = CliProcess.Start("recv", "-t", "pull", "-b", endpoint, "-n", "1", "--curve-server", server.Secret, "--curve-allow", _clients);
 
-        await using (CliProcess.Start("send", "-t", "push", "-c", endpoint, "--curve-client", stranger.Secret, "--curve-serverkey", server.Public, "from the stranger"))
-        {
-            // The refusal is logged with its reason; the stranger keeps retrying until it is killed.
-            var refused = await recv.WaitForStderrAsync("refused");
-            Assert.Contains("CURVE", refused, StringComparison.Ordinal);
-        }
+        // Refused: the server logs why, and the client ends with the reason rather than retrying for ever.
+        var (exit, _, stderr) = await CliProcess.RunAsync("send", "-t", "push", "-c", endpoint, "--curve-client", stranger.Secret, "--curve-serverkey", server.Public, "from the stranger");
+        Assert.Equal(1, exit);
+        Assert.Contains($"baton: the CURVE handshake with {endpoint} failed: the server refused the handshake", stderr, StringComparison.Ordinal);
+        Assert.Contains("CURVE", await recv.WaitForStderrAsync("refused"), StringComparison.Ordinal);
 
-        var (exit, _, stderr) = await CliProcess.RunAsync("send", "-t", "push", "-c", endpoint, "--curve-client", good.Secret, "--curve-serverkey", server.Public, "from a friend");
+        // A server key that is not the server's: the server cannot open the HELLO and hangs up.
+        (exit, _, stderr) = await CliProcess.RunAsync("send", "-t", "push", "-c", endpoint, "--curve-client", good.Secret, "--curve-serverkey", stranger.Public, "to the wrong server");
+        Assert.Equal(1, exit);
+        Assert.Contains($"baton: the CURVE handshake with {endpoint} failed", stderr, StringComparison.Ordinal);
+
+        // A recv that connects is refused the same way.
+        (exit, _, stderr) = await CliProcess.RunAsync("recv", "-t", "pull", "-c", endpoint, "--curve-client", stranger.Secret, "--curve-serverkey", server.Public);
+        Assert.Equal(1, exit);
+        Assert.Contains("the server refused the handshake", stderr, StringComparison.Ordinal);
+
+        (exit, _, stderr) = await CliProcess.RunAsync("send", "-t", "push", "-c", endpoint, "--curve-client", good.Secret, "--curve-serverkey", server.Public, "from a friend");
         Assert.True(exit == 0, stderr);
         Assert.Equal("from a friend", await recv.ReadLineAsync());
         Assert.Equal(0, await recv.WaitForExitAsync());
@@ -45,13 +56,12 @@ public sealed class SecurityCliTests : IDisposable
     {
         var endpoint = TestUtil.Endpoint("ipc");
         await using var recv = CliProcess.Start("recv", "-t", "pull", "-b", endpoint, "-n", "1", "--plain-allow", "alice:open sesame", "--plain-allow", "bob:pw:with:colons");
-        await using (CliProcess.Start("send", "-t", "push", "-c", endpoint, "--plain", "alice:guess", "wrong password"))
-        {
-            var refused = await recv.WaitForStderrAsync("refused");
-            Assert.Contains("PLAIN", refused, StringComparison.Ordinal);
-        }
+        var (exit, _, stderr) = await CliProcess.RunAsync("send", "-t", "push", "-c", endpoint, "--plain", "alice:guess", "wrong password");
+        Assert.Equal(1, exit);
+        Assert.Contains($"baton: the PLAIN handshake with {endpoint} failed", stderr, StringComparison.Ordinal);
+        Assert.Contains("PLAIN", await recv.WaitForStderrAsync("refused"), StringComparison.Ordinal);
 
-        var (exit, _, stderr) = await CliProcess.RunAsync("send", "-t", "push", "-c", endpoint, "--plain", "bob:pw:with:colons", "from bob");
+        (exit, _, stderr) = await CliProcess.RunAsync("send", "-t", "push", "-c", endpoint, "--plain", "bob:pw:with:colons", "from bob");
         Assert.True(exit == 0, stderr);
         Assert.Equal("from bob", await recv.ReadLineAsync());
         Assert.Equal(0, await recv.WaitForExitAsync());
@@ -92,6 +102,59 @@ public sealed class SecurityCliTests : IDisposable
         var (exit, _, stderr) = await CliProcess.RunAsync("send", "-t", "push", "-c", endpoint, "--curve-client", client.Secret, "--curve-serverkey", server.PublicKeyZ85, "to libzmq");
         Assert.True(exit == 0, stderr);
         Assert.Equal(["to libzmq"], await pull.ReceiveAsync());
+    }
+
+    [Fact]
+    public async Task Proxy_ServesCurveWhereItBinds_AndIsACurveClientWhereItConnects()
+    {
+        var proxyKeys = Keys("proxy", _folder.FullName);
+        var friend = CurveKeyFiles.Read(Keys("friend", _clients).Secret);
+        var proxyPublic = CurveKeyFiles.ReadPublicKey(proxyKeys.Public);
+        var sinkKeys = CurveKeyPair.Generate();
+        await using var sink = new PullSocket(new SocketOptions { Security = SocketSecurity.CurveServer(sinkKeys.SecretKey!) });
+        var sinkEndpoint = sink.Bind(TestUtil.Endpoint("tcp"));
+
+        await using var proxy = CliProcess.Start(
+            "proxy", "--frontend", "PULL@tcp://127.0.0.1:0", "--backend", $"PUSH>{sinkEndpoint}",
+            "--curve-server", proxyKeys.Secret, "--curve-allow", _clients,
+            "--curve-client", proxyKeys.Secret, "--curve-serverkey", sinkKeys.PublicKeyZ85);
+        var frontend = (await proxy.ReadLineAsync())!["frontend PULL@".Length..];
+
+        await using (var stranger = new PushSocket(new SocketOptions { Security = SocketSecurity.CurveClient(CurveKeyPair.Generate().SecretKey!, proxyPublic), Linger = TimeSpan.Zero }))
+        {
+            stranger.Connect(frontend);
+            await stranger.SendOrFail(new Message("from a stranger"));
+            await proxy.WaitForStderrAsync("refused");
+        }
+
+        await using var client = new PushSocket(new SocketOptions { Security = SocketSecurity.CurveClient(friend.SecretKey!, proxyPublic) });
+        client.Connect(frontend);
+        await client.SendOrFail(new Message("through the proxy"));
+        using var received = await sink.ReceiveOrFail();
+        Assert.Equal("through the proxy", received.ToString());
+    }
+
+    [Fact]
+    public async Task Broker_ServesCurve_ToTheClientsItAllows()
+    {
+        var brokerKeys = Keys("broker", _folder.FullName);
+        var brokerPublic = CurveKeyFiles.ReadPublicKey(brokerKeys.Public);
+        var friend = CurveKeyFiles.Read(Keys("friend", _clients).Secret);
+        await using var broker = CliProcess.Start("broker", "-b", "tcp://127.0.0.1:0", "--curve-server", brokerKeys.Secret, "--curve-allow", _clients);
+        var endpoint = (await broker.ReadLineAsync())!;
+
+        await using (var stranger = new DealerSocket(new SocketOptions { Security = SocketSecurity.CurveClient(CurveKeyPair.Generate().SecretKey!, brokerPublic), Linger = TimeSpan.Zero }))
+        {
+            stranger.Connect(endpoint);
+            await stranger.SendOrFail(new Message("", "MDPC01", "mmi.service", "echo"));
+            await broker.WaitForStderrAsync("refused");
+        }
+
+        await using var client = new DealerSocket(new SocketOptions { Security = SocketSecurity.CurveClient(friend.SecretKey!, brokerPublic) });
+        client.Connect(endpoint);
+        await client.SendOrFail(new Message("", "MDPC01", "mmi.service", "echo"));
+        using var reply = await client.ReceiveOrFail();
+        Assert.Equal(["", "MDPC01", "mmi.service", "404"], reply.ToStrings());
     }
 
     private static Dictionary<string, object> Curve(string serverKey, CurveKeyPair client) => new()
