@@ -56,6 +56,7 @@ internal sealed partial class Connection
                     // Handshake commands are the mechanism's own business and arrive as they are.
                     size = _mechanism.Decode(ref flags, body);
                     body = body[..size];
+                    _decoder.OnDecoded(flags, size);
                 }
 
                 if ((flags & Zmtp.FlagCommand) != 0)
@@ -70,8 +71,9 @@ internal sealed partial class Connection
                     HandleCommand(body);
                     if (!wasReady)
                     {
-                        // A handshake command: let the caller ask ZAP, send the mechanism's answers (PLAIN's and
-                        // CURVE's WELCOME) or start the write loop before we block on a read the peer may wait on.
+                        // A handshake command: let the caller ask ZAP and send the mechanism's replies (a
+                        // CURVE or PLAIN server answers HELLO, then waits), or start the write loop once the
+                        // handshake is done, before we block on a read. The next call decodes what is left.
                         return true;
                     }
 
@@ -105,6 +107,16 @@ internal sealed partial class Connection
                     {
                         ReturnFrameBuffer(array);
                         throw new PeerException("a command larger than any valid command");
+                    }
+
+                    try
+                    {
+                        _decoder.OnDecoded(flags, size);
+                    }
+                    catch
+                    {
+                        ReturnFrameBuffer(array);
+                        throw;
                     }
                 }
 
