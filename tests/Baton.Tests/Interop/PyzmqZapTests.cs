@@ -8,7 +8,8 @@ namespace Baton.Tests.Interop;
 
 /// <summary>
 /// PLAIN and ZAP against real libzmq (pyzmq): PLAIN both ways, a pyzmq ThreadAuthenticator judging a Baton
-/// client, and Baton's authenticator judging a pyzmq client, each accepting and refusing.
+/// client, and Baton's authenticator judging a pyzmq client, each accepting and refusing, with PLAIN passwords,
+/// address lists and CURVE key folders (zmq.auth's layout, written by Baton and read by pyzmq).
 /// </summary>
 public class PyzmqZapTests
 {
@@ -123,6 +124,89 @@ public class PyzmqZapTests
         Assert.Contains("deny list", (await logs.WaitForAsync(e => e.EventId == 8100)).Message);
         await WaitForEventAsync(denied, "HANDSHAKE_FAILED_AUTH");
         Assert.False(server2.TryReceive(out _, TimeSpan.FromMilliseconds(200)));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task BatonCurveClient_PyzmqThreadAuthenticator_WithAKeyFolder(bool known)
+    {
+        var folder = Directory.CreateTempSubdirectory("baton-zap-interop-").FullName;
+        try
+        {
+            var serverKeys = CurveKeyPair.Generate();
+            var clientKeys = CurveKeyPair.Generate();
+            CurveKeyFiles.Write(folder, "listed", known ? clientKeys : CurveKeyPair.Generate());
+            await using var pull = await PyzmqPeer.StartAsync("PULL", new() { ["CURVE_SERVER"] = 1, ["CURVE_SECRETKEY"] = serverKeys.SecretKeyZ85! });
+            await pull.StartAuthenticatorAsync(curveFolder: folder);
+            var endpoint = await pull.BindAsync("tcp://127.0.0.1:0");
+            var logs = new LogCapture();
+            await using var context = logs.NewContext();
+            await using var push = new PushSocket(TestUtil.Quick with { Security = SocketSecurity.CurveClient(clientKeys.SecretKey!, serverKeys.PublicKey) }, context);
+            push.Connect(endpoint);
+            if (known)
+            {
+                await push.SendOrFail(new Message("known key"));
+                Assert.Equal(["known key"], await pull.ReceiveAsync());
+            }
+            else
+            {
+                push.TrySend(new Message("never"), TimeSpan.Zero);
+                Assert.Contains("400", (await logs.WaitForAsync(e => e.EventId == 6)).Message);
+                await WaitForEventAsync(pull, "HANDSHAKE_FAILED_AUTH");
+                Assert.Null(await pull.TryReceiveAsync(200));
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task PyzmqCurveClient_BatonAuthenticator_WithAKeyFolder(bool known)
+    {
+        var folder = Directory.CreateTempSubdirectory("baton-zap-interop-").FullName;
+        try
+        {
+            var serverKeys = CurveKeyPair.Generate();
+            var clientKeys = CurveKeyPair.Generate();
+            CurveKeyFiles.Write(folder, "listed", known ? clientKeys : CurveKeyPair.Generate());
+            var logs = new LogCapture();
+            await using var context = logs.NewContext();
+            await using var auth = ZapAuthenticator.Start(context);
+            auth.ConfigureCurve("*", folder);
+            await using var server = new PullSocket(TestUtil.Quick with { Security = SocketSecurity.CurveServer(serverKeys.SecretKey!) }, context);
+            var endpoint = server.Bind("tcp://127.0.0.1:0");
+            await using var push = await PyzmqPeer.StartAsync("PUSH", new()
+            {
+                ["CURVE_SERVERKEY"] = serverKeys.PublicKeyZ85,
+                ["CURVE_PUBLICKEY"] = clientKeys.PublicKeyZ85,
+                ["CURVE_SECRETKEY"] = clientKeys.SecretKeyZ85!,
+            });
+            await push.ConnectAsync(endpoint);
+            if (known)
+            {
+                await push.SendAsync("from libzmq"u8.ToArray());
+                using var received = await server.ReceiveOrFail();
+                Assert.Equal("from libzmq", received[0].ToString());
+                Assert.Equal(clientKeys.PublicKeyZ85, received.UserId);
+            }
+            else
+            {
+                Assert.Contains("Unknown key", (await logs.WaitForAsync(e => e.EventId == 8100)).Message);
+
+                // CURVE's ERROR is well formed in libzmq: it reads our "400" as a ZAP verdict.
+                await WaitForEventAsync(push, "HANDSHAKE_FAILED_AUTH");
+                Assert.False(server.TryReceive(out _, TimeSpan.FromMilliseconds(200)));
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     /// <summary>Polls the peer's monitor counts until <paramref name="name"/> was seen, or fails at the deadline.</summary>
