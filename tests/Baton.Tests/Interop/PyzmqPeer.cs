@@ -139,6 +139,9 @@ internal sealed class PyzmqPeer : IAsyncDisposable
             ["curve"] = curveFolder,
         });
 
+    /// <summary>Starts a pyzmq ThreadAuthenticator in the peer's context, letting in CURVE clients whose NAME.key file is in <paramref name="curveKeyFolder"/> ("*": any).</summary>
+    public Task StartCurveAuthenticatorAsync(string curveKeyFolder) => StartAuthenticatorAsync(curveFolder: curveKeyFolder);
+
     /// <summary>Counts of libzmq monitor events seen so far (CONNECTED, ACCEPTED, DISCONNECTED, HANDSHAKE_SUCCEEDED, HANDSHAKE_FAILED_AUTH/PROTOCOL/NO_DETAIL).</summary>
     public async Task<Dictionary<string, int>> EventsAsync()
     {
