@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Baton.Security;
 using Baton.Sockets;
 using Microsoft.Extensions.Configuration;
 
@@ -36,19 +37,29 @@ internal static class SocketOptionsReader
         [nameof(SocketOptions.Conflate)] = static (o, v) => o with { Conflate = Boolean(v) },
         [nameof(SocketOptions.IPv6)] = static (o, v) => o with { IPv6 = Boolean(v) },
         [nameof(SocketOptions.TcpKeepAlive)] = static (o, v) => o with { TcpKeepAlive = Boolean(v) },
+        [nameof(SocketOptions.ZapDomain)] = static (o, v) => o with { ZapDomain = v },
     };
 
+    // The one option that is a section: Security:Mechanism and the keys or credentials it needs.
+    private static readonly string[] s_securityKeys = ["Mechanism", "UserName", "Password", "SecretKey", "SecretKeyFile", "ServerKey", "ServerKeyFile"];
+
     /// <summary>The keys this reader knows: <see cref="SocketOptions"/>' public properties.</summary>
-    public static IEnumerable<string> Keys => s_keys.Keys;
+    public static IEnumerable<string> Keys => s_keys.Keys.Append(nameof(SocketOptions.Security));
 
     /// <summary>Applies the keys of <paramref name="configuration"/> to <paramref name="options"/>, adding a failure per bad key.</summary>
     public static SocketOptions Read(IConfiguration configuration, SocketOptions options, List<string> failures)
     {
         foreach (var child in configuration.GetChildren())
         {
+            if (child.Key.Equals(nameof(SocketOptions.Security), StringComparison.OrdinalIgnoreCase))
+            {
+                options = ReadSecurity(child, options, failures);
+                continue;
+            }
+
             if (!s_keys.TryGetValue(child.Key, out var apply))
             {
-                failures.Add($"{child.Path} is not a socket option; the keys are {string.Join(", ", s_keys.Keys)}.");
+                failures.Add($"{child.Path} is not a socket option; the keys are {string.Join(", ", Keys)}.");
                 continue;
             }
 
@@ -80,6 +91,101 @@ internal static class SocketOptionsReader
             {
                 failures.Add($"{child.Path}: '{child.Value}' is not allowed: {Problem(e)}");
             }
+        }
+
+        return options;
+    }
+
+    /// <summary>
+    /// The Security section: Mechanism (Null, PlainClient, PlainServer, CurveClient, CurveServer) and what it
+    /// needs: UserName and Password (PlainClient), SecretKey (CurveServer, CurveClient) and ServerKey
+    /// (CurveClient), keys in Z85, or SecretKeyFile and ServerKeyFile, paths of key files in zmq.auth's layout.
+    /// </summary>
+    private static SocketOptions ReadSecurity(IConfigurationSection section, SocketOptions options, List<string> failures)
+    {
+        if (section.Value is not null)
+        {
+            if (!string.IsNullOrWhiteSpace(section.Value))
+            {
+                failures.Add($"{section.Path} is a section: set {section.Path}:Mechanism and the keys or credentials it needs.");
+            }
+
+            return options;
+        }
+
+        var problems = false;
+        foreach (var child in section.GetChildren())
+        {
+            if (!s_securityKeys.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                failures.Add($"{child.Path} is not a security setting; the keys are {string.Join(", ", s_securityKeys)}.");
+                problems = true;
+            }
+        }
+
+        var mechanism = section["Mechanism"]?.Trim();
+        if (string.IsNullOrEmpty(mechanism) || problems)
+        {
+            if (!problems && section.GetChildren().Any())
+            {
+                failures.Add($"{section.Path}:Mechanism is missing: Null, PlainClient, PlainServer, CurveClient or CurveServer.");
+            }
+
+            return options;
+        }
+
+        string Required(string key) => section[key] is { Length: > 0 } value
+            ? value.Trim()
+            : throw new FormatException($"{section.Path}:{key} is required for {mechanism}.");
+
+        // A key in Z85, or the key file that holds it; one of the two.
+        string Key(string key, bool secret)
+        {
+            var file = section[key + "File"];
+            if (string.IsNullOrWhiteSpace(file))
+            {
+                return Required(key);
+            }
+
+            if (!string.IsNullOrWhiteSpace(section[key]))
+            {
+                throw new FormatException($"{section.Path}: set {key} or {key}File, not both.");
+            }
+
+            try
+            {
+                var keys = CurveKeyFiles.Read(file.Trim());
+                return secret
+                    ? keys.SecretKeyZ85 ?? throw new FormatException($"{section.Path}:{key}File '{file}' holds no secret key (a NAME.key_secret file does).")
+                    : keys.PublicKeyZ85;
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                throw new FormatException($"{section.Path}:{key}File: {e.Message}", e);
+            }
+        }
+
+        try
+        {
+            var security = mechanism.ToUpperInvariant() switch
+            {
+                "NULL" => SocketSecurity.Null,
+                "PLAINCLIENT" => SocketSecurity.PlainClient(Required("UserName"), Required("Password")),
+                "PLAINSERVER" => SocketSecurity.PlainServer(),
+                "CURVESERVER" => SocketSecurity.CurveServer(Key("SecretKey", secret: true)),
+                "CURVECLIENT" => SocketSecurity.CurveClient(Key("SecretKey", secret: true), Key("ServerKey", secret: false)),
+                _ => throw new FormatException($"{section.Path}:Mechanism '{mechanism}' is not Null, PlainClient, PlainServer, CurveClient or CurveServer."),
+            };
+            return options with { Security = security };
+        }
+        catch (FormatException e)
+        {
+            failures.Add(e.Message);
+        }
+        catch (ArgumentException e)
+        {
+            // Never echo a key or password back into a log.
+            failures.Add($"{section.Path}: {Problem(e)}");
         }
 
         return options;

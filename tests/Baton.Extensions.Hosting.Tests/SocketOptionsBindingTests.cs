@@ -182,8 +182,9 @@ public class SocketOptionsBindingTests
         var expected = new Dictionary<PropertyInfo, object>();
         foreach (var property in typeof(SocketOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
-            if (property.SetMethod is not { IsPublic: true })
+            if (property.SetMethod is not { IsPublic: true } || property.PropertyType == typeof(SocketSecurity))
             {
+                // Security is a section of its own (SecurityBindingTests below).
                 continue;
             }
 
@@ -194,6 +195,7 @@ public class SocketOptionsBindingTests
                 var t when t == typeof(bool) => ("true", true),
                 var t when t == typeof(TimeSpan) => ("00:00:03", TimeSpan.FromSeconds(3)),
                 var t when t == typeof(byte[]) => ("abc", Encoding.UTF8.GetBytes("abc")),
+                var t when t == typeof(string) => ("abc", "abc"),
                 var t => throw new InvalidOperationException($"SocketOptions.{property.Name} has a type ({t}) the test and the reader do not know"),
             };
             values["s:" + property.Name] = text;
@@ -210,6 +212,102 @@ public class SocketOptionsBindingTests
         foreach (var (property, value) in expected)
         {
             Assert.Equal(value, property.GetValue(options));
+        }
+    }
+
+    [Fact]
+    public void Security_IsASection_WithTheMechanismAndItsKeys()
+    {
+        // A key pair made by pyzmq's zmq.curve_keypair(), Z85.
+        const string secret = "0.)Vp3Ygo#a4@$W37aCy-VOyTyBxm]?)5e(PmF>I";
+        const string server = "V09ZBxIkBCBzSgY}/y%g^=nKVU)KDc{D@PJz/JGT";
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["server:Security:Mechanism"] = "CurveServer",
+            ["server:Security:SecretKey"] = secret,
+            ["client:Security:Mechanism"] = "curveclient",
+            ["client:Security:SecretKey"] = secret,
+            ["client:Security:ServerKey"] = server,
+            ["plain:Security:Mechanism"] = "PlainClient",
+            ["plain:Security:UserName"] = "admin",
+            ["plain:Security:Password"] = "secret",
+            ["plain:ZapDomain"] = "global",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddBaton()
+            .AddSocketOptions("server", configuration.GetSection("server"))
+            .AddSocketOptions("client", configuration.GetSection("client"))
+            .AddSocketOptions("plain", configuration.GetSection("plain"));
+        using var provider = services.BuildServiceProvider();
+        var monitor = provider.GetRequiredService<IOptionsMonitor<SocketOptions>>();
+
+        Assert.Equal("CURVE server", monitor.Get("server").Security.ToString());
+        Assert.Equal("CURVE client", monitor.Get("client").Security.ToString());
+        Assert.Equal("PLAIN client", monitor.Get("plain").Security.ToString());
+        Assert.Equal("global", monitor.Get("plain").ZapDomain);
+    }
+
+    [Fact]
+    public void Security_WithABadKey_FailsWithoutEchoingIt()
+    {
+        const string bad = "not a key, but a secret of forty chars!!";
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["feed:Security:Mechanism"] = "CurveClient",
+            ["feed:Security:SecretKey"] = bad,
+            ["feed:Security:ServerKey"] = bad,
+            ["other:Security:Mechanism"] = "Kerberos",
+            ["third:Security:Mechanism"] = "CurveServer",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddBaton()
+            .AddSocketOptions("feed", configuration.GetSection("feed"))
+            .AddSocketOptions("other", configuration.GetSection("other"))
+            .AddSocketOptions("third", configuration.GetSection("third"));
+        using var provider = services.BuildServiceProvider();
+        var monitor = provider.GetRequiredService<IOptionsMonitor<SocketOptions>>();
+
+        var error = Assert.Throws<OptionsValidationException>(() => monitor.Get("feed"));
+        var failure = Assert.Single(error.Failures);
+        Assert.Contains("feed:Security", failure, StringComparison.Ordinal);
+        Assert.Contains("Z85", failure, StringComparison.Ordinal);
+        Assert.DoesNotContain(bad, failure, StringComparison.Ordinal);
+        Assert.Contains("Kerberos", Assert.Single(Assert.Throws<OptionsValidationException>(() => monitor.Get("other")).Failures), StringComparison.Ordinal);
+        Assert.Contains("SecretKey is required", Assert.Single(Assert.Throws<OptionsValidationException>(() => monitor.Get("third")).Failures), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Security_ReadsKeyFiles()
+    {
+        var folder = Directory.CreateTempSubdirectory("baton-keys-");
+        try
+        {
+            var server = Baton.Security.CurveKeyPair.Generate();
+            var client = Baton.Security.CurveKeyPair.Generate();
+            var (serverPublic, _) = Baton.Security.CurveKeyFiles.Write(folder.FullName, "server", server);
+            var (_, clientSecret) = Baton.Security.CurveKeyFiles.Write(folder.FullName, "client", client);
+            var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["client:Security:Mechanism"] = "CurveClient",
+                ["client:Security:SecretKeyFile"] = clientSecret,
+                ["client:Security:ServerKeyFile"] = serverPublic,
+                ["wrong:Security:Mechanism"] = "CurveServer",
+                ["wrong:Security:SecretKeyFile"] = serverPublic,
+            }).Build();
+            var services = new ServiceCollection();
+            services.AddBaton()
+                .AddSocketOptions("client", configuration.GetSection("client"))
+                .AddSocketOptions("wrong", configuration.GetSection("wrong"));
+            using var provider = services.BuildServiceProvider();
+            var monitor = provider.GetRequiredService<IOptionsMonitor<SocketOptions>>();
+
+            Assert.Equal("CURVE client", monitor.Get("client").Security.ToString());
+            var failure = Assert.Single(Assert.Throws<OptionsValidationException>(() => monitor.Get("wrong")).Failures);
+            Assert.Contains("holds no secret key", failure, StringComparison.Ordinal);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
         }
     }
 }

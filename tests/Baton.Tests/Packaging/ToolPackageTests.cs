@@ -46,7 +46,9 @@ public class ToolPackageTests
         Assert.Contains("\"peer\": \"baton\"", json);
 
         // The benchmark's peers (NetMQ, libzmq, ScottPlot with native Skia) stay out of what users install.
+        // What it does carry: libsodium's native builds (CURVE) for Linux, macOS and Windows, about 8 MB
+        // counted twice (the package kept beside its extracted files); the phone and TV builds are left out.
         var installed = Dotnet.SizeOf(tools);
-        Assert.True(installed < 15 * 1024 * 1024, $"the installed tool takes {installed / 1024 / 1024} MB");
+        Assert.True(installed < 22 * 1024 * 1024, $"the installed tool takes {installed / 1024 / 1024} MB");
     }
 }
