@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Baton.Messages;
 using Baton.Processes.Internal;
+using Baton.Security;
 using Baton.Sockets;
 
 namespace Baton.Processes;
@@ -180,10 +181,80 @@ public static class ProcessPoolWorker
     internal static void RunFromEnvironment(string endpoint)
     {
         var workers = int.TryParse(Environment.GetEnvironmentVariable(WorkersVariable), out var n) && n > 0 ? n : Environment.ProcessorCount;
+        ProcessPoolWorkerOptions options;
+        try
+        {
+            options = OptionsFromEnvironment(new ProcessPoolWorkerOptions { Workers = workers });
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"baton: worker: {e.Message}");
+            Environment.Exit(2);
+            return;
+        }
+
         using var stop = new CancellationTokenSource();
         using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-        var code = RunAsync(endpoint, new ProcessPoolWorkerOptions { Workers = workers }, stop.Token).GetAwaiter().GetResult();
+        var code = RunAsync(endpoint, options, stop.Token).GetAwaiter().GetResult();
         Environment.Exit(code);
+    }
+
+    /// <summary>
+    /// <paramref name="options"/> with the security the environment asks for (<see cref="CurveClientVariable"/> and
+    /// <see cref="CurveServerKeyVariable"/>, or <see cref="PlainVariable"/>); the variables are taken out of the
+    /// environment, so processes this one starts do not inherit them.
+    /// </summary>
+    internal static ProcessPoolWorkerOptions OptionsFromEnvironment(ProcessPoolWorkerOptions options)
+    {
+        var secretFile = Take(CurveClientVariable);
+        var serverKey = Take(CurveServerKeyVariable);
+        var plain = Take(PlainVariable);
+        if (secretFile is not null || serverKey is not null)
+        {
+            if (secretFile is null || serverKey is null)
+                throw new ArgumentException($"{CurveClientVariable} (the worker's secret-key file) and {CurveServerKeyVariable} (the pool's public key) go together: set both.");
+            var keys = CurveKeyFiles.Read(secretFile);
+            var secret = keys.SecretKey ?? throw new ArgumentException($"{CurveClientVariable}: {secretFile} holds no secret key (give the NAME.key_secret file).");
+            options = options with { CurveSecretKey = secret, CurveServerKey = PublicKeyOf(serverKey, CurveServerKeyVariable) };
+        }
+
+        if (plain is not null)
+        {
+            var colon = plain.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0)
+                throw new ArgumentException($"{PlainVariable} takes USER:PASS.");
+            options = options with { PlainUserName = plain[..colon], PlainPassword = plain[(colon + 1)..] };
+        }
+
+        options.ToSecurity(); // CURVE and PLAIN together are refused here, with the reason
+        return options;
+
+        static string? Take(string variable)
+        {
+            var value = Environment.GetEnvironmentVariable(variable);
+            Environment.SetEnvironmentVariable(variable, null);
+            return string.IsNullOrEmpty(value) ? null : value;
+        }
+    }
+
+    /// <summary>A public key given as its 40 Z85 characters or as a key file (NAME.key or NAME.key_secret).</summary>
+    internal static byte[] PublicKeyOf(string key, string what)
+    {
+        if (key.Length == 40 && !File.Exists(key))
+        {
+            try
+            {
+                return Z85.Decode(key);
+            }
+            catch (FormatException e)
+            {
+                throw new ArgumentException($"{what}: not a Z85 key ({e.Message}) nor a key file.", e);
+            }
+        }
+
+        if (!File.Exists(key))
+            throw new ArgumentException($"{what}: '{key}' is neither a 40-character Z85 public key nor a key file.");
+        return CurveKeyFiles.ReadPublicKey(key);
     }
 }

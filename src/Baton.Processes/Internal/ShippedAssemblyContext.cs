@@ -63,6 +63,8 @@ internal sealed class ShippedAssemblyContext : AssemblyLoadContext
             {
                 task = FetchAndLoadAsync(assemblyName, name);
                 _assemblies[name] = task;
+                // A failure is forgotten once it is known, so the next task asks again.
+                task.ContinueWith(Forget, name, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
 
             return task;
@@ -113,21 +115,27 @@ internal sealed class ShippedAssemblyContext : AssemblyLoadContext
             {
                 shipment = await _fetch(assemblyName).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is TimeoutException or OperationCanceledException or ObjectDisposedException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
+                // Timed out, the connection closed, or the worker is stopping: no assembly, and the reason.
                 shipment = new Shipment(default, default, $"the pool did not ship it ({e.GetType().Name})");
             }
 
             result = LoadShipped(assemblyName, simpleName, shipment);
         }
 
-        if (result.Assembly is null)
-        {
-            lock (_assemblies)
-                _assemblies.Remove(simpleName);
-        }
-
         return result;
+    }
+
+    private void Forget(Task<Acquired> task, object? name)
+    {
+        if (task.IsCompletedSuccessfully && task.Result.Assembly is not null)
+            return;
+        lock (_assemblies)
+        {
+            if (_assemblies.TryGetValue((string)name!, out var current) && current == task)
+                _assemblies.Remove((string)name!);
+        }
     }
 
     private Acquired LoadShipped(string assemblyName, string simpleName, Shipment shipment)

@@ -88,7 +88,8 @@ internal sealed class RemoteWorkerProcess : IAsyncDisposable
         return new RemoteWorkerProcess(Process.Start(info)!);
     }
 
-    private static string CliPath()
+    /// <summary>The built `baton` tool (Baton.Cli.dll) of this configuration.</summary>
+    public static string CliPath()
     {
         var here = AppContext.BaseDirectory;
         var configuration = here.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
