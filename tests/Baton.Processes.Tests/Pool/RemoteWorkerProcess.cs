@@ -20,6 +20,8 @@ internal sealed class RemoteWorkerProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
+    public bool HasExited => _process.HasExited;
+
     public string Output
     {
         get
