@@ -56,6 +56,7 @@ internal sealed partial class Connection
                     // Handshake commands are the mechanism's own business and arrive as they are.
                     size = _mechanism.Decode(ref flags, body);
                     body = body[..size];
+                    _decoder.OnDecoded(flags, size);
                 }
 
                 if ((flags & Zmtp.FlagCommand) != 0)
@@ -68,9 +69,11 @@ internal sealed partial class Connection
                     // Keep messages and what commands deliver (subscriptions) in wire order.
                     DeliverPending();
                     HandleCommand(body);
-                    if (_ready && !wasReady)
+                    if (!wasReady)
                     {
-                        // Handshake done: let the caller start the write loop before we block on a read.
+                        // A handshake command: let the caller ask ZAP and send the mechanism's replies (a
+                        // CURVE or PLAIN server answers HELLO, then waits), or start the write loop once the
+                        // handshake is done, before we block on a read. The next call decodes what is left.
                         return true;
                     }
 
@@ -104,6 +107,16 @@ internal sealed partial class Connection
                     {
                         ReturnFrameBuffer(array);
                         throw new PeerException("a command larger than any valid command");
+                    }
+
+                    try
+                    {
+                        _decoder.OnDecoded(flags, size);
+                    }
+                    catch
+                    {
+                        ReturnFrameBuffer(array);
+                        throw;
                     }
                 }
 
@@ -192,7 +205,8 @@ internal sealed partial class Connection
     /// <summary>Adds the message just completed to the batch; true when the batch must go to the socket now (full, or the peer's share of the receive HWM reached).</summary>
     private bool BatchMessage()
     {
-        _batch[_batched++] = _partial!;
+        _partial!.Properties = _properties;
+        _batch[_batched++] = _partial;
         _partial = null;
         return _batched == _batch.Length || (_pipe.ReceiveCapacity > 0 && _pipe.InboundCount + _batched >= _pipe.ReceiveCapacity);
     }

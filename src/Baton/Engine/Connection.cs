@@ -242,6 +242,9 @@ internal sealed partial class Connection
         }
 
         _drained.TrySetResult();
+
+        // Reader and writer are done: the mechanism's keys can go.
+        _mechanism.End();
         _partial?.Release();
         // Whole messages that came before the fault are the peer's, and are kept, as if delivered one by one.
         DeliverPending();
@@ -405,10 +408,16 @@ internal sealed partial class Connection
 
     /// <summary>The handshake is done: joins the pipe to this connection and offers it to the owner, which may refuse it.</summary>
     /// <exception cref="PeerException">The owner refused the peer.</exception>
-    private void AttachPipe()
+    private void AttachPipe(Metadata? peerMetadata = null)
     {
+        _properties = BuildProperties(peerMetadata);
         _pipe.Attach(this);
         _ready = true;
+        if (_transforms)
+        {
+            // From here every frame is transformed: limits hold on the decoded frames (docs/WIRE.md).
+            _decoder.BeginTransformed(_mechanism.MaxEncodedLength(0) - Zmtp.MaxHeaderSize);
+        }
         if (!_owner.OnPipeConnected(_pipe, out var refusal))
         {
             _ready = false;

@@ -25,6 +25,10 @@ internal struct FrameDecoder
     private long _messageBytes;
     private int _messageFrames;
 
+    // Set once a transforming mechanism's handshake is done: see BeginTransformed.
+    private bool _transformed;
+    private int _transformOverhead;
+
     /// <param name="maxMessageSize">Largest message in bytes, -1 for no limit.</param>
     /// <param name="maxFrames">Most frames in a message, -1 for no limit.</param>
     /// <param name="maxCommandSize">Largest command body accepted.</param>
@@ -35,6 +39,54 @@ internal struct FrameDecoder
         _maxFrames = maxFrames;
         _maxCommandSize = maxCommandSize;
         _largeFrameSize = largeFrameSize;
+    }
+
+    /// <summary>
+    /// From now on frames come transformed by the mechanism (CURVE's MESSAGE boxes): MORE and COMMAND are
+    /// known only once a frame is decoded, so message limits are checked by <see cref="OnDecoded"/> on the
+    /// decoded frame. On the header only a bound is checked: a frame's decoded body is at least its size
+    /// less <paramref name="overhead"/>, so a frame too large even then is refused before it is read.
+    /// Command-flagged frames are sized as data frames (a mechanism may box a message in a command frame).
+    /// </summary>
+    public void BeginTransformed(int overhead)
+    {
+        _transformed = true;
+        _transformOverhead = overhead;
+        _messageBytes = 0;
+        _messageFrames = 0;
+    }
+
+    /// <summary>
+    /// Accounts a frame decoded by the mechanism (after <see cref="BeginTransformed"/>), enforcing the
+    /// message limits on its real size and flags; throws <see cref="PeerException"/> when over a limit.
+    /// </summary>
+    public void OnDecoded(byte flags, int size)
+    {
+        if ((flags & Zmtp.FlagCommand) != 0)
+        {
+            return;
+        }
+
+        if (_maxMessageSize >= 0 && size + _messageBytes > _maxMessageSize)
+        {
+            ProtocolThrow.MessageTooLarge(_maxMessageSize, (ulong)size);
+        }
+
+        if (_maxFrames >= 0 && _messageFrames >= _maxFrames)
+        {
+            ProtocolThrow.TooManyFrames(_maxFrames);
+        }
+
+        if ((flags & Zmtp.FlagMore) != 0)
+        {
+            _messageBytes += size;
+            _messageFrames++;
+        }
+        else
+        {
+            _messageBytes = 0;
+            _messageFrames = 0;
+        }
     }
 
     /// <summary>True between the first frame of a message and its last.</summary>
@@ -72,6 +124,11 @@ internal struct FrameDecoder
 
             size = BinaryPrimitives.ReadUInt64BigEndian(input.Slice(1, 8));
             headerLength = Zmtp.MaxHeaderSize;
+        }
+
+        if (_transformed)
+        {
+            return DecodeTransformed(input, flags, size, headerLength, out header);
         }
 
         if ((flags & Zmtp.FlagCommand) != 0)
@@ -118,6 +175,42 @@ internal struct FrameDecoder
         }
 
         return status;
+    }
+
+    private readonly FrameStatus DecodeTransformed(ReadOnlySpan<byte> input, byte flags, ulong size, int headerLength, out FrameHeader header)
+    {
+        header = default;
+        if ((flags & (Zmtp.FlagCommand | Zmtp.FlagMore)) == (Zmtp.FlagCommand | Zmtp.FlagMore))
+        {
+            ProtocolThrow.CommandWithMore();
+        }
+
+        // The decoded body is at least this: what could never fit the limits is refused before it is read.
+        var least = size > (ulong)_transformOverhead ? size - (ulong)_transformOverhead : 0;
+        if (size > int.MaxValue - 64 || (_maxMessageSize >= 0 && (long)least + _messageBytes > _maxMessageSize))
+        {
+            ProtocolThrow.MessageTooLarge(_maxMessageSize, least);
+        }
+
+        if (_maxFrames >= 0 && _messageFrames >= _maxFrames)
+        {
+            ProtocolThrow.TooManyFrames(_maxFrames);
+        }
+
+        var frameSize = (int)size;
+        if (input.Length - headerLength >= frameSize)
+        {
+            header = new FrameHeader(flags, frameSize, headerLength);
+            return FrameStatus.Frame;
+        }
+
+        if (frameSize > _largeFrameSize)
+        {
+            header = new FrameHeader(flags, frameSize, headerLength);
+            return FrameStatus.LargeFrame;
+        }
+
+        return FrameStatus.NeedMore;
     }
 
     private readonly FrameStatus DecodeCommand(ReadOnlySpan<byte> input, byte flags, ulong size, int headerLength, out FrameHeader header)
