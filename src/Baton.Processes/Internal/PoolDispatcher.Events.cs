@@ -531,7 +531,8 @@ internal sealed partial class PoolDispatcher
                     await _remote.DisposeAsync().ConfigureAwait(false);
                 await _receiver.ConfigureAwait(false);
                 await _remoteReceiver.ConfigureAwait(false);
-                _authenticator?.Dispose();
+                if (_authenticator is not null)
+                    await _authenticator.DisposeAsync().ConfigureAwait(false);
                 if (_context is not null)
                     await _context.DisposeAsync().ConfigureAwait(false);
                 await _ticker.ConfigureAwait(false);

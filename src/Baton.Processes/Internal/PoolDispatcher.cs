@@ -21,7 +21,7 @@ internal sealed partial class PoolDispatcher : IAsyncDisposable
     private readonly RouterSocket _router;
     private readonly RouterSocket? _remote;
     private readonly Context? _context;
-    private readonly IDisposable? _authenticator;
+    private readonly Baton.Security.ZapAuthenticator? _authenticator;
     private readonly bool _shipsCode;
     private readonly AssemblyShipper _shipper = new();
     private readonly string? _localEndpoint;

@@ -88,6 +88,40 @@ public sealed class SecureRemoteWorkerTests : IDisposable
     }
 
     [Fact]
+    public async Task TheAppItself_WithTheCurveEnvironment_JoinsACurvePool()
+    {
+        var worker = NewWorkerKey("app");
+        await using var pool = new ProcessPool(PoolOptions() with { CurveAllowKeys = [worker.Public] });
+        await using var app = RemoteWorkerProcess.StartSelf(pool.Endpoint!, new Dictionary<string, string>
+        {
+            [ProcessPoolWorker.CurveClientVariable] = worker.SecretFile,
+            [ProcessPoolWorker.CurveServerKeyVariable] = Path.Combine(_keys, "pool.key"),
+        });
+        await WaitForWorkersAsync(pool, 1, app);
+        Assert.Equal(49, await pool.Submit(PoolWork.Square, 7).WaitAsync(Patience));
+    }
+
+    [Theory]
+    [InlineData("a worker only connects", "--curve-server", "KEYS/pool.key_secret")]
+    [InlineData("a worker only connects", "--curve-client", "KEYS/worker.key_secret", "--curve-serverkey", "KEYS/pool.key", "--curve-allow", "KEYS")]
+    [InlineData("a worker only connects", "--plain-allow", "admin:secret")]
+    [InlineData("--curve-serverkey", "--curve-client", "KEYS/worker.key_secret")]
+    [InlineData("no key file", "--curve-client", "KEYS/none.key_secret", "--curve-serverkey", "KEYS/pool.key")]
+    [InlineData("not both", "--curve-client", "KEYS/worker.key_secret", "--curve-serverkey", "KEYS/pool.key", "--plain", "a:b")]
+    public async Task BatonWorker_SecurityUsageErrors_ExitWith2_AndOnePlainLine(string problem, params string[] flags)
+    {
+        PoolOptions();
+        NewWorkerKey("worker");
+        string[] args = ["--connect", "tcp://127.0.0.1:1", .. flags.Select(f => f.Replace("KEYS", _keys, StringComparison.Ordinal))];
+        await using var worker = RemoteWorkerProcess.StartCli(null, args);
+        Assert.Equal(2, await worker.WaitForExitAsync(Patience));
+        var lines = worker.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("baton: ", lines[0], StringComparison.Ordinal);
+        Assert.Contains(problem, lines[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AllowListWithoutCurve_IsRefusedAtTheStart()
     {
         var error = Assert.Throws<ArgumentException>(() => new ProcessPool(new ProcessPoolOptions { LocalWorkers = 0, Listen = "tcp://127.0.0.1:0", CurveAllowKeys = [_pool.PublicKeyZ85] }));
