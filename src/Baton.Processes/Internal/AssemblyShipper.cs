@@ -38,7 +38,18 @@ internal sealed class AssemblyShipper
 
         if (name.Name is not { Length: > 0 } simple)
             return Task.FromResult(Refused($"'{assemblyName}' is not an assembly name"));
-        return _parcels.GetOrAdd(simple, static (_, name) => Task.Run(() => Pack(name)), name);
+        if (_parcels.TryGetValue(simple, out var known))
+            return known;
+        return PackAsync(simple, name);
+    }
+
+    /// <summary>Packs off the caller's thread; keeps only what can be shipped, so names a worker makes up cost no memory.</summary>
+    private async Task<Parcel> PackAsync(string simple, AssemblyName name)
+    {
+        var parcel = await Task.Run(() => Pack(name)).ConfigureAwait(false);
+        if (parcel.Refusal is null)
+            return await _parcels.GetOrAdd(simple, Task.FromResult(parcel)).ConfigureAwait(false);
+        return parcel;
     }
 
     private static Parcel Pack(AssemblyName name)
