@@ -1,5 +1,6 @@
 using Baton.Internal;
 using Baton.Messages;
+using Baton.Security;
 using Baton.Sockets;
 using Baton.Wire;
 using Baton.Wire.Mechanisms;
@@ -140,7 +141,7 @@ public class CurveMechanismTests
     {
         var logs = new LogCapture();
         await using var context = logs.NewContext();
-        var (serverOptions, clientOptions) = CurvePair(TestUtil.Quick with { HeartbeatInterval = TimeSpan.FromMilliseconds(20), HeartbeatTimeout = TimeSpan.FromMilliseconds(500) });
+        var (serverOptions, clientOptions) = CurvePair(TestUtil.Quick with { HeartbeatInterval = TimeSpan.FromMilliseconds(20), HeartbeatTimeout = TimeSpan.FromMilliseconds(1000) });
         await using var rep = new RepSocket(serverOptions, context);
         await using var req = new ReqSocket(clientOptions, context);
         req.Connect(rep.Bind("tcp://127.0.0.1:0"));
@@ -149,7 +150,7 @@ public class CurveMechanismTests
 
         // Not a synchronisation: a dozen heartbeat timeouts' worth of PINGs and PONGs, each boxed.
         // A PING or PONG that skipped the box would be refused; one that went unanswered would time out.
-        await Task.Delay(1500);
+        await Task.Delay(2500);
         await rep.SendOrFail(new Message("2"));
         Assert.Equal("2", (await req.ReceiveOrFail())[0].ToString());
         Assert.Equal(1, req.ConnectedPeerCount);
@@ -219,6 +220,37 @@ public class CurveMechanismTests
         await push.SendOrFail(new Message("a", "b", "c", "d"));
         var drop = await logs.WaitForAsync(e => e.EventId == 2);
         Assert.Contains("frames", drop.Message, StringComparison.Ordinal);
+        Assert.False(pull.TryReceive(out _, TimeSpan.FromMilliseconds(100)));
+    }
+
+    [Fact]
+    public async Task ZapAuthenticator_LetsAKnownClientKeyIn_WithItsKeyAsUserId_AndRefusesAnUnknownOne()
+    {
+        var logs = new LogCapture();
+        await using var context = logs.NewContext();
+        await using var auth = ZapAuthenticator.Start(context);
+        var server = NewKeyPair();
+        var known = NewKeyPair();
+        var unknown = NewKeyPair();
+        auth.ConfigureCurve(ZapAuthenticator.AnyDomain, [known.Public]);
+        await using var pull = new PullSocket(TestUtil.Quick with { Security = SocketSecurity.CurveServer(server.Secret) }, context);
+        var endpoint = pull.Bind("tcp://127.0.0.1:0");
+
+        await using var stranger = new PushSocket(TestUtil.Quick with { Security = SocketSecurity.CurveClient(unknown.Secret, server.Public) }, context);
+        stranger.Connect(endpoint);
+        _ = stranger.SendAsync(new Message("let me in"));
+
+        // The server drops it with the ZAP verdict; the client hears ERROR 400 and gives up.
+        var serverDrop = await logs.WaitForAsync(e => e.EventId == 2 && e.Message.Contains("refused by the ZAP handler: 400", StringComparison.Ordinal));
+        var clientDrop = await logs.WaitForAsync(e => e.EventId == 2 && e.Message.Contains("the server refused the handshake: 400", StringComparison.Ordinal));
+        Assert.NotSame(serverDrop, clientDrop);
+
+        await using var friend = new PushSocket(TestUtil.Quick with { Security = SocketSecurity.CurveClient(known.Secret, server.Public) }, context);
+        friend.Connect(endpoint);
+        await friend.SendOrFail(new Message("hello"));
+        using var received = await pull.ReceiveOrFail();
+        Assert.Equal("hello", received[0].ToString());
+        Assert.Equal(Z85Codec.Encode(known.Public), received.UserId);
         Assert.False(pull.TryReceive(out _, TimeSpan.FromMilliseconds(100)));
     }
 
