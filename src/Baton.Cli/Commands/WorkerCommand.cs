@@ -28,7 +28,7 @@ internal static class WorkerCommand
         };
         var load = new Option<string[]>("--load", "-l")
         {
-            Description = "An assembly of the app whose tasks to run (repeatable); its folder is searched for its dependencies. Tasks from an assembly the worker cannot load are refused with an error back to the pool.",
+            Description = "An assembly of the app whose tasks to run (repeatable); its folder is searched for its dependencies. Tasks from an assembly the worker cannot load are refused with an error back to the pool, unless a CURVE pool ships it (--curve-client).",
             HelpName = "PATH",
         };
         var command = new Command("worker", "Serve a Baton ProcessPool over tcp: run its tasks in worker processes on this machine.")

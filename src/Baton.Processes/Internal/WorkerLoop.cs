@@ -193,7 +193,18 @@ internal sealed class WorkerLoop
     private async Task RunShippedTaskAsync(long taskId, string assembly, ReadOnlyMemory<byte> call, CancellationToken cancellationToken)
     {
         await Task.Yield();
-        var acquired = await _shipped!.AcquireAsync(assembly).ConfigureAwait(false);
+        ShippedAssemblyContext.Acquired acquired;
+        try
+        {
+            acquired = await _shipped!.AcquireAsync(assembly).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e)
+        {
+            // Cancelled while its code was on its way: the pool ends the task as cancelled.
+            await SendDoneAsync(taskId, Invocation.EncodeException(e)).ConfigureAwait(false);
+            return;
+        }
+
         if (acquired.Assembly is null)
         {
             await RefuseAsync(taskId, acquired.Reason).ConfigureAwait(false);
