@@ -41,6 +41,17 @@ public sealed class SecureRemoteWorkerTests : IDisposable
     }
 
     [Fact]
+    public async Task ThePoolsInitializer_IsShippedToo_AndRunsBeforeTheFirstTask()
+    {
+        var worker = NewWorkerKey("worker");
+        await using var pool = new ProcessPool(PoolOptions() with { Initializer = (Action<string>)PoolWork.Initialize, InitializerArguments = ["shipped"] });
+        await using var process = RemoteWorkerProcess.StartCli(null, "-c", pool.Endpoint!, "-w", "1", "--curve-client", worker.SecretFile, "--curve-serverkey", _pool.PublicKeyZ85);
+        await WaitForWorkersAsync(pool, 1, process);
+        var state = await pool.Submit(PoolWork.InitializerState).WaitAsync(Patience);
+        Assert.EndsWith(":1:shipped", state, StringComparison.Ordinal); // the same shipped copy of PoolWork: initialized once
+    }
+
+    [Fact]
     public async Task ShippedBytes_ThatFailTheirHash_AreRefused()
     {
         var worker = NewWorkerKey("worker");
