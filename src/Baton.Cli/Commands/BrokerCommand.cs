@@ -18,7 +18,7 @@ internal static class BrokerCommand
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log everything the broker does (workers coming and going) on stderr." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Log nothing, not even warnings about malformed messages." };
         var security = new SecurityFlags();
-        var command = new Command("broker", "Run a Majordomo (7/MDP, MDPC01/MDPW01) broker until interrupted; prints each bound endpoint. It binds: the security flags usual for it are --curve-server (with --curve-allow) and --plain-allow.")
+        var command = new Command("broker", "Run a Majordomo (7/MDP, MDPC01/MDPW01) broker until interrupted; prints each bound endpoint. It binds, so it usually serves: --curve-server (with --curve-allow) or --plain-allow.")
         {
             bind, verbose, quiet,
         };

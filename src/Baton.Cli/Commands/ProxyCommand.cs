@@ -25,7 +25,7 @@ internal static class ProxyCommand
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log everything Baton does (connections, retries, commands) on stderr." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Log nothing, not even warnings." };
         var security = new SecurityFlags(SecurityScope.BoundServesConnectedIsClient);
-        var command = new Command("proxy", "Forward messages between a frontend and a backend socket, both ways, until interrupted or told TERMINATE; print each socket as TYPE@ENDPOINT (the port bound) on stdout. Security flags apply by side: --curve-server/--curve-allow/--plain-allow to every socket it binds (TYPE@ENDPOINT), --curve-client/--curve-serverkey/--plain to every socket it connects (TYPE>ENDPOINT), --capture and --control included.")
+        var command = new Command("proxy", "Forward messages between a frontend and a backend socket, both ways, until interrupted or told TERMINATE; print each socket as TYPE@ENDPOINT (the port bound) on stdout. Security flags: the server ones apply to every socket it binds, the client ones to every socket it connects (--capture and --control included).")
         {
             frontend, backend, capture, control, verbose, quiet,
         };

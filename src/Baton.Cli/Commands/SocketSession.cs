@@ -77,6 +77,7 @@ internal sealed class SocketSession : IAsyncDisposable
                 case SocketEventKind.PeerDropped or SocketEventKind.Disconnected:
                     var reason = e.Reason ?? "the server hung up";
                     var hint = reason.Contains("mechanism", StringComparison.Ordinal) ? ""
+                        : security.IsServer ? " (does the client know this server's public key, or these credentials?)"
                         : security.Mechanism == "CURVE" ? " (is --curve-serverkey the server's key, and is this client's key among those it allows?)"
                         : " (does the server allow these credentials?)";
                     throw new CliFailure($"the {security.Mechanism} handshake with {endpoint} failed: {reason}{hint}");

@@ -52,6 +52,29 @@ public sealed class SecurityCliTests : IDisposable
     }
 
     [Fact]
+    public async Task CurveServer_WithoutCurveAllow_LetsInAnyClientThatKnowsItsKey_AsLibzmqDoes()
+    {
+        var server = Keys("server", _folder.FullName);
+        var anyone = Keys("anyone", Path.Combine(_folder.FullName, "anywhere"));
+        var endpoint = TestUtil.Endpoint("ipc");
+        await using var recv = CliProcess.Start("recv", "-t", "pull", "-b", endpoint, "-n", "1", "--curve-server", server.Secret);
+        var (exit, _, stderr) = await CliProcess.RunAsync("send", "-t", "push", "-c", endpoint, "--curve-client", anyone.Secret, "--curve-serverkey", server.Public, "hello");
+        Assert.True(exit == 0, stderr);
+        Assert.Equal("hello", await recv.ReadLineAsync());
+        Assert.Equal(0, await recv.WaitForExitAsync());
+    }
+
+    [Fact]
+    public async Task CurveAllow_WithAnEmptyFolder_WarnsThatEveryClientWillBeRefused()
+    {
+        var server = Keys("server", _folder.FullName);
+        Directory.CreateDirectory(_clients);
+        await using var recv = CliProcess.Start("recv", "-t", "pull", "-b", TestUtil.Endpoint("ipc"), "--curve-server", server.Secret, "--curve-allow", _clients);
+        var warning = await recv.WaitForStderrAsync("every client will be refused");
+        Assert.Equal($"baton: warning: --curve-allow: no public-key files (*.key) in '{_clients}': every client will be refused", warning);
+    }
+
+    [Fact]
     public async Task PlainAllow_LetsInItsCredentialsOnly()
     {
         var endpoint = TestUtil.Endpoint("ipc");
