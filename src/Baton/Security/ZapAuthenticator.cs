@@ -5,7 +5,6 @@ using Baton.Internal;
 using Baton.Messages;
 using Baton.Sockets;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Baton.Security;
 
@@ -68,7 +67,7 @@ public sealed partial class ZapAuthenticator : IAsyncDisposable, IDisposable
     public static ZapAuthenticator Start(Context? context = null, ILogger? logger = null)
     {
         context ??= Context.Default;
-        logger ??= context.LoggerFactory.CreateLogger("Baton.Security.ZapAuthenticator") ?? NullLogger.Instance;
+        logger ??= context.LoggerFactory.CreateLogger("Baton.Security.ZapAuthenticator");
 
         // No limits: a handshake waits on every request, and the handler must never drop one.
         var router = new RouterSocket(new SocketOptions { SendHighWatermark = 0, ReceiveHighWatermark = 0, Linger = TimeSpan.Zero }, context);

@@ -255,6 +255,25 @@ public class ZapAuthenticatorTests
         Assert.Equal("after", received[0].ToString());
     }
 
+    [Fact]
+    public async Task AHandlerThatNeverAnswers_LeavesThePeerToTheHandshakeTimeout()
+    {
+        var logs = new LogCapture();
+        await using var context = logs.NewContext();
+        await using var server = new PullSocket(PlainServer with { HandshakeInterval = TimeSpan.FromMilliseconds(300) }, context);
+        await using var silent = new RouterSocket(TestUtil.Quick, context);
+        silent.Bind(ZapAuthenticator.Endpoint);
+        await using var client = new PushSocket(PlainClient("admin", "secret"), context);
+        client.Connect(server.Bind("tcp://127.0.0.1:0"));
+        using var request = await silent.ReceiveOrFail();
+        await logs.WaitForDropAsync("did not complete in time");
+
+        // The late answer finds nobody waiting: it is ignored, and the server goes on.
+        await silent.SendOrFail(new Message(request[0].ToArray(), Frame.Empty, "1.0", request[3].ToString(), "200", "OK", "admin", ""));
+        await logs.WaitForAsync(e => e.EventId == 8141);
+        Assert.False(server.TryReceive(out _, TimeSpan.Zero));
+    }
+
     [Theory]
     [InlineData("999", "ok", "status code '999'")]
     [InlineData("2.0", "200", "version '2.0'")]

@@ -1,5 +1,6 @@
 using Baton.Internal;
 using Baton.Messages;
+using Baton.Security;
 using Baton.Sockets;
 using Baton.Wire;
 using Baton.Wire.Mechanisms;
@@ -140,7 +141,7 @@ public class CurveMechanismTests
     {
         var logs = new LogCapture();
         await using var context = logs.NewContext();
-        var (serverOptions, clientOptions) = CurvePair(TestUtil.Quick with { HeartbeatInterval = TimeSpan.FromMilliseconds(20), HeartbeatTimeout = TimeSpan.FromMilliseconds(500) });
+        var (serverOptions, clientOptions) = CurvePair(TestUtil.Quick with { HeartbeatInterval = TimeSpan.FromMilliseconds(20), HeartbeatTimeout = TimeSpan.FromMilliseconds(1000) });
         await using var rep = new RepSocket(serverOptions, context);
         await using var req = new ReqSocket(clientOptions, context);
         req.Connect(rep.Bind("tcp://127.0.0.1:0"));
@@ -149,7 +150,7 @@ public class CurveMechanismTests
 
         // Not a synchronisation: a dozen heartbeat timeouts' worth of PINGs and PONGs, each boxed.
         // A PING or PONG that skipped the box would be refused; one that went unanswered would time out.
-        await Task.Delay(1500);
+        await Task.Delay(2500);
         await rep.SendOrFail(new Message("2"));
         Assert.Equal("2", (await req.ReceiveOrFail())[0].ToString());
         Assert.Equal(1, req.ConnectedPeerCount);
@@ -219,6 +220,37 @@ public class CurveMechanismTests
         await push.SendOrFail(new Message("a", "b", "c", "d"));
         var drop = await logs.WaitForAsync(e => e.EventId == 2);
         Assert.Contains("frames", drop.Message, StringComparison.Ordinal);
+        Assert.False(pull.TryReceive(out _, TimeSpan.FromMilliseconds(100)));
+    }
+
+    [Fact]
+    public async Task ZapAuthenticator_LetsAKnownClientKeyIn_WithItsKeyAsUserId_AndRefusesAnUnknownOne()
+    {
+        var logs = new LogCapture();
+        await using var context = logs.NewContext();
+        await using var auth = ZapAuthenticator.Start(context);
+        var server = NewKeyPair();
+        var known = NewKeyPair();
+        var unknown = NewKeyPair();
+        auth.ConfigureCurve(ZapAuthenticator.AnyDomain, [known.Public]);
+        await using var pull = new PullSocket(TestUtil.Quick with { Security = SocketSecurity.CurveServer(server.Secret) }, context);
+        var endpoint = pull.Bind("tcp://127.0.0.1:0");
+
+        await using var stranger = new PushSocket(TestUtil.Quick with { Security = SocketSecurity.CurveClient(unknown.Secret, server.Public) }, context);
+        stranger.Connect(endpoint);
+        _ = stranger.SendAsync(new Message("let me in"));
+
+        // The server drops it with the ZAP verdict; the client hears ERROR 400 and gives up.
+        var serverDrop = await logs.WaitForAsync(e => e.EventId == 2 && e.Message.Contains("refused by the ZAP handler: 400", StringComparison.Ordinal));
+        var clientDrop = await logs.WaitForAsync(e => e.EventId == 2 && e.Message.Contains("the server refused the handshake: 400", StringComparison.Ordinal));
+        Assert.NotSame(serverDrop, clientDrop);
+
+        await using var friend = new PushSocket(TestUtil.Quick with { Security = SocketSecurity.CurveClient(known.Secret, server.Public) }, context);
+        friend.Connect(endpoint);
+        await friend.SendOrFail(new Message("hello"));
+        using var received = await pull.ReceiveOrFail();
+        Assert.Equal("hello", received[0].ToString());
+        Assert.Equal(Z85Codec.Encode(known.Public), received.UserId);
         Assert.False(pull.TryReceive(out _, TimeSpan.FromMilliseconds(100)));
     }
 
@@ -362,6 +394,29 @@ public class CurveMechanismTests
         Handshake(new ZapReply("200", "OK", "alice", []));
     }
 
+    [Theory]
+    [InlineData("400", true)]
+    [InlineData("500", true)]
+    [InlineData("300", false)]
+    public void ZapRefusal_SendsErrorWithTheStatusCode_ExceptForATemporaryFailure(string status, bool error)
+    {
+        var server = NewKeyPair();
+        var client = new CurveClientMechanism(NewKeyPair().Secret, server.Public);
+        var serverMechanism = CurveServerMechanism.CreateFactory(server.Secret)();
+        serverMechanism.Start([]);
+        var replies = new List<byte[]>();
+        serverMechanism.OnHandshakeCommand(Body(client.Start([])[0]), replies);
+        var welcome = Body(replies[0]);
+        replies.Clear();
+        client.OnHandshakeCommand(welcome, replies);
+        var initiate = Body(replies[0]);
+        replies.Clear();
+        serverMechanism.OnHandshakeCommand(initiate, replies);
+        Assert.NotNull(serverMechanism.TakeZapRequest());
+        Assert.Throws<PeerException>(() => serverMechanism.OnZapReply(new ZapReply(status, "no", "", []), replies));
+        Assert.Equal(error ? 1 : 0, replies.Count);
+    }
+
     [Fact]
     public void ZapRefusal_SendsErrorWithTheStatusCode_AndTheClientStops()
     {
@@ -407,6 +462,21 @@ public class CurveMechanismTests
         // The second socket (same long-term key, its own cookie keys) saw the HELLO, not the WELCOME's cookie.
         second.OnHandshakeCommand(hello, []);
         Assert.Contains("cookie", Assert.Throws<PeerException>(() => second.OnHandshakeCommand(initiate, [])).Message, StringComparison.Ordinal);
+
+        // Another connection of the same socket (same cookie key), after a HELLO of its own: the recorded
+        // INITIATE's cookie would open there, but it is not the cookie that connection gave.
+        var socket = CurveServerMechanism.CreateFactory(server.Secret);
+        var recordedClient = new CurveClientMechanism(NewKeyPair().Secret, server.Public);
+        var original = socket();
+        var originalReplies = new List<byte[]>();
+        original.OnHandshakeCommand(Body(recordedClient.Start([])[0]), originalReplies);
+        var recordedReplies = new List<byte[]>();
+        recordedClient.OnHandshakeCommand(Body(originalReplies[0]), recordedReplies);
+        var recordedInitiate = Body(recordedReplies[0]);
+        var replayTarget = socket();
+        replayTarget.OnHandshakeCommand(Body(new CurveClientMechanism(NewKeyPair().Secret, server.Public).Start([])[0]), []);
+        Assert.Throws<PeerException>(() => replayTarget.OnHandshakeCommand(recordedInitiate, []));
+        Assert.Null(original.OnHandshakeCommand(recordedInitiate, []));
 
         var third = CurveServerMechanism.CreateFactory(server.Secret)();
         Assert.Throws<PeerException>(() => third.OnHandshakeCommand(Commands.ErrorBody("no"), []));

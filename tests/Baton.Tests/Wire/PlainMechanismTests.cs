@@ -58,6 +58,17 @@ public class PlainMechanismTests
         Assert.Contains("400", error.Message);
     }
 
+    [Fact]
+    public void Client_TakesLibzmqsMisencodedError_AsAFinalRefusal()
+    {
+        // What a libzmq 4.3.4 PLAIN server sends for a wrong password (captured): "\x05ERROR" in C is 0x5E "RROR".
+        var client = new PlainClientMechanism("u"u8.ToArray(), "p"u8.ToArray());
+        client.Start(s_metadata);
+        var error = Assert.Throws<PeerException>(() => client.OnHandshakeCommand(Convert.FromHexString("5E52524F5203343030"), []));
+        Assert.True(error.Fatal);
+        Assert.EndsWith("refused the handshake: 400", error.Message);
+    }
+
     [Theory]
     [InlineData("READY")]
     [InlineData("INITIATE")]

@@ -9,11 +9,12 @@ namespace Baton.Wire.Mechanisms;
 /// </summary>
 /// <remarks>
 /// Between WELCOME and INITIATE the connection keeps no keys: its transient secret s' and the client's C'
-/// travel in the cookie (see <see cref="CurveServerKeys"/>). It keeps only the cookie's nonce, in a field, to
-/// take back no other cookie: one cookie key serves all the socket's connections for a while, so an INITIATE
-/// recorded on one connection would otherwise open on another, and a whole recorded session replay there. A refusal before INITIATE checks out is a drop
-/// without ERROR, as libzmq does; ERROR goes only to a client whose handshake was sound but whom the ZAP
-/// handler refused. After the handshake a bad MESSAGE is a drop, never answered.
+/// travel in the cookie (see <see cref="CurveServerKeys"/>). It keeps only the cookie's nonce, to take back
+/// no other cookie: one cookie key serves all the socket's connections for a while, so an INITIATE recorded
+/// on one connection would otherwise open on another, and a whole recorded session replay there.
+/// A refusal before INITIATE checks out is a drop without ERROR, as libzmq does; ERROR goes only to a client
+/// whose handshake was sound but whom the ZAP handler refused (not for a 300, a temporary failure). After the handshake a bad MESSAGE is a drop,
+/// never answered.
 /// </remarks>
 internal sealed class CurveServerMechanism : CurveMechanism
 {
@@ -93,7 +94,13 @@ internal sealed class CurveServerMechanism : CurveMechanism
         if (reply is not null && !reply.Allowed)
         {
             WipeSharedKey();
-            replies.Add(EncodeError(reply.StatusCode));
+
+            // 300 is a temporary failure: libzmq (and RFC 26) drop the client without an ERROR, so that it retries.
+            if (reply.StatusCode != "300")
+            {
+                replies.Add(EncodeError(reply.StatusCode));
+            }
+
             throw new PeerException($"refused by the ZAP handler: {reply.StatusCode} {reply.StatusText}");
         }
 

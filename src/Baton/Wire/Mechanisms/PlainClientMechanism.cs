@@ -27,6 +27,11 @@ internal sealed class PlainClientMechanism(byte[] userName, byte[] password) : M
 
     public override Metadata? OnHandshakeCommand(ReadOnlySpan<byte> body, List<byte[]> replies)
     {
+        if (PlainCommands.IsLibzmqError(body, out var libzmqError))
+        {
+            throw new PeerException($"the PLAIN server refused the handshake: {Commands.ErrorReason(libzmqError)}", fatal: true);
+        }
+
         var command = PlainCommands.Parse(body, out var name, out var data);
         if (command == CommandName.Error)
         {

@@ -41,6 +41,25 @@ internal static class PlainCommands
         return true;
     }
 
+    /// <summary>
+    /// True for the ERROR a libzmq PLAIN server sends: its prefix is written "\x05ERROR" in C, where the hex escape
+    /// swallows the E, so the body starts 0x5E "RROR" (a 94-byte name that is not there) and the reason follows
+    /// (libzmq src/plain_common.hpp, 4.x to date). libzmq's own client compares the same bytes; RFC-correct parsing
+    /// calls it malformed. <paramref name="data"/> is what follows: the reason's length and text.
+    /// </summary>
+    public static bool IsLibzmqError(ReadOnlySpan<byte> body, out ReadOnlySpan<byte> data)
+    {
+        data = default;
+        // 0x5E is the caret.
+        if (!body.StartsWith("^RROR"u8))
+        {
+            return false;
+        }
+
+        data = body[5..];
+        return true;
+    }
+
     /// <summary><see cref="Commands.Parse"/>, which knows READY and ERROR; the PLAIN names are compared by the caller.</summary>
     public static CommandName Parse(ReadOnlySpan<byte> body, out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> data)
         => Commands.Parse(body, out name, out data);
