@@ -139,6 +139,10 @@ public class CurveHostileTests
         { "initiate-vouch-other-server", "vouch" },
         { "initiate-vouch-by-another-key", "vouch" },
         { "initiate-twice", "INITIATE" },
+        { "initiate-malformed-metadata", "metadata" },
+        { "initiate-zero-client-key", "vouch" },
+        { "initiate-huge", "larger than any valid command" },
+        { "hello-zero-transient", "HELLO" },
         { "hello-after-ready", "HELLO" },
 
         // MESSAGE
@@ -272,6 +276,26 @@ public class CurveHostileTests
                 await HandshakeToWelcome();
                 var claimed = CurveRawClient.NewKeyPair().Public;
                 await attacker.SendAsync(frame(ReplaceClientKey(attacker, claimed)));
+                break;
+            }
+
+            case "initiate-malformed-metadata":
+                await HandshakeToWelcome();
+                await attacker.SendAsync(frame(attacker.InitiateBody("PUSH", extraMetadata: [8, .. "Identity"u8, 0, 0, 1, 0, 1, 2])));
+                break;
+            case "initiate-zero-client-key":
+                await HandshakeToWelcome();
+                await attacker.SendAsync(frame(ReplaceClientKey(attacker, new byte[32])));
+                break;
+            case "initiate-huge":
+                await HandshakeToWelcome();
+                await attacker.SendAsync(frame(attacker.InitiateBody("PUSH", extraMetadata: RawZmtp.Property("X-Padding", new byte[1 << 20]))));
+                break;
+            case "hello-zero-transient":
+            {
+                var (_, secret) = CurveRawClient.NewKeyPair();
+                attacker.UseTransient(new byte[32], secret);
+                await attacker.SendAsync(frame(attacker.HelloBody()));
                 break;
             }
 
