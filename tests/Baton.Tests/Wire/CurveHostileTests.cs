@@ -1,6 +1,8 @@
 using System.Text;
 using Baton.Messages;
+using Baton.Security;
 using Baton.Sockets;
+using Baton.Wire.Mechanisms;
 using Xunit;
 
 namespace Baton.Tests.Wire;
@@ -18,8 +20,10 @@ public class CurveHostileTests
     {
         private int _sent;
 
-        private Server(LogCapture logs, Context context, PullSocket pull, PushSocket legit, string endpoint, byte[] serverPublic, byte[] serverSecret)
+        private Server(LogCapture logs, Context context, PullSocket pull, PushSocket legit, string endpoint, byte[] serverPublic, byte[] serverSecret, byte[] legitPublic, ZapAuthenticator? zap)
         {
+            LegitPublic = legitPublic;
+            Zap = zap;
             Logs = logs;
             Context = context;
             Pull = pull;
@@ -43,17 +47,38 @@ public class CurveHostileTests
 
         public byte[] ServerSecret { get; }
 
-        public static async Task<Server> StartAsync(TimeSpan? handshakeInterval = null, (byte[] Public, byte[] Secret)? serverKeys = null)
+        /// <summary>The legitimate client's long-term public key (the one key the authenticator knows, with <c>zap</c>).</summary>
+        public byte[] LegitPublic { get; }
+
+        public ZapAuthenticator? Zap { get; }
+
+        /// <summary>Starts the server and its legitimate client; with <paramref name="zap"/>, a ZAP authenticator that knows only that client's key.</summary>
+        /// <param name="clock">The clock of the server's cookie keys (milliseconds), for tests that rotate them; null: the real one.</param>
+        public static async Task<Server> StartAsync(TimeSpan? handshakeInterval = null, (byte[] Public, byte[] Secret)? serverKeys = null, bool zap = false, Func<long>? clock = null)
         {
             var logs = new LogCapture();
             var context = logs.NewContext();
+            var (legitPublic, clientSecret) = CurveRawClient.NewKeyPair();
+            ZapAuthenticator? authenticator = null;
+            if (zap)
+            {
+                authenticator = ZapAuthenticator.Start(context);
+                authenticator.ConfigureCurve(ZapAuthenticator.AnyDomain, [legitPublic]);
+            }
+
             var (serverPublic, serverSecret) = serverKeys ?? CurveRawClient.NewKeyPair();
-            var pull = new PullSocket(TestUtil.Quick with { Security = SocketSecurity.CurveServer(serverSecret), HandshakeInterval = handshakeInterval ?? TimeSpan.FromSeconds(5) }, context);
+            var pull = new PullSocket(
+                TestUtil.Quick with
+                {
+                    Security = SocketSecurity.CurveServer(serverSecret),
+                    Mechanism = clock is null ? null : new MechanismFactory(true, CurveServerMechanism.CreateFactory(new CurveServerKeys(serverSecret, clock))),
+                    HandshakeInterval = handshakeInterval ?? TimeSpan.FromSeconds(5),
+                },
+                context);
             var endpoint = pull.Bind("tcp://127.0.0.1:0");
-            var (_, clientSecret) = CurveRawClient.NewKeyPair();
             var legit = new PushSocket(TestUtil.Quick with { Security = SocketSecurity.CurveClient(clientSecret, serverPublic) }, context);
             legit.Connect(endpoint);
-            var server = new Server(logs, context, pull, legit, endpoint, serverPublic, serverSecret);
+            var server = new Server(logs, context, pull, legit, endpoint, serverPublic, serverSecret, legitPublic, authenticator);
             await server.RoundTripAsync();
             return server;
         }
@@ -81,6 +106,11 @@ public class CurveHostileTests
         {
             await Legit.DisposeAsync();
             await Pull.DisposeAsync();
+            if (Zap is not null)
+            {
+                await Zap.DisposeAsync();
+            }
+
             await Context.DisposeAsync();
         }
     }
@@ -109,6 +139,10 @@ public class CurveHostileTests
         { "initiate-vouch-other-server", "vouch" },
         { "initiate-vouch-by-another-key", "vouch" },
         { "initiate-twice", "INITIATE" },
+        { "initiate-malformed-metadata", "metadata" },
+        { "initiate-zero-client-key", "vouch" },
+        { "initiate-huge", "larger than any valid command" },
+        { "hello-zero-transient", "HELLO" },
         { "hello-after-ready", "HELLO" },
 
         // MESSAGE
@@ -119,6 +153,11 @@ public class CurveHostileTests
         { "message-reflected-prefix", "box" },
         { "message-truncated", "MESSAGE of" },
         { "message-plain-frame", "MESSAGE" },
+
+        // ZMTP commands inside MESSAGE boxes
+        { "boxed-command-with-more", "command with the MORE flag" },
+        { "boxed-empty-command", "malformed command" },
+        { "boxed-error-from-client", "ERROR" },
     };
 
     [Theory]
@@ -240,6 +279,26 @@ public class CurveHostileTests
                 break;
             }
 
+            case "initiate-malformed-metadata":
+                await HandshakeToWelcome();
+                await attacker.SendAsync(frame(attacker.InitiateBody("PUSH", extraMetadata: [8, .. "Identity"u8, 0, 0, 1, 0, 1, 2])));
+                break;
+            case "initiate-zero-client-key":
+                await HandshakeToWelcome();
+                await attacker.SendAsync(frame(ReplaceClientKey(attacker, new byte[32])));
+                break;
+            case "initiate-huge":
+                await HandshakeToWelcome();
+                await attacker.SendAsync(frame(attacker.InitiateBody("PUSH", extraMetadata: RawZmtp.Property("X-Padding", new byte[1 << 20]))));
+                break;
+            case "hello-zero-transient":
+            {
+                var (_, secret) = CurveRawClient.NewKeyPair();
+                attacker.UseTransient(new byte[32], secret);
+                await attacker.SendAsync(frame(attacker.HelloBody()));
+                break;
+            }
+
             case "initiate-twice":
                 await HandshakeToReady();
                 await attacker.SendAsync(frame(attacker.InitiateBody("PUSH")));
@@ -280,6 +339,18 @@ public class CurveHostileTests
                 break;
             }
 
+            case "boxed-command-with-more":
+                await HandshakeToReady();
+                await attacker.SendAsync(attacker.MessageFrame(CurveRawClient.CommandFlag | CurveRawClient.More, "\u0004PING\0\0"u8), attacker.MessageFrames("bad"));
+                break;
+            case "boxed-empty-command":
+                await HandshakeToReady();
+                await attacker.SendAsync(attacker.MessageFrame(CurveRawClient.CommandFlag, []), attacker.MessageFrames("bad"));
+                break;
+            case "boxed-error-from-client":
+                await HandshakeToReady();
+                await attacker.SendAsync(attacker.CommandInMessage("ERROR", [3, .. "abc"u8]), attacker.MessageFrames("bad"));
+                break;
             case "message-plain-frame":
                 await HandshakeToReady();
                 await attacker.SendAsync(RawZmtp.Message("plain", "text"));
@@ -289,6 +360,43 @@ public class CurveHostileTests
         }
 
         await server.ExpectRefusedAsync(attacker, reason);
+    }
+
+    public static TheoryData<string> Tolerated() =>
+    [
+        "boxed-unknown-command", "boxed-hello-after-handshake", "boxed-ping-inside-a-multipart-message", "reserved-box-flags",
+    ];
+
+    /// <summary>What libzmq lets through inside boxes (unknown commands ignored, reserved flag bits masked) Baton does too, without losing or mixing up messages.</summary>
+    [Theory]
+    [MemberData(nameof(Tolerated))]
+    public async Task OddButHarmlessBoxes_AreToleratedAsLibzmqDoes(string what)
+    {
+        await using var server = await Server.StartAsync();
+        using var client = await CurveRawClient.ConnectAsync(server.Endpoint, server.ServerPublic);
+        await client.HandshakeAsync("PUSH");
+        await client.SendAsync(what switch
+        {
+            "boxed-unknown-command" => client.CommandInMessage("JUNK", [1, 2]),
+            "boxed-hello-after-handshake" => client.CommandInMessage("HELLO", new byte[194]),
+            "boxed-ping-inside-a-multipart-message" => [.. client.MessageFrame(CurveRawClient.More, "part-1"u8), .. client.CommandInMessage("PING", [0, 0]), .. client.MessageFrame(0, "part-2"u8)],
+            _ => client.MessageFrame(0xFC, "reserved"u8),
+        });
+        await client.SendAsync(client.MessageFrames("after"));
+        var expected = what switch
+        {
+            "boxed-ping-inside-a-multipart-message" => new[] { "part-1|part-2", "after" },
+            "reserved-box-flags" => ["reserved", "after"],
+            _ => ["after"],
+        };
+        foreach (var text in expected)
+        {
+            using var message = await server.Pull.ReceiveOrFail();
+            Assert.Equal(text, string.Join("|", message.Select(f => f.ToString())));
+        }
+
+        await server.RoundTripAsync();
+        Assert.Empty(server.Logs.Drops);
     }
 
     /// <summary>An INITIATE that presents <paramref name="claimed"/> as the client's long-term key, with a vouch boxed by the attacker's own secret.</summary>
@@ -348,6 +456,64 @@ public class CurveHostileTests
         await server.RoundTripAsync();
     }
 
+    /// <summary>
+    /// Cookies expire with their key: one made a period ago still opens (the previous key is kept for one more
+    /// period), one made two periods ago does not, whether the socket sat idle or rotated twice meanwhile.
+    /// </summary>
+    [Theory]
+    [InlineData("one-period", true)]
+    [InlineData("two-periods-idle", false)]
+    [InlineData("two-rotations", false)]
+    public async Task CookieAfterRotation_OpensForOnePeriodMore_ThenNever(string wait, bool opens)
+    {
+        long now = 1_000_000;
+        await using var server = await Server.StartAsync(clock: () => Volatile.Read(ref now));
+        var period = (long)CurveServerKeys.CookieKeyLifetime.TotalMilliseconds;
+        using var attacker = await CurveRawClient.ConnectAsync(server.Endpoint, server.ServerPublic);
+        await attacker.GreetAsync();
+        await attacker.SendAsync(CurveRawClient.CommandFrame(attacker.HelloBody()));
+        await attacker.ReadWelcomeAsync();
+
+        async Task RotateByAHello()
+        {
+            using var other = await CurveRawClient.ConnectAsync(server.Endpoint, server.ServerPublic);
+            await other.GreetAsync();
+            await other.SendAsync(CurveRawClient.CommandFrame(other.HelloBody()));
+            await other.ReadWelcomeAsync();
+        }
+
+        switch (wait)
+        {
+            case "one-period":
+                Interlocked.Add(ref now, period + 1);
+                await RotateByAHello();
+                break;
+            case "two-periods-idle":
+                Interlocked.Add(ref now, (2 * period) + 1);
+                break;
+            default:
+                Interlocked.Add(ref now, period + 1);
+                await RotateByAHello();
+                Interlocked.Add(ref now, period + 1);
+                await RotateByAHello();
+                break;
+        }
+
+        await attacker.SendAsync(CurveRawClient.CommandFrame(attacker.InitiateBody("PUSH")));
+        if (opens)
+        {
+            await attacker.ReadReadyAsync();
+            await attacker.SendAsync(attacker.MessageFrames("late"));
+            using var message = await server.Pull.ReceiveOrFail();
+            Assert.Equal("late", message[0].ToString());
+            await server.RoundTripAsync();
+        }
+        else
+        {
+            await server.ExpectRefusedAsync(attacker, "cookie does not open");
+        }
+    }
+
     /// <summary>Streams cut short or stalled mid-command: nothing delivered, the stalled one dropped by the handshake timeout, the socket fine.</summary>
     [Theory]
     [InlineData("hello")]
@@ -369,6 +535,64 @@ public class CurveHostileTests
         await attacker.SendAsync(whole[..(whole.Length / 2)]);
         await server.RoundTripAsync();
         await server.ExpectRefusedAsync(attacker, "did not complete in time");
+    }
+
+    /// <summary>The other way: a Baton CURVE server's MESSAGEs open with the raw client's keys, under nonces that strictly increase, commands (PING) included.</summary>
+    [Fact]
+    public async Task BatonServerMessages_OpenAndTheirNoncesStrictlyIncrease()
+    {
+        var logs = new LogCapture();
+        await using var context = logs.NewContext();
+        var (serverPublic, serverSecret) = CurveRawClient.NewKeyPair();
+        await using var push = new PushSocket(TestUtil.Quick with { Security = SocketSecurity.CurveServer(serverSecret), HeartbeatInterval = TimeSpan.FromMilliseconds(20), HeartbeatTimeout = TimeSpan.FromSeconds(5) }, context);
+        var endpoint = push.Bind("tcp://127.0.0.1:0");
+        using var client = await CurveRawClient.ConnectAsync(endpoint, serverPublic);
+        await client.HandshakeAsync("PULL");
+        var pings = 0;
+        for (var i = 0; i < 200; i++)
+        {
+            try
+            {
+                await push.SendOrFail(new Message("n", i.ToString()));
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"message {i}: the server has no peer; logs:\n{string.Join("\n", logs.Entries)}");
+            }
+
+            while (true)
+            {
+                // ReadMessageAsync fails on a nonce that does not increase or a box that does not open.
+                var (flags, payload) = await client.ReadMessageAsync();
+                if ((flags & CurveRawClient.CommandFlag) != 0)
+                {
+                    // A PING (TTL, context): answer it, or the heartbeat drops us.
+                    Assert.Equal("\u0004PING"u8.ToArray(), payload[..5]);
+                    await client.SendAsync(client.CommandInMessage("PONG", payload[7..]));
+                    pings++;
+                    continue;
+                }
+
+                Assert.Equal("n", System.Text.Encoding.UTF8.GetString(payload));
+                Assert.Equal(CurveRawClient.More, flags);
+                (flags, payload) = await client.ReadMessageAsync();
+                Assert.Equal(0, flags);
+                Assert.Equal(i.ToString(), System.Text.Encoding.UTF8.GetString(payload));
+                break;
+            }
+        }
+
+        // And a PING in a box comes when the line is quiet.
+        while (pings == 0)
+        {
+            var (flags, payload) = await client.ReadMessageAsync();
+            Assert.Equal(CurveRawClient.CommandFlag, flags);
+            Assert.Equal("\u0004PING"u8.ToArray(), payload[..5]);
+            pings++;
+        }
+
+        Assert.Empty(logs.Drops);
+        Assert.True(client.LastPeerNonce >= 401, $"last nonce {client.LastPeerNonce} for 400 frames after READY");
     }
 
     /// <summary>A Baton client given the wrong server key: the server refuses its HELLO and logs why; nothing is delivered; the server's own client is fine.</summary>

@@ -31,9 +31,13 @@ internal sealed class CurveServerKeys
     private bool _initialized;
     private long _cookieKeyBorn;
 
-    public CurveServerKeys(byte[] secretKey)
+    // Milliseconds, monotonic: Environment.TickCount64, but in tests, which move it to rotate the cookie keys.
+    private readonly Func<long> _clock;
+
+    public CurveServerKeys(byte[] secretKey, Func<long>? clock = null)
     {
         _secretKey = secretKey;
+        _clock = clock ?? (static () => Environment.TickCount64);
     }
 
     /// <summary>The long-term secret key (s): the socket's options own the array.</summary>
@@ -97,7 +101,7 @@ internal sealed class CurveServerKeys
     {
         Sodium.PublicKeyOf(_secretKey, _publicKey);
         Sodium.RandomBytes(_cookieKey);
-        _cookieKeyBorn = Environment.TickCount64;
+        _cookieKeyBorn = _clock();
         Volatile.Write(ref _initialized, true);
     }
 
@@ -110,7 +114,7 @@ internal sealed class CurveServerKeys
             return;
         }
 
-        var age = Environment.TickCount64 - _cookieKeyBorn;
+        var age = _clock() - _cookieKeyBorn;
         if (age < (long)CookieKeyLifetime.TotalMilliseconds)
         {
             return;
@@ -129,6 +133,6 @@ internal sealed class CurveServerKeys
         }
 
         Sodium.RandomBytes(_cookieKey);
-        _cookieKeyBorn = Environment.TickCount64;
+        _cookieKeyBorn = _clock();
     }
 }

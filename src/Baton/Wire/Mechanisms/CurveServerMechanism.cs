@@ -47,10 +47,12 @@ internal sealed class CurveServerMechanism : CurveMechanism
 
     /// <summary>Makes the mechanisms of one server socket, which share its long-term key and its cookie keys.</summary>
     /// <exception cref="PlatformNotSupportedException">libsodium cannot be loaded: the socket fails when it is made, not at its first connection.</exception>
-    public static Func<Mechanism> CreateFactory(byte[] secretKey)
+    public static Func<Mechanism> CreateFactory(byte[] secretKey) => CreateFactory(new CurveServerKeys(secretKey));
+
+    /// <summary>Makes the mechanisms of one server socket with the given keys (tests give them a clock of their own).</summary>
+    internal static Func<Mechanism> CreateFactory(CurveServerKeys keys)
     {
         Sodium.EnsureInitialized();
-        var keys = new CurveServerKeys(secretKey);
         return () => new CurveServerMechanism(keys);
     }
 
