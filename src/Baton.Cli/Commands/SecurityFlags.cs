@@ -18,12 +18,15 @@ internal sealed class SecurityFlags
 {
     private readonly SecurityScope _scope;
 
-    public SecurityFlags(SecurityScope scope = SecurityScope.OneSocket)
+    /// <param name="scope">Where the flags apply.</param>
+    /// <param name="serverSockets">For the help text: which sockets the server flags apply to, e.g. " on the frontend it binds"; null for the scope's.</param>
+    /// <param name="clientSockets">For the help text: which sockets the client flags apply to; null for the scope's.</param>
+    public SecurityFlags(SecurityScope scope = SecurityScope.OneSocket, string? serverSockets = null, string? clientSockets = null)
     {
         _scope = scope;
         var proxy = scope == SecurityScope.BoundServesConnectedIsClient;
-        var serverSockets = proxy ? " on the sockets it binds (TYPE@ENDPOINT)" : "";
-        var clientSockets = proxy ? " on the sockets it connects (TYPE>ENDPOINT)" : "";
+        serverSockets ??= proxy ? " on the sockets it binds (TYPE@ENDPOINT)" : "";
+        clientSockets ??= proxy ? " on the sockets it connects (TYPE>ENDPOINT)" : "";
         CurveServer = new("--curve-server")
         {
             Description = $"Serve CURVE{serverSockets} with this secret-key file (NAME.key_secret, from 'baton keygen'). Without --curve-allow, any client that knows the public key gets in.",
@@ -72,12 +75,21 @@ internal sealed class SecurityFlags
     /// <summary>Adds the options and the check that they go together to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        command.Options.Add(CurveServer);
-        command.Options.Add(CurveAllow);
+        // A command whose sockets all connect has no server flags: an unknown option says so at once.
+        if (_scope != SecurityScope.ConnectsOnly)
+        {
+            command.Options.Add(CurveServer);
+            command.Options.Add(CurveAllow);
+        }
+
         command.Options.Add(CurveClient);
         command.Options.Add(CurveServerKey);
         command.Options.Add(Plain);
-        command.Options.Add(PlainAllow);
+        if (_scope != SecurityScope.ConnectsOnly)
+        {
+            command.Options.Add(PlainAllow);
+        }
+
         command.Validators.Add(result =>
         {
             foreach (var problem in Check(result))

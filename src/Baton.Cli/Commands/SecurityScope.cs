@@ -8,4 +8,7 @@ internal enum SecurityScope
 
     /// <summary>Several sockets (proxy): server flags on those it binds, client flags on those it connects.</summary>
     BoundServesConnectedIsClient,
+
+    /// <summary>Every socket connects (mdp-request, titanic): only the client flags exist.</summary>
+    ConnectsOnly,
 }
