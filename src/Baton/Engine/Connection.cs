@@ -242,14 +242,15 @@ internal sealed partial class Connection
         }
 
         _drained.TrySetResult();
-
-        // Reader and writer are done: the mechanism's keys can go.
-        _mechanism.End();
         _partial?.Release();
         // Whole messages that came before the fault are the peer's, and are kept, as if delivered one by one.
         DeliverPending();
         _io.Dispose();
         _socket.Dispose();
+
+        // Only now may the mechanism wipe its keys: whatever is encoded from here on (by a sender writing
+        // inline, say) is encoded after the socket closed, so it can never be sent under a wiped key.
+        _mechanism.End();
         if (_readBuffer.Length > 0)
         {
             ArrayPool<byte>.Shared.Return(_readBuffer);

@@ -394,6 +394,29 @@ public class CurveMechanismTests
         Handshake(new ZapReply("200", "OK", "alice", []));
     }
 
+    [Theory]
+    [InlineData("400", true)]
+    [InlineData("500", true)]
+    [InlineData("300", false)]
+    public void ZapRefusal_SendsErrorWithTheStatusCode_ExceptForATemporaryFailure(string status, bool error)
+    {
+        var server = NewKeyPair();
+        var client = new CurveClientMechanism(NewKeyPair().Secret, server.Public);
+        var serverMechanism = CurveServerMechanism.CreateFactory(server.Secret)();
+        serverMechanism.Start([]);
+        var replies = new List<byte[]>();
+        serverMechanism.OnHandshakeCommand(Body(client.Start([])[0]), replies);
+        var welcome = Body(replies[0]);
+        replies.Clear();
+        client.OnHandshakeCommand(welcome, replies);
+        var initiate = Body(replies[0]);
+        replies.Clear();
+        serverMechanism.OnHandshakeCommand(initiate, replies);
+        Assert.NotNull(serverMechanism.TakeZapRequest());
+        Assert.Throws<PeerException>(() => serverMechanism.OnZapReply(new ZapReply(status, "no", "", []), replies));
+        Assert.Equal(error ? 1 : 0, replies.Count);
+    }
+
     [Fact]
     public void ZapRefusal_SendsErrorWithTheStatusCode_AndTheClientStops()
     {
@@ -439,6 +462,21 @@ public class CurveMechanismTests
         // The second socket (same long-term key, its own cookie keys) saw the HELLO, not the WELCOME's cookie.
         second.OnHandshakeCommand(hello, []);
         Assert.Contains("cookie", Assert.Throws<PeerException>(() => second.OnHandshakeCommand(initiate, [])).Message, StringComparison.Ordinal);
+
+        // Another connection of the same socket (same cookie key), after a HELLO of its own: the recorded
+        // INITIATE's cookie would open there, but it is not the cookie that connection gave.
+        var socket = CurveServerMechanism.CreateFactory(server.Secret);
+        var recordedClient = new CurveClientMechanism(NewKeyPair().Secret, server.Public);
+        var original = socket();
+        var originalReplies = new List<byte[]>();
+        original.OnHandshakeCommand(Body(recordedClient.Start([])[0]), originalReplies);
+        var recordedReplies = new List<byte[]>();
+        recordedClient.OnHandshakeCommand(Body(originalReplies[0]), recordedReplies);
+        var recordedInitiate = Body(recordedReplies[0]);
+        var replayTarget = socket();
+        replayTarget.OnHandshakeCommand(Body(new CurveClientMechanism(NewKeyPair().Secret, server.Public).Start([])[0]), []);
+        Assert.Throws<PeerException>(() => replayTarget.OnHandshakeCommand(recordedInitiate, []));
+        Assert.Null(original.OnHandshakeCommand(recordedInitiate, []));
 
         var third = CurveServerMechanism.CreateFactory(server.Secret)();
         Assert.Throws<PeerException>(() => third.OnHandshakeCommand(Commands.ErrorBody("no"), []));

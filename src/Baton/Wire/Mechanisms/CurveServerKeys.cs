@@ -11,7 +11,9 @@ namespace Baton.Wire.Mechanisms;
 /// no key material between HELLO and INITIATE, and a flood of HELLOs costs the server no memory. Unlike
 /// libzmq, which keeps a fresh cookie key per connection (and so state), the cookie key here is one per
 /// server socket and rotates every <see cref="CookieKeyLifetime"/>; the one before stays valid for one
-/// more period, so a cookie opens for between one and two periods after it was made, then never again.
+/// more period, so a cookie opens for between one and two periods after it was made, then never again;
+/// and only on the connection that made it (each remembers its cookie's nonce), so a recorded session
+/// cannot be replayed on a new connection meanwhile.
 /// The cookie box is crypto_secretbox (XSalsa20-Poly1305 under a 32-byte key): crypto_box_easy_afternm
 /// with the cookie key in place of a shared key is exactly that, so no other primitive is needed.
 /// </remarks>
