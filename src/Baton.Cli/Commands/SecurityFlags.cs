@@ -17,6 +17,7 @@ namespace Baton.Cli.Commands;
 internal sealed class SecurityFlags
 {
     private readonly SecurityScope _scope;
+    private readonly string _clientSockets;
 
     /// <param name="scope">Where the flags apply.</param>
     /// <param name="serverSockets">For the help text: which sockets the server flags apply to, e.g. " on the frontend it binds"; null for the scope's.</param>
@@ -27,6 +28,7 @@ internal sealed class SecurityFlags
         var proxy = scope == SecurityScope.BoundServesConnectedIsClient;
         serverSockets ??= proxy ? " on the sockets it binds (TYPE@ENDPOINT)" : "";
         clientSockets ??= proxy ? " on the sockets it connects (TYPE>ENDPOINT)" : "";
+        _clientSockets = clientSockets;
         CurveServer = new("--curve-server")
         {
             Description = $"Serve CURVE{serverSockets} with this secret-key file (NAME.key_secret, from 'baton keygen'). Without --curve-allow, any client that knows the public key gets in.",
@@ -75,20 +77,18 @@ internal sealed class SecurityFlags
     /// <summary>Adds the options and the check that they go together to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        // A command whose sockets all connect has no server flags: an unknown option says so at once.
-        if (_scope != SecurityScope.ConnectsOnly)
-        {
-            command.Options.Add(CurveServer);
-            command.Options.Add(CurveAllow);
-        }
-
+        // A command whose sockets all connect serves nothing: its server flags are hidden from the help, and
+        // accepted only to be refused with an error that says what to give instead.
+        var hidden = _scope == SecurityScope.ConnectsOnly;
+        CurveServer.Hidden = hidden;
+        CurveAllow.Hidden = hidden;
+        PlainAllow.Hidden = hidden;
+        command.Options.Add(CurveServer);
+        command.Options.Add(CurveAllow);
         command.Options.Add(CurveClient);
         command.Options.Add(CurveServerKey);
         command.Options.Add(Plain);
-        if (_scope != SecurityScope.ConnectsOnly)
-        {
-            command.Options.Add(PlainAllow);
-        }
+        command.Options.Add(PlainAllow);
 
         command.Validators.Add(result =>
         {
@@ -137,6 +137,11 @@ internal sealed class SecurityFlags
         var curveClient = Given(result, CurveClient);
         var plainClient = Given(result, Plain);
         var plainServer = result.GetResult(PlainAllow) is { Tokens.Count: > 0 };
+        if (_scope == SecurityScope.ConnectsOnly && GivenName(result, CurveServer, CurveAllow, PlainAllow) is { } serverFlag)
+        {
+            problems.Add($"{serverFlag}: {result.Command.Name} only connects{_clientSockets} and serves nothing; give --curve-client SECRETKEYFILE --curve-serverkey KEY (or --plain USER:PASS)");
+            return problems;
+        }
 
         if (curveServer && plainServer)
         {

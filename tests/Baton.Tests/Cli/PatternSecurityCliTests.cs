@@ -108,8 +108,8 @@ public sealed class PatternSecurityCliTests : IDisposable
     }
 
     [Theory]
-    [InlineData("unknown option '--curve-server'", "titanic", "-c", "tcp://127.0.0.1:1", "-s", "store", "--curve-server", "x")]
-    [InlineData("unknown option '--plain-allow'", "mdp-request", "-c", "tcp://127.0.0.1:1", "--plain-allow", "a:b", "echo", "x")]
+    [InlineData("--curve-server: titanic only connects to the broker and serves nothing; give --curve-client", "titanic", "-c", "tcp://127.0.0.1:1", "-s", "store", "--curve-server", "x")]
+    [InlineData("--plain-allow: mdp-request only connects to the broker and serves nothing", "mdp-request", "-c", "tcp://127.0.0.1:1", "--plain-allow", "a:b", "echo", "x")]
     [InlineData("--curve-client needs --curve-serverkey", "mdp-request", "-c", "tcp://127.0.0.1:1", "--curve-client", "x", "echo", "x")]
     [InlineData("--plain-allow and --plain go together here", "binary-star", "--primary", "--plain-allow", "a:b")]
     public async Task UsageErrors_Exit2_WithOneLine(string expected, params string[] args)
