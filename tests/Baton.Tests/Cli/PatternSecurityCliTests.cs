@@ -8,7 +8,7 @@ namespace Baton.Tests.Cli;
 
 /// <summary>
 /// The security flags of the pattern commands: <c>baton mdp-request</c> through <c>baton broker --curve-server</c>
-/// (refused with the wrong server key or an unknown client key), a <c>baton binary-star</c> pair over CURVE, and
+/// (refused with the wrong server key or an unknown client key), <c>baton titanic</c> through it, a <c>baton binary-star</c> pair over CURVE, and
 /// their usage errors.
 /// </summary>
 public sealed class PatternSecurityCliTests : IDisposable
@@ -70,6 +70,53 @@ public sealed class PatternSecurityCliTests : IDisposable
             Assert.True(exit == 0, stderr);
             Assert.Equal("again\n", stdout);
             Assert.Equal(2, Volatile.Read(ref handled));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => serving.WaitAsync(TestUtil.Timeout));
+        }
+    }
+
+    [Fact]
+    public async Task Titanic_OverCurve_StoresAndDeliversARequest_AskedThroughMdpRequest()
+    {
+        var brokerKeys = Keys("broker", _folder.FullName);
+        var titanicKeys = Keys("titanic", _clients);
+        var me = Keys("me", _clients);
+        var brokerPublic = CurveKeyFiles.ReadPublicKey(brokerKeys.Public);
+        await using var broker = CliProcess.Start("broker", "-b", "tcp://127.0.0.1:0", "--curve-server", brokerKeys.Secret, "--curve-allow", _clients);
+        var endpoint = (await broker.ReadLineAsync())!;
+        await using var titanic = CliProcess.Start(
+            "titanic", "-c", endpoint, "-s", Path.Combine(_folder.FullName, "store"), "--curve-client", titanicKeys.Secret, "--curve-serverkey", brokerKeys.Public);
+        Assert.StartsWith("titanic:", await titanic.ReadLineAsync());
+
+        await using var context = new Context();
+        using var stop = new CancellationTokenSource();
+        var security = SocketSecurity.CurveClient(CurveKeyFiles.Read(me.Secret).SecretKey!, brokerPublic);
+        await using var worker = new MajordomoWorker(endpoint, "echo", new MajordomoWorkerOptions { Security = security }, context);
+        var serving = worker.RunAsync((request, _) => ValueTask.FromResult(request), stop.Token);
+        try
+        {
+            // The broker queues the request until titanic.request has its worker.
+            var (exit, stdout, stderr) = await CliProcess.RunAsync("mdp-request", "-c", endpoint, "-t", "10", "-n", "1", "--curve-client", me.Secret, "--curve-serverkey", brokerKeys.Public, "titanic.request", "echo", "kept");
+            Assert.True(exit == 0, stderr);
+            var accepted = stdout.TrimEnd('\n').Split('\t');
+            Assert.Equal("200", accepted[0]);
+
+            await using var client = new MajordomoClient(endpoint, new MajordomoClientOptions { Timeout = TestUtil.Timeout, Attempts = 1, Security = security }, context);
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            while (true)
+            {
+                using var reply = await client.RequestAsync(Titanic.ReplyService, new Message(accepted[1]), deadline.Token);
+                if (reply[0].ToString() == "200")
+                {
+                    Assert.Equal(["200", "kept"], reply.ToStrings());
+                    break;
+                }
+
+                await Task.Delay(50, deadline.Token);
+            }
         }
         finally
         {
