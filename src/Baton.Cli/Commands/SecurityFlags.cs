@@ -17,13 +17,18 @@ namespace Baton.Cli.Commands;
 internal sealed class SecurityFlags
 {
     private readonly SecurityScope _scope;
+    private readonly string _clientSockets;
 
-    public SecurityFlags(SecurityScope scope = SecurityScope.OneSocket)
+    /// <param name="scope">Where the flags apply.</param>
+    /// <param name="serverSockets">For the help text: which sockets the server flags apply to, e.g. " on the frontend it binds"; null for the scope's.</param>
+    /// <param name="clientSockets">For the help text: which sockets the client flags apply to; null for the scope's.</param>
+    public SecurityFlags(SecurityScope scope = SecurityScope.OneSocket, string? serverSockets = null, string? clientSockets = null)
     {
         _scope = scope;
         var proxy = scope == SecurityScope.BoundServesConnectedIsClient;
-        var serverSockets = proxy ? " on the sockets it binds (TYPE@ENDPOINT)" : "";
-        var clientSockets = proxy ? " on the sockets it connects (TYPE>ENDPOINT)" : "";
+        serverSockets ??= proxy ? " on the sockets it binds (TYPE@ENDPOINT)" : "";
+        clientSockets ??= proxy ? " on the sockets it connects (TYPE>ENDPOINT)" : "";
+        _clientSockets = clientSockets;
         CurveServer = new("--curve-server")
         {
             Description = $"Serve CURVE{serverSockets} with this secret-key file (NAME.key_secret, from 'baton keygen'). Without --curve-allow, any client that knows the public key gets in.",
@@ -72,12 +77,19 @@ internal sealed class SecurityFlags
     /// <summary>Adds the options and the check that they go together to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
+        // A command whose sockets all connect serves nothing: its server flags are hidden from the help, and
+        // accepted only to be refused with an error that says what to give instead.
+        var hidden = _scope == SecurityScope.ConnectsOnly;
+        CurveServer.Hidden = hidden;
+        CurveAllow.Hidden = hidden;
+        PlainAllow.Hidden = hidden;
         command.Options.Add(CurveServer);
         command.Options.Add(CurveAllow);
         command.Options.Add(CurveClient);
         command.Options.Add(CurveServerKey);
         command.Options.Add(Plain);
         command.Options.Add(PlainAllow);
+
         command.Validators.Add(result =>
         {
             foreach (var problem in Check(result))
@@ -125,6 +137,11 @@ internal sealed class SecurityFlags
         var curveClient = Given(result, CurveClient);
         var plainClient = Given(result, Plain);
         var plainServer = result.GetResult(PlainAllow) is { Tokens.Count: > 0 };
+        if (_scope == SecurityScope.ConnectsOnly && GivenName(result, CurveServer, CurveAllow, PlainAllow) is { } serverFlag)
+        {
+            problems.Add($"{serverFlag}: {result.Command.Name} only connects{_clientSockets} and serves nothing; give --curve-client SECRETKEYFILE --curve-serverkey KEY (or --plain USER:PASS)");
+            return problems;
+        }
 
         if (curveServer && plainServer)
         {

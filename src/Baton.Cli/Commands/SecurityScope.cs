@@ -8,4 +8,7 @@ internal enum SecurityScope
 
     /// <summary>Several sockets (proxy): server flags on those it binds, client flags on those it connects.</summary>
     BoundServesConnectedIsClient,
+
+    /// <summary>Every socket connects (mdp-request, titanic): the client flags apply; the server flags are hidden and refused.</summary>
+    ConnectsOnly,
 }
