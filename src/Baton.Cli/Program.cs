@@ -25,6 +25,7 @@ public static class Program
             TitanicCommand.Create(),
             BinaryStarCommand.Create(),
             WorkerCommand.Create(),
+            KeygenCommand.Create(),
             BenchPointerCommand.Create(),
         };
 

@@ -32,7 +32,7 @@ public sealed class Manager : IAsyncDisposable
             _serverGone = () => server.IsAlive ? null : new ProcessExitedException($"The manager's process {server.Pid} exited (exit code {server.ExitCode}).");
         }
 
-        _channel = new ManagerChannel(endpoint, options.ConnectTimeout, _serverGone);
+        _channel = new ManagerChannel(endpoint, options.ConnectTimeout, _serverGone, server is null ? options.Security : null);
         Endpoints = [endpoint];
     }
 
@@ -55,6 +55,13 @@ public sealed class Manager : IAsyncDisposable
     public static async Task<Manager> StartAsync(ManagerOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new ManagerOptions();
+        if (options.Security is not null)
+        {
+            throw new ArgumentException(
+                "ManagerOptions.Security is the client side, for Manager.Connect. A manager started here serves its Listen endpoint without security: to serve over CURVE, run a ManagerServer with SocketSecurity.CurveServer (and a ZapAuthenticator in its context to admit known clients).",
+                nameof(options));
+        }
+
         var folder = Directory.CreateTempSubdirectory("baton-manager-").FullName;
         var endpoint = $"ipc://{folder}/manager";
         ChildProcess server;

@@ -1,3 +1,5 @@
+using Baton.Sockets;
+
 namespace Baton.Processes;
 
 /// <summary>How a <see cref="Manager"/> is started or reached.</summary>
@@ -12,4 +14,15 @@ public sealed record ManagerOptions
     /// <summary>How long a request waits for an unreachable manager before it fails with
     /// <see cref="ManagerUnavailableException"/>. Default 10 s.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// For <see cref="Manager.Connect"/>: the client side of the manager's security, e.g.
+    /// <see cref="SocketSecurity.CurveClient(string, string)"/> with this side's secret key and the manager's
+    /// public key, for a <see cref="ManagerServer"/> serving CURVE. A client refused by the server's mechanism
+    /// or authenticator gets no answer: its requests fail with <see cref="ManagerUnavailableException"/> after
+    /// <see cref="ConnectTimeout"/>. Not for <see cref="Manager.StartAsync"/> (its child serves over a private
+    /// ipc folder, and its <see cref="Listen"/> is unauthenticated): to serve over CURVE, run a
+    /// <see cref="ManagerServer"/> with a security of its own. Default none.
+    /// </summary>
+    public SocketSecurity? Security { get; init; }
 }

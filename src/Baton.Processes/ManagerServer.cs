@@ -12,8 +12,9 @@ namespace Baton.Processes;
 /// server needs none of the application's types. <see cref="Manager.StartAsync"/> runs one in a child
 /// process; construct one yourself to serve from a process of your choosing.
 /// </summary>
-/// <remarks>Anyone who can reach a bound endpoint can read and change every object: bind tcp only on a
-/// trusted network.</remarks>
+/// <remarks>Without security, anyone who can reach a bound endpoint can read and change every object: bind
+/// tcp only on a trusted network, or serve CURVE (<see cref="ManagerServer(SocketSecurity, Context?)"/>, with a
+/// <c>Baton.Security.ZapAuthenticator</c> in the context to admit only known clients).</remarks>
 public sealed class ManagerServer : IAsyncDisposable
 {
     private readonly RouterSocket _router;
@@ -25,9 +26,29 @@ public sealed class ManagerServer : IAsyncDisposable
     /// <summary>Creates a server that is not yet bound.</summary>
     /// <param name="context">The Baton context of its socket; <see cref="Context.Default"/> when null.</param>
     public ManagerServer(Context? context = null)
+        : this(SocketSecurity.Null, context)
     {
+    }
+
+    /// <summary>
+    /// Creates a server that is not yet bound, serving every endpoint it binds with <paramref name="security"/>,
+    /// e.g. <see cref="SocketSecurity.CurveServer(string)"/>: clients connect with
+    /// <see cref="ManagerOptions.Security"/> set to the matching client side. A ZAP authenticator in
+    /// <paramref name="context"/> decides which clients get in; refused ones are logged and get no answer.
+    /// </summary>
+    /// <param name="security">The server side of a mechanism (or <see cref="SocketSecurity.Null"/>).</param>
+    /// <param name="context">The Baton context of its socket; <see cref="Context.Default"/> when null.</param>
+    /// <exception cref="ArgumentException"><paramref name="security"/> is the client side of a mechanism.</exception>
+    public ManagerServer(SocketSecurity security, Context? context = null)
+    {
+        ArgumentNullException.ThrowIfNull(security);
+        if (security.Mechanism != "NULL" && !security.IsServer)
+        {
+            throw new ArgumentException($"A manager server serves: give it the server side of a mechanism (SocketSecurity.CurveServer or PlainServer), not a {security}.", nameof(security));
+        }
+
         // Heartbeats let a proxy on another machine notice a manager that vanished without closing.
-        _router = new RouterSocket(new SocketOptions { HeartbeatInterval = TimeSpan.FromSeconds(1), HeartbeatTimeout = TimeSpan.FromSeconds(5) }, context);
+        _router = new RouterSocket(new SocketOptions { HeartbeatInterval = TimeSpan.FromSeconds(1), HeartbeatTimeout = TimeSpan.FromSeconds(5), Security = security }, context);
     }
 
     /// <summary>The endpoints bound so far, as resolved (a tcp port 0 replaced by the real port).</summary>

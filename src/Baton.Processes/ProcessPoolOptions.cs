@@ -1,3 +1,5 @@
+using Baton.Sockets;
+
 namespace Baton.Processes;
 
 /// <summary>
@@ -66,10 +68,47 @@ public sealed record ProcessPoolOptions
     /// <summary>
     /// A tcp endpoint (<c>tcp://0.0.0.0:5555</c>, or port 0 for any free port) where remote workers
     /// (<c>baton worker --connect</c>, or an app started with <c>BATON_WORKER_CONNECT</c>) join the pool.
-    /// The bound endpoint is <see cref="ProcessPool.Endpoint"/>. Default none. Tasks travel unauthenticated:
-    /// listen on a trusted network only.
+    /// The bound endpoint is <see cref="ProcessPool.Endpoint"/>. Default none. Without <see cref="Security"/>,
+    /// tasks travel unauthenticated and unencrypted: listen on a trusted network only.
     /// </summary>
     public string? Listen { get; init; }
+
+    /// <summary>
+    /// The security of the <see cref="Listen"/> socket (local workers talk over a private ipc folder and
+    /// are not affected). Use <see cref="SocketSecurity.CurveServer(string)"/> with the pool's secret key:
+    /// traffic is encrypted, workers must know the pool's public key (<c>baton worker --curve-serverkey</c>),
+    /// and only then may the pool ship code (<see cref="ShipAssemblies"/>). Add
+    /// <see cref="CurveAllowDirectory"/> or <see cref="CurveAllowKeys"/> to let only known workers in. Default
+    /// none (NULL: anyone who reaches the port joins).
+    /// </summary>
+    public SocketSecurity? Security { get; init; }
+
+    /// <summary>
+    /// With a CURVE <see cref="Security"/>: a folder of workers' public-key files (pyzmq's zmq.auth layout,
+    /// <c>NAME.key</c>, as <c>baton keygen</c> writes them); only workers whose key is there (or in
+    /// <see cref="CurveAllowKeys"/>) join. Read when the pool starts. The pool then runs its own ZAP
+    /// authenticator in a context of its own. Default none: any worker that knows the pool's key joins.
+    /// </summary>
+    public string? CurveAllowDirectory { get; init; }
+
+    /// <summary>
+    /// With a CURVE <see cref="Security"/>: workers' public keys (40 Z85 characters each) allowed to
+    /// join, besides those of <see cref="CurveAllowDirectory"/>. Default none.
+    /// </summary>
+    public IReadOnlyList<string> CurveAllowKeys { get; init; } = [];
+
+    /// <summary>
+    /// Whether the pool ships the assemblies of its tasks (and their dependencies) to a remote worker that
+    /// lacks them. Shipping happens only over CURVE (<see cref="Security"/> a CURVE server, the worker a
+    /// CURVE client that authenticated the pool's key); otherwise such a task fails with
+    /// <see cref="TaskRefusedException"/> saying what to set. Shipped code runs with the worker's rights:
+    /// restrict who may join (<see cref="CurveAllowDirectory"/>) if your code is not for every machine that
+    /// knows the pool's public key. Default true.
+    /// </summary>
+    public bool ShipAssemblies { get; init; } = true;
+
+    /// <summary>Tests only: the pool sends a wrong SHA-256 with every shipped assembly.</summary>
+    internal bool CorruptShippedHashes { get; init; }
 
     /// <summary>
     /// A static method (or a lambda that captures nothing) each worker runs once when it starts, before

@@ -1,8 +1,9 @@
 namespace Baton.Processes;
 
 /// <summary>
-/// A remote worker refused a task because it cannot load the task's code (the app is not deployed
-/// there). Baton never ships code to a worker: that needs authentication, and belongs with security.
+/// A remote worker refused a task because it cannot load the task's code: the app is not deployed there,
+/// and the pool could not ship it (code is shipped only over CURVE, with the worker authenticating the
+/// pool), or the shipped assembly failed its SHA-256 check. The message says which, and what to set.
 /// </summary>
 public sealed class TaskRefusedException : Exception
 {

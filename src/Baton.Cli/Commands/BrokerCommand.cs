@@ -17,10 +17,12 @@ internal static class BrokerCommand
         };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log everything the broker does (workers coming and going) on stderr." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Log nothing, not even warnings about malformed messages." };
-        var command = new Command("broker", "Run a Majordomo (7/MDP, MDPC01/MDPW01) broker until interrupted; prints each bound endpoint.")
+        var security = new SecurityFlags();
+        var command = new Command("broker", "Run a Majordomo (7/MDP, MDPC01/MDPW01) broker until interrupted; prints each bound endpoint. It binds, so it usually serves: --curve-server (with --curve-allow) or --plain-allow.")
         {
             bind, verbose, quiet,
         };
+        security.AddTo(command);
         command.Validators.Add(result =>
         {
             if (result.GetResult(bind) is not { } bound || bound.Tokens.Count == 0)
@@ -34,18 +36,22 @@ internal static class BrokerCommand
             }
         });
         command.SetAction((result, cancellationToken) => SocketCommands.Guard(
-            () => RunAsync(result.GetValue(bind) ?? [], result.GetValue(verbose), result.GetValue(quiet), cancellationToken)));
+            () => RunAsync(result.GetValue(bind) ?? [], security.Resolve(result), result.GetValue(verbose), result.GetValue(quiet), cancellationToken)));
         return command.WithExamples(
             "baton broker --bind tcp://*:5555                          the ZeroMQ guide's mdbroker",
             "baton broker -b tcp://*:5555 -b ipc:///tmp/mdp.sock       clients and workers on either endpoint",
-            "baton broker -b tcp://127.0.0.1:0 -v                      a free port (printed), workers logged");
+            "baton broker -b tcp://127.0.0.1:0 -v                      a free port (printed), workers logged",
+            "baton broker -b tcp://*:5555 --curve-server keys/broker.key_secret --curve-allow keys/clients");
     }
 
-    private static async Task<int> RunAsync(string[] endpoints, bool verbose, bool quiet, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string[] endpoints, CommandSecurity security, bool verbose, bool quiet, CancellationToken cancellationToken)
     {
         using var logging = CliLogging.Create(verbose, quiet);
         await using var context = new Context(logging);
-        await using var broker = new MajordomoBroker(context: context);
+
+        // Started before the broker's socket, and closed after it (declared first, disposed last).
+        await using var authenticator = await security.StartAuthenticatorAsync(context, quiet, cancellationToken);
+        await using var broker = new MajordomoBroker(new MajordomoBrokerOptions { Security = security.Single }, context);
         foreach (var endpoint in endpoints)
         {
             // One line per endpoint as bound, so a script that asked for port 0 learns the port.

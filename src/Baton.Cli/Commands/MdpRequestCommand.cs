@@ -39,6 +39,10 @@ internal static class MdpRequestCommand
         {
             connect, timeout, attempts, verbose, quiet, service, frames,
         };
+
+        // It only connects: the client flags secure its connection to the broker (baton broker --curve-server ...).
+        var security = new SecurityFlags(SecurityScope.ConnectsOnly, clientSockets: " to the broker");
+        security.AddTo(command);
         command.Validators.Add(result =>
         {
             if (result.GetResult(connect) is not { Tokens.Count: > 0 })
@@ -55,14 +59,21 @@ internal static class MdpRequestCommand
             result.GetValue(connect)!,
             result.GetValue(service)!,
             result.GetValue(frames) ?? [],
-            new MajordomoClientOptions { Timeout = TimeSpan.FromSeconds(result.GetValue(timeout)), Attempts = result.GetValue(attempts) },
+            new MajordomoClientOptions
+            {
+                Timeout = TimeSpan.FromSeconds(result.GetValue(timeout)),
+                Attempts = result.GetValue(attempts),
+                Security = security.Resolve(result).Client,
+            },
             result.GetValue(verbose),
             result.GetValue(quiet),
             cancellationToken)));
         return command.WithExamples(
             "baton mdp-request -c tcp://127.0.0.1:5555 echo hello            one request, the reply printed",
             "baton mdp-request -c tcp://127.0.0.1:5555 mmi.service echo      200 if echo has workers, else 404",
-            "baton mdp-request -c tcp://127.0.0.1:5555 -t 10 -n 1 slow job   one attempt of 10 seconds");
+            "baton mdp-request -c tcp://127.0.0.1:5555 -t 10 -n 1 slow job   one attempt of 10 seconds",
+            "baton mdp-request -c tcp://127.0.0.1:5555 --curve-client me.key_secret --curve-serverkey broker.key echo hi",
+            "                                                                to a broker run with --curve-server broker.key_secret");
     }
 
     private static async Task<int> RunAsync(string endpoint, string service, string[] arguments, MajordomoClientOptions options, bool verbose, bool quiet, CancellationToken cancellationToken)

@@ -24,10 +24,12 @@ internal static class ProxyCommand
         var control = SocketOption("--control", "Takes PAUSE, RESUME, TERMINATE and STATISTICS: ENDPOINT (a REP that binds: 'baton send -t req -c ENDPOINT PAUSE') or TYPE@ENDPOINT / TYPE>ENDPOINT with REP or PAIR.", ZmqSocketType.Rep);
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log everything Baton does (connections, retries, commands) on stderr." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Log nothing, not even warnings." };
-        var command = new Command("proxy", "Forward messages between a frontend and a backend socket, both ways, until interrupted or told TERMINATE; print each socket as TYPE@ENDPOINT (the port bound) on stdout.")
+        var security = new SecurityFlags(SecurityScope.BoundServesConnectedIsClient);
+        var command = new Command("proxy", "Forward messages between a frontend and a backend socket, both ways, until interrupted or told TERMINATE; print each socket as TYPE@ENDPOINT (the port bound) on stdout. Security flags: the server ones apply to every socket it binds, the client ones to every socket it connects (--capture and --control included).")
         {
             frontend, backend, capture, control, verbose, quiet,
         };
+        security.AddTo(command);
         command.Validators.Add(result =>
         {
             var front = Required(result, frontend);
@@ -51,30 +53,46 @@ internal static class ProxyCommand
             {
                 result.AddError("give --verbose or --quiet, not both");
             }
+
+            if (front is not null && back is not null)
+            {
+                var captured = Given(result, capture, ZmqSocketType.Pub);
+                var steered = Given(result, control, ZmqSocketType.Rep);
+                var anyBound = front.Bind || back.Bind || captured?.Bind == true || steered?.Bind == true;
+                var anyConnected = !front.Bind || !back.Bind || captured?.Bind == false || steered?.Bind == false;
+                foreach (var problem in security.CheckSockets(result, anyBound, anyConnected))
+                {
+                    result.AddError(problem);
+                }
+            }
         });
         command.SetAction((result, cancellationToken) => SocketCommands.Guard(() => RunAsync(
             result.GetValue(frontend)!, result.GetValue(backend)!, result.GetValue(capture), result.GetValue(control),
-            result.GetValue(verbose), result.GetValue(quiet), cancellationToken)));
+            security.Resolve(result), result.GetValue(verbose), result.GetValue(quiet), cancellationToken)));
         return command.WithExamples(
             "baton proxy --frontend ROUTER@tcp://*:5559 --backend DEALER@tcp://*:5560     the guide's rrbroker: REQ clients, REP workers",
             "baton proxy --frontend XSUB@tcp://*:5557 --backend XPUB@tcp://*:5558         a pub-sub forwarder (the guide's wuproxy)",
             "baton proxy --frontend PULL@tcp://*:5557 --backend 'PUSH>tcp://sink:5558'    a streamer that connects onwards",
             "baton proxy ... --capture tcp://127.0.0.1:5599                                then: baton recv -t sub -c tcp://127.0.0.1:5599",
-            "baton proxy ... --control ipc:///tmp/proxy.ctl                               then: baton send -t req -c ipc:///tmp/proxy.ctl PAUSE");
+            "baton proxy ... --control ipc:///tmp/proxy.ctl                               then: baton send -t req -c ipc:///tmp/proxy.ctl PAUSE",
+            "baton proxy --frontend ROUTER@tcp://*:5559 --backend 'DEALER>tcp://svc:5560' --curve-server keys/proxy.key_secret --curve-allow keys/clients --curve-client keys/proxy.key_secret --curve-serverkey keys/svc.key");
     }
 
-    private static async Task<int> RunAsync(SocketSpec frontend, SocketSpec backend, SocketSpec? capture, SocketSpec? control, bool verbose, bool quiet, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(SocketSpec frontend, SocketSpec backend, SocketSpec? capture, SocketSpec? control, CommandSecurity security, bool verbose, bool quiet, CancellationToken cancellationToken)
     {
         var logging = CliLogging.Create(verbose, quiet);
         var context = new Context(logging);
         var sockets = new List<ZmqSocket>(4);
+        IAsyncDisposable? authenticator = null;
         try
         {
+            // Before the sockets: a handshake must never find no authenticator where the flags asked for one.
+            authenticator = await security.StartAuthenticatorAsync(context, quiet, cancellationToken);
             var lines = new List<string>(4);
-            var front = Open(frontend, "frontend", context, sockets, lines);
-            var back = Open(backend, "backend", context, sockets, lines);
-            var tap = capture is null ? null : Open(capture, "capture", context, sockets, lines);
-            var steer = control is null ? null : Open(control, "control", context, sockets, lines);
+            var front = Open(frontend, "frontend", context, security, sockets, lines);
+            var back = Open(backend, "backend", context, security, sockets, lines);
+            var tap = capture is null ? null : Open(capture, "capture", context, security, sockets, lines);
+            var steer = control is null ? null : Open(control, "control", context, security, sockets, lines);
 
             // One line per socket, its port resolved: a script that bound port 0 reads where to connect.
             foreach (var line in lines)
@@ -92,6 +110,11 @@ internal static class ProxyCommand
             await closing.WaitAsync(cancellationToken.IsCancellationRequested ? s_interruptedClose : Timeout.InfiniteTimeSpan).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             if (closing.IsCompleted)
             {
+                if (authenticator is not null)
+                {
+                    await authenticator.DisposeAsync();
+                }
+
                 await context.DisposeAsync();
             }
 
@@ -99,10 +122,11 @@ internal static class ProxyCommand
         }
     }
 
-    private static ZmqSocket Open(SocketSpec spec, string role, Context context, List<ZmqSocket> sockets, List<string> lines)
+    private static ZmqSocket Open(SocketSpec spec, string role, Context context, CommandSecurity security, List<ZmqSocket> sockets, List<string> lines)
     {
         // A short linger: a proxy being stopped should not hold the terminal for a peer that is gone.
-        var socket = ZmqSocket.Create(spec.Type, new SocketOptions { Linger = TimeSpan.FromSeconds(1) }, context);
+        var options = new SocketOptions { Linger = TimeSpan.FromSeconds(1), Security = security.For(spec.Bind) };
+        var socket = ZmqSocket.Create(spec.Type, options, context);
         sockets.Add(socket);
         try
         {

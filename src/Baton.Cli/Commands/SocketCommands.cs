@@ -33,13 +33,15 @@ internal static class SocketCommands
             common.Type, common.Bind, common.Connect, count, common.Format, common.Verbose, common.Quiet, frames,
         };
         common.Validate(command, mustSend: true);
+        common.Security.AddTo(command);
         command.SetAction((result, cancellationToken) => Guard(() => SendAsync(result, common, result.GetValue(count), result.GetValue(frames) ?? [], cancellationToken)));
         return command.WithExamples(
             "baton send -t push -c tcp://127.0.0.1:5555 hello world       one message of two frames",
             "baton send -t push -c tcp://127.0.0.1:5555 -n 1000 tick      the same message 1000 times",
             "tail -f app.log | baton send -t pub -b ipc:///tmp/log.sock    one message per line",
             "baton send -t req -c tcp://127.0.0.1:5555 -- -1               a frame that starts with '-'",
-            "baton send -t dealer -c tcp://127.0.0.1:5555 -f hex 00ff      frames as hexadecimal");
+            "baton send -t dealer -c tcp://127.0.0.1:5555 -f hex 00ff      frames as hexadecimal",
+            "baton send -t push -c tcp://host:5555 --curve-client keys/me.key_secret --curve-serverkey keys/server.key hi");
     }
 
     public static Command CreateReceive()
@@ -61,6 +63,7 @@ internal static class SocketCommands
             common.Type, common.Bind, common.Connect, count, subscribe, common.Format, common.Verbose, common.Quiet,
         };
         common.Validate(command, mustSend: false);
+        common.Security.AddTo(command);
         command.Validators.Add(result =>
         {
             if (result.GetResult(subscribe) is not null && common.TypeIn(result) is { } type && type != ZmqSocketType.Sub)
@@ -73,7 +76,8 @@ internal static class SocketCommands
             "baton recv -t pull -b tcp://127.0.0.1:5555                    print every message until Ctrl+C",
             "baton recv -t sub -c ipc:///tmp/log.sock -s ERROR -n 10        ten messages that start with ERROR",
             "baton recv -t rep -b tcp://*:5555                              echo each request back",
-            "baton recv -t router -b tcp://*:5555 -f json                   identities are bytes: json keeps them");
+            "baton recv -t router -b tcp://*:5555 -f json                   identities are bytes: json keeps them",
+            "baton recv -t pull -b tcp://*:5555 --curve-server keys/server.key_secret --curve-allow keys/clients");
     }
 
     private static async Task<int> SendAsync(ParseResult result, CommonOptions common, int count, string[] arguments, CancellationToken cancellationToken)
@@ -92,7 +96,7 @@ internal static class SocketCommands
             }
         }
 
-        await using var session = common.CreateSession(result, cancellationToken);
+        await using var session = await common.CreateSessionAsync(result, cancellationToken);
 
         // Every message must reach the wire before we exit, however long the peer takes (an interruption cuts this short).
         var socket = common.Open(result, session, new SocketOptions { Linger = Timeout.InfiniteTimeSpan }, out var bound);
@@ -104,6 +108,11 @@ internal static class SocketCommands
         else if (bound)
         {
             await socket.WaitForPeerAsync(cancellationToken);
+        }
+        else
+        {
+            // With PLAIN or CURVE: a refused handshake is an error, not a message silently never delivered.
+            await session.WaitForHandshakeAsync();
         }
 
         using var output = OpenStandardOutput();
@@ -180,7 +189,7 @@ internal static class SocketCommands
     private static async Task<int> ReceiveAsync(ParseResult result, CommonOptions common, int? count, string[] prefixes, CancellationToken cancellationToken)
     {
         var codec = new FrameCodec(result.GetValue(common.Format));
-        await using var session = common.CreateSession(result, cancellationToken);
+        await using var session = await common.CreateSessionAsync(result, cancellationToken);
         var socket = common.Open(result, session, new SocketOptions { Linger = TimeSpan.FromSeconds(5) }, out _);
         if (socket is SubSocket sub and not XSubSocket)
         {
@@ -191,9 +200,36 @@ internal static class SocketCommands
         }
 
         using var output = OpenStandardOutput();
+        var handshake = session.WaitForHandshakeAsync();
         for (var received = 0; count is null || received < count; received++)
         {
-            var message = await socket.ReceiveAsync(cancellationToken);
+            Message message;
+            if (!handshake.IsCompleted)
+            {
+                // Until the first handshake: a refusal ends the command with its reason.
+                using var refused = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var receiving = socket.ReceiveAsync(refused.Token).AsTask();
+                if (await Task.WhenAny(receiving, handshake) == handshake && handshake.IsFaulted)
+                {
+                    await refused.CancelAsync();
+                    try
+                    {
+                        (await receiving).Dispose();
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+
+                    await handshake;
+                }
+
+                message = await receiving;
+            }
+            else
+            {
+                message = await socket.ReceiveAsync(cancellationToken);
+            }
+
             try
             {
                 // One write per message, unbuffered: a reader downstream sees each line as it comes.
@@ -339,14 +375,31 @@ internal static class SocketCommands
             });
         }
 
-        public SocketSession CreateSession(ParseResult result, CancellationToken cancellationToken) =>
-            new(result.GetValue(Verbose), result.GetValue(Quiet), cancellationToken);
+        /// <summary>--curve-server, --curve-client, --plain...: the socket's mechanism and who gets in.</summary>
+        public SecurityFlags Security { get; } = new();
+
+        /// <summary>The command's context and logging, with its ZAP authenticator started if the security flags need one.</summary>
+        public async Task<SocketSession> CreateSessionAsync(ParseResult result, CancellationToken cancellationToken)
+        {
+            var security = Security.Resolve(result);
+            var session = new SocketSession(result.GetValue(Verbose), result.GetValue(Quiet), cancellationToken) { Security = security.Single };
+            try
+            {
+                session.Authenticator = await security.StartAuthenticatorAsync(session.Context, result.GetValue(Quiet), cancellationToken);
+                return session;
+            }
+            catch
+            {
+                await session.DisposeAsync();
+                throw;
+            }
+        }
 
         public ZmqSocket Open(ParseResult result, SocketSession session, SocketOptions options, out bool bound)
         {
             var bind = result.GetValue(Bind);
             bound = bind is not null;
-            return session.Open(result.GetValue(Type), options, bind, result.GetValue(Connect));
+            return session.Open(result.GetValue(Type), options with { Security = session.Security }, bind, result.GetValue(Connect));
         }
 
         private static bool CanSend(ZmqSocketType type) => type is not (ZmqSocketType.Pull or ZmqSocketType.Sub);

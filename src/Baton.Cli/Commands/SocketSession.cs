@@ -17,6 +17,7 @@ internal sealed class SocketSession : IAsyncDisposable
     private readonly Context _context;
     private readonly CancellationToken _interrupted;
     private ZmqSocket? _socket;
+    private Task _handshake = Task.CompletedTask;
 
     public SocketSession(bool verbose, bool quiet, CancellationToken interrupted)
     {
@@ -26,6 +27,12 @@ internal sealed class SocketSession : IAsyncDisposable
     }
 
     public Context Context => _context;
+
+    /// <summary>The mechanism of the command's socket (its security flags).</summary>
+    public SocketSecurity Security { get; init; } = SocketSecurity.Null;
+
+    /// <summary>The ZAP authenticator the security flags started in <see cref="Context"/>, if any; closed after the socket.</summary>
+    public IAsyncDisposable? Authenticator { get; set; }
 
     public ZmqSocket Socket => _socket ?? throw new InvalidOperationException("No socket yet.");
 
@@ -39,10 +46,43 @@ internal sealed class SocketSession : IAsyncDisposable
         }
         else
         {
+            if (options.Security != SocketSecurity.Null)
+            {
+                // Watched from before the connect, so the first handshake's outcome cannot be missed.
+                _handshake = FirstHandshakeAsync(_socket.MonitorAsync(_interrupted), options.Security, connect!);
+            }
+
             _socket.Connect(connect!);
         }
 
         return _socket;
+    }
+
+    /// <summary>
+    /// For a socket that connected with PLAIN or CURVE: completes once the first handshake succeeds, and throws
+    /// a <see cref="CliFailure"/> naming the reason if the server refused it or hung up during it (a wrong server
+    /// key, credentials or a client key it does not allow), rather than retrying for ever with nothing delivered.
+    /// Completes at once otherwise.
+    /// </summary>
+    public Task WaitForHandshakeAsync() => _handshake;
+
+    private static async Task FirstHandshakeAsync(IAsyncEnumerable<SocketEvent> events, SocketSecurity security, string endpoint)
+    {
+        await foreach (var e in events.ConfigureAwait(false))
+        {
+            switch (e.Kind)
+            {
+                case SocketEventKind.HandshakeSucceeded:
+                    return;
+                case SocketEventKind.PeerDropped or SocketEventKind.Disconnected:
+                    var reason = e.Reason ?? "the server hung up";
+                    var hint = reason.Contains("mechanism", StringComparison.Ordinal) ? ""
+                        : security.IsServer ? " (does the client know this server's public key, or these credentials?)"
+                        : security.Mechanism == "CURVE" ? " (is --curve-serverkey the server's key, and is this client's key among those it allows?)"
+                        : " (does the server allow these credentials?)";
+                    throw new CliFailure($"the {security.Mechanism} handshake with {endpoint} failed: {reason}{hint}");
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -56,6 +96,11 @@ internal sealed class SocketSession : IAsyncDisposable
                 await closing.WaitAsync(_interrupted).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 if (closing.IsCompleted)
                 {
+                    if (Authenticator is not null)
+                    {
+                        await Authenticator.DisposeAsync();
+                    }
+
                     await _context.DisposeAsync();
                     return;
                 }

@@ -44,6 +44,10 @@ internal static class TitanicCommand
         {
             connect, store, heartbeat, timeout, verbose, quiet,
         };
+
+        // Every socket of Titanic connects to the broker: its three workers and its dispatcher's client.
+        var security = new SecurityFlags(SecurityScope.ConnectsOnly, clientSockets: " to the broker");
+        security.AddTo(command);
         command.Validators.Add(result =>
         {
             if (result.GetResult(connect) is null)
@@ -65,6 +69,7 @@ internal static class TitanicCommand
             result.GetValue(store)!,
             TimeSpan.FromSeconds(result.GetValue(heartbeat)),
             TimeSpan.FromSeconds(result.GetValue(timeout)),
+            security.Resolve(result).Client,
             result.GetValue(verbose),
             result.GetValue(quiet),
             cancellationToken)));
@@ -73,10 +78,11 @@ internal static class TitanicCommand
             "baton titanic --connect tcp://127.0.0.1:5555 --store ./titanic",
             "baton mdp-request -c tcp://127.0.0.1:5555 titanic.request echo hello    200 and the request's id",
             "baton mdp-request -c tcp://127.0.0.1:5555 titanic.reply ID              200 and the reply, or 300 pending",
-            "baton mdp-request -c tcp://127.0.0.1:5555 titanic.close ID              forget it");
+            "baton mdp-request -c tcp://127.0.0.1:5555 titanic.close ID              forget it",
+            "baton titanic -c tcp://127.0.0.1:5555 -s ./titanic --curve-client titanic.key_secret --curve-serverkey broker.key");
     }
 
-    private static async Task<int> RunAsync(string connect, string folder, TimeSpan heartbeat, TimeSpan timeout, bool verbose, bool quiet, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string connect, string folder, TimeSpan heartbeat, TimeSpan timeout, SocketSecurity security, bool verbose, bool quiet, CancellationToken cancellationToken)
     {
         using var logging = CliLogging.Create(verbose, quiet);
         await using var context = new Context(logging);
@@ -94,6 +100,7 @@ internal static class TitanicCommand
         {
             RequestTimeout = timeout,
             WorkerOptions = new MajordomoWorkerOptions { HeartbeatInterval = heartbeat, ReconnectInterval = heartbeat },
+            Security = security,
         };
         var titanic = new Titanic(connect, store, options, context);
         var pending = store.PendingRequests().Count;

@@ -103,6 +103,22 @@ internal static class Invocation
         return reader.ReadString() ?? "?";
     }
 
+    /// <summary>The simple name of the assembly an encoded call's method lives in, without resolving anything; null for bytes that are not a call.</summary>
+    public static string? AssemblyNameOf(ReadOnlyMemory<byte> call)
+    {
+        try
+        {
+            var reader = new MessagePackReader(call);
+            if (reader.ReadArrayHeader() != 7 || reader.ReadInt32() != Version)
+                return null;
+            return reader.ReadString();
+        }
+        catch (MessagePackSerializationException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>
     /// Checks, at the call, that a delegate's result type can come back (unwrapping Task and ValueTask).
     /// Throws <see cref="ArgumentException"/> naming the type when it cannot.

@@ -7,10 +7,12 @@ internal sealed partial class PoolDispatcher
 {
     private const int StartFailuresBeforeBreaking = 3;
 
-    private void OnMessage(string identity, Frame header, Frame extra1, Frame extra2)
+    private void OnMessage(string identity, bool remote, Frame header, Frame extra1, Frame extra2)
     {
         var span = header.Span;
         _workers.TryGetValue(identity, out var worker);
+        if (worker is not null && worker.IsRemote != remote)
+            return; // an identity of the other socket's workers: not this peer's to speak for
         if (worker is { IsRemote: true })
             worker.LastHeard = Now;
 
@@ -19,7 +21,7 @@ internal sealed partial class PoolDispatcher
             case PoolProtocol.Ready:
                 PoolProtocol.TryReadInt32(span, 1, out var pid);
                 PoolProtocol.TryReadInt32(span, 5, out var initialized);
-                OnReady(identity, worker, pid, initialized != 0, PoolProtocol.Text(extra1.Span), PoolProtocol.Text(extra2.Span));
+                OnReady(identity, remote, worker, pid, initialized != 0, PoolProtocol.Text(extra1.Span), PoolProtocol.Text(extra2.Span));
                 break;
             case PoolProtocol.Done:
                 if (worker is not null && PoolProtocol.TryReadInt64(span, 1, out var taskId) && PoolProtocol.TryReadInt64(span, 9, out var workingSet))
@@ -34,20 +36,24 @@ internal sealed partial class PoolDispatcher
                 break;
             case PoolProtocol.Exited:
                 // A supervisor (baton worker) reports one of its workers' exit: faster and more precise than silence.
-                if (PoolProtocol.TryReadInt32(span, 5, out var exitCode)
+                if (remote && PoolProtocol.TryReadInt32(span, 5, out var exitCode)
                     && _workers.TryGetValue(PoolProtocol.Text(extra1.Span), out var dead) && dead.IsRemote)
                     WorkerGone(dead, exitCode, null);
+                break;
+            case PoolProtocol.Fetch:
+                if (worker is { IsRemote: true, IsGone: false } && PoolProtocol.TryReadInt64(span, 1, out var requestId))
+                    Ship(worker, requestId, PoolProtocol.Text(extra1.Span));
                 break;
             default:
                 break; // Heartbeat, or something this version does not know: liveness is all it gives.
         }
     }
 
-    private void OnReady(string identity, WorkerState? worker, int pid, bool initialized, string tag, string host)
+    private void OnReady(string identity, bool remote, WorkerState? worker, int pid, bool initialized, string tag, string host)
     {
         if (worker is null)
         {
-            if (tag.Length > 0)
+            if (tag.Length > 0 || !remote)
                 return; // a local worker of a slot already given up on
             worker = new WorkerState(identity, remote: true) { LastHeard = Now };
             _workers.Add(identity, worker);
@@ -521,7 +527,14 @@ internal sealed partial class PoolDispatcher
             try
             {
                 await _router.DisposeAsync().ConfigureAwait(false);
+                if (_remote is not null)
+                    await _remote.DisposeAsync().ConfigureAwait(false);
                 await _receiver.ConfigureAwait(false);
+                await _remoteReceiver.ConfigureAwait(false);
+                if (_authenticator is not null)
+                    await _authenticator.DisposeAsync().ConfigureAwait(false);
+                if (_context is not null)
+                    await _context.DisposeAsync().ConfigureAwait(false);
                 await _ticker.ConfigureAwait(false);
             }
             finally

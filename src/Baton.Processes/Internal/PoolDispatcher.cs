@@ -19,6 +19,11 @@ internal sealed partial class PoolDispatcher : IAsyncDisposable
     private readonly ProcessPoolOptions _options;
     private readonly Channel<Action> _events = Channel.CreateUnbounded<Action>(new UnboundedChannelOptions { SingleReader = true });
     private readonly RouterSocket _router;
+    private readonly RouterSocket? _remote;
+    private readonly Context? _context;
+    private readonly Baton.Security.ZapAuthenticator? _authenticator;
+    private readonly bool _shipsCode;
+    private readonly AssemblyShipper _shipper = new();
     private readonly string? _localEndpoint;
     private readonly string? _tempFolder;
     private readonly byte[]? _initializerCall;
@@ -30,6 +35,7 @@ internal sealed partial class PoolDispatcher : IAsyncDisposable
     private readonly CancellationTokenSource _lifetime = new();
     private readonly Task _loop;
     private readonly Task _receiver;
+    private readonly Task _remoteReceiver;
     private readonly Task _ticker;
     private long _nextTaskId;
     private int _nextSlot;
@@ -44,7 +50,17 @@ internal sealed partial class PoolDispatcher : IAsyncDisposable
     {
         _options = options;
         _initializerCall = initializerCall;
-        // The ROUTER hears from every worker; HWM off: one task in flight per worker bounds the traffic.
+        var security = options.Security ?? SocketSecurity.Null;
+        var allowList = options.CurveAllowDirectory is not null || options.CurveAllowKeys.Count > 0;
+        if (allowList && (security.Mechanism != "CURVE" || !security.IsServer))
+            throw new ArgumentException("CurveAllowDirectory and CurveAllowKeys admit CURVE clients: set Security to SocketSecurity.CurveServer(the pool's secret key).", nameof(options));
+        if (options.Security is not null && options.Listen is null)
+            throw new ArgumentException("Security applies to the socket remote workers join (Listen), and no Listen endpoint is set.", nameof(options));
+        _shipsCode = options.ShipAssemblies && security.Mechanism == "CURVE" && security.IsServer;
+
+        // Local workers talk over ipc in a private folder; remote workers over tcp, on a socket of its own
+        // so that its security (CURVE, an authenticator) never taxes the local ones.
+        // HWM off on both: one task in flight per worker bounds the traffic.
         _router = new RouterSocket(new SocketOptions { SendHighWatermark = 0, ReceiveHighWatermark = 0, Linger = TimeSpan.Zero });
         try
         {
@@ -56,17 +72,32 @@ internal sealed partial class PoolDispatcher : IAsyncDisposable
             }
 
             if (options.Listen is { } listen)
-                RemoteEndpoint = _router.Bind(listen);
+            {
+                if (allowList)
+                {
+                    // Only known workers: the pool's own authenticator, in a context of its own so it
+                    // neither meets nor overrides one the app may run in the default context.
+                    _context = new Context(Context.Default.LoggerFactory);
+                    _authenticator = WorkerAuthenticator.Start(_context, options);
+                }
+
+                _remote = new RouterSocket(new SocketOptions { SendHighWatermark = 0, ReceiveHighWatermark = 0, Linger = TimeSpan.Zero, Security = security }, _context);
+                RemoteEndpoint = _remote.Bind(listen);
+            }
         }
         catch
         {
             _router.Dispose();
+            _remote?.Dispose();
+            _authenticator?.Dispose();
+            _context?.Dispose();
             DeleteTempFolder();
             throw;
         }
 
         _loop = Task.Run(RunLoopAsync);
-        _receiver = Task.Run(ReceiveLoopAsync);
+        _receiver = Task.Run(() => ReceiveLoopAsync(_router, remote: false));
+        _remoteReceiver = _remote is null ? Task.CompletedTask : Task.Run(() => ReceiveLoopAsync(_remote, remote: true));
         _ticker = Task.Run(TickLoopAsync);
         Post(EnsureLocalWorkers);
     }
@@ -206,13 +237,13 @@ internal sealed partial class PoolDispatcher : IAsyncDisposable
         }
     }
 
-    private async Task ReceiveLoopAsync()
+    private async Task ReceiveLoopAsync(RouterSocket socket, bool remote)
     {
         try
         {
             while (true)
             {
-                var message = await _router.ReceiveAsync(_lifetime.Token).ConfigureAwait(false);
+                var message = await socket.ReceiveAsync(_lifetime.Token).ConfigureAwait(false);
                 if (message.Count < 2)
                 {
                     message.Dispose();
@@ -225,7 +256,7 @@ internal sealed partial class PoolDispatcher : IAsyncDisposable
                 var extra1 = message.Count > 2 ? message[2] : Frame.Empty;
                 var extra2 = message.Count > 3 ? message[3] : Frame.Empty;
                 message.Dispose();
-                Post(() => OnMessage(identity, header, extra1, extra2));
+                Post(() => OnMessage(identity, remote, header, extra1, extra2));
             }
         }
         catch (OperationCanceledException)
@@ -248,7 +279,7 @@ internal sealed partial class PoolDispatcher : IAsyncDisposable
         try
         {
             // Unlimited HWM: the send queues at once and never waits.
-            _router.TrySend(message, TimeSpan.Zero);
+            (worker.IsRemote ? _remote! : _router).TrySend(message, TimeSpan.Zero);
         }
         catch (ObjectDisposedException)
         {

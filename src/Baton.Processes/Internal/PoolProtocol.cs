@@ -29,6 +29,12 @@ internal static class PoolProtocol
     /// <summary>[E, pid:i32, exitCode:i32] [identity]: a supervisor (baton worker) saw one of its workers exit.</summary>
     public const byte Exited = (byte)'E';
 
+    /// <summary>
+    /// [F, request:i64] [assembly name]: the worker lacks this assembly (a task's, or one it depends on) and
+    /// asks the pool to ship it. Sent only by a worker whose connection is CURVE with the pool's key known.
+    /// </summary>
+    public const byte Fetch = (byte)'F';
+
     // Both ways.
 
     /// <summary>[H]: still here. Remote workers and the pool send it each heartbeat interval.</summary>
@@ -50,6 +56,15 @@ internal static class PoolProtocol
 
     /// <summary>[K]: exit at once (a remote worker whose task ignored cancellation past the grace period).</summary>
     public const byte Kill = (byte)'K';
+
+    /// <summary>
+    /// [A, request:i64] [sha256] [bytes]: the answer to <see cref="Fetch"/>: the assembly file and its SHA-256,
+    /// one message per assembly so a big one holds up no other worker's traffic.
+    /// </summary>
+    public const byte Assembly = (byte)'A';
+
+    /// <summary>[U, request:i64] [reason]: the pool will not ship the assembly asked for (not over CURVE, not its own, ...).</summary>
+    public const byte AssemblyUnavailable = (byte)'U';
 
     public static Frame Header(byte kind) => new([kind]);
 

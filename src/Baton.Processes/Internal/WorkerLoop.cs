@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Reflection;
 using System.Text;
@@ -8,10 +9,11 @@ namespace Baton.Processes.Internal;
 
 /// <summary>
 /// A worker's side of the pool protocol: connect a DEALER to the pool, run the initializer, say READY,
-/// then run one task at a time, keep reading (a CANCEL must reach a running task), and report each
-/// outcome with the working set so the pool can recycle a leaking worker.
+/// then run one task at a time, keep reading (a CANCEL must reach a running task, shipped assemblies must
+/// arrive while a task waits for them), and report each outcome with the working set so the pool can
+/// recycle a leaking worker.
 /// </summary>
-internal static class WorkerLoop
+internal sealed class WorkerLoop
 {
     /// <summary>What a worker needs to know.</summary>
     /// <param name="Endpoint">The pool's ROUTER.</param>
@@ -23,9 +25,40 @@ internal static class WorkerLoop
     public sealed record Settings(string Endpoint, string Identity, string Tag, byte[]? Initializer, TimeSpan HeartbeatInterval, TimeSpan HeartbeatTimeout)
     {
         public bool IsRemote => Tag.Length == 0;
+
+        /// <summary>The DEALER's security: NULL, or the worker's side of the pool's PLAIN or CURVE.</summary>
+        public SocketSecurity Security { get; init; } = SocketSecurity.Null;
+
+        /// <summary>
+        /// Whether this worker may run code the pool ships: only as a CURVE client, which by construction
+        /// knows the pool's public key and so has authenticated the pool it talks to (RFC 26).
+        /// </summary>
+        public bool AcceptsShippedCode => IsRemote && Security.Mechanism == "CURVE" && !Security.IsServer;
     }
 
+    /// <summary>How long a worker waits for the assembly a task needs before refusing the task.</summary>
+    private static readonly TimeSpan FetchTimeout = TimeSpan.FromMinutes(2);
+
     private static int s_outOfMemory;
+
+    private readonly Settings _settings;
+    private readonly DealerSocket _dealer;
+    private readonly CancellationTokenSource _lifetime;
+    private readonly ShippedAssemblyContext? _shipped;
+    private readonly ConcurrentDictionary<long, TaskCompletionSource<ShippedAssemblyContext.Shipment>> _fetches = new();
+    private long _nextFetch;
+    private int _initialized;
+    private int _exitCode;
+
+    private WorkerLoop(Settings settings, DealerSocket dealer, CancellationTokenSource lifetime)
+    {
+        _settings = settings;
+        _dealer = dealer;
+        _lifetime = lifetime;
+        _initialized = settings.Initializer is null ? 0 : 1;
+        if (settings.AcceptsShippedCode)
+            _shipped = new ShippedAssemblyContext(settings.Endpoint, FetchAsync);
+    }
 
     /// <summary>Serves the pool until it says STOP or <paramref name="stop"/> is signalled; the exit code.</summary>
     public static async Task<int> RunAsync(Settings settings, CancellationToken stop)
@@ -44,21 +77,26 @@ internal static class WorkerLoop
             SendHighWatermark = 0,
             ReceiveHighWatermark = 0,
             Linger = TimeSpan.FromSeconds(5),
+            Security = settings.Security,
         };
         await using var dealer = new DealerSocket(options);
         dealer.Connect(settings.Endpoint);
 
-        var initialized = settings.Initializer is null ? 0 : 1;
         if (settings.Initializer is { } initializer && !await InitializeAsync(dealer, initializer, stop).ConfigureAwait(false))
             return 1;
 
-        await dealer.SendAsync(Ready(settings, initialized), stop).ConfigureAwait(false);
-
         using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        return await new WorkerLoop(settings, dealer, lifetime).ServeAsync(stop).ConfigureAwait(false);
+    }
+
+    private async Task<int> ServeAsync(CancellationToken stop)
+    {
+        await _dealer.SendAsync(Ready(_settings, _initialized), stop).ConfigureAwait(false);
+
         var lastHeard = Stopwatch.GetTimestamp();
         Task heartbeats = Task.CompletedTask;
-        if (settings.IsRemote)
-            heartbeats = HeartbeatAsync(dealer, settings, () => Volatile.Read(ref lastHeard), lifetime.Token);
+        if (_settings.IsRemote)
+            heartbeats = HeartbeatAsync(_dealer, _settings, () => Volatile.Read(ref lastHeard), _lifetime.Token);
 
         CancellationTokenSource? current = null;
         long currentId = 0;
@@ -70,13 +108,13 @@ internal static class WorkerLoop
                 Message message;
                 try
                 {
-                    message = await dealer.ReceiveAsync(lifetime.Token).ConfigureAwait(false);
+                    message = await _dealer.ReceiveAsync(_lifetime.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
                     current?.Cancel();
                     await running.ConfigureAwait(false);
-                    return 0;
+                    return Volatile.Read(ref _exitCode);
                 }
 
                 Volatile.Write(ref lastHeard, Stopwatch.GetTimestamp());
@@ -87,31 +125,31 @@ internal static class WorkerLoop
                     {
                         case PoolProtocol.Task when message.Count >= 3 && PoolProtocol.TryReadInt64(header, 1, out var taskId):
                             await running.ConfigureAwait(false); // the pool sends one at a time; never run two
-                            var assembly = PoolProtocol.Text(message.GetSpan(1));
-                            if (!CanLoad(assembly, out var reason))
-                            {
-                                await dealer.SendAsync(new Message(PoolProtocol.Header(PoolProtocol.Refused, taskId), PoolProtocol.Text(reason)), CancellationToken.None).ConfigureAwait(false);
-                                break;
-                            }
-
                             current?.Dispose();
                             current = new CancellationTokenSource();
                             currentId = taskId;
-                            running = RunTaskAsync(dealer, taskId, message[2].Memory, current.Token);
+                            running = StartTask(taskId, PoolProtocol.Text(message.GetSpan(1)), message[2].Memory, current.Token);
+                            break;
+                        case PoolProtocol.Assembly when message.Count >= 3 && PoolProtocol.TryReadInt64(header, 1, out var shippedId):
+                            if (_fetches.TryRemove(shippedId, out var shipped))
+                                shipped.TrySetResult(new ShippedAssemblyContext.Shipment(message[1].Memory, message[2].Memory, null));
+                            break;
+                        case PoolProtocol.AssemblyUnavailable when message.Count >= 2 && PoolProtocol.TryReadInt64(header, 1, out var unavailableId):
+                            if (_fetches.TryRemove(unavailableId, out var unavailable))
+                                unavailable.TrySetResult(new ShippedAssemblyContext.Shipment(default, default, PoolProtocol.Text(message.GetSpan(1))));
                             break;
                         case PoolProtocol.Cancel when PoolProtocol.TryReadInt64(header, 1, out var cancelId):
                             if (cancelId == currentId && !running.IsCompleted)
                                 current?.Cancel();
                             break;
-                        case PoolProtocol.Initialize when message.Count >= 2 && initialized == 0:
-                            if (!await InitializeAsync(dealer, message[1].Memory, stop).ConfigureAwait(false))
-                                return 1;
-                            initialized = 1;
-                            await dealer.SendAsync(Ready(settings, initialized), CancellationToken.None).ConfigureAwait(false);
+                        case PoolProtocol.Initialize when message.Count >= 2 && Volatile.Read(ref _initialized) == 0:
+                            await running.ConfigureAwait(false);
+                            // Off the receive loop: the initializer's assembly may have to be shipped first.
+                            running = InitializeRemoteAsync(message[1].Memory, stop);
                             break;
                         case PoolProtocol.Stop:
                             await running.ConfigureAwait(false);
-                            return 0;
+                            return Volatile.Read(ref _exitCode);
                         case PoolProtocol.Kill:
                             Environment.Exit(137);
                             return 137;
@@ -123,21 +161,132 @@ internal static class WorkerLoop
         }
         finally
         {
-            lifetime.Cancel();
+            _lifetime.Cancel();
+            foreach (var fetch in _fetches.Values)
+                fetch.TrySetCanceled();
             await heartbeats.ConfigureAwait(false);
             current?.Dispose();
         }
     }
 
-    private static async Task RunTaskAsync(DealerSocket dealer, long taskId, ReadOnlyMemory<byte> call, CancellationToken cancellationToken)
+    /// <summary>Runs a task whose assembly this process has, or the pool can ship; refuses it otherwise.</summary>
+    private Task StartTask(long taskId, string assembly, ReadOnlyMemory<byte> call, CancellationToken cancellationToken)
+    {
+        if (_shipped is not null && _shipped.Has(assembly))
+            return RunShippedTaskAsync(taskId, assembly, call, cancellationToken);
+        if (CanLoad(assembly, out var error))
+            return RunTaskAsync(taskId, call, cancellationToken);
+        if (_shipped is not null)
+            return RunShippedTaskAsync(taskId, assembly, call, cancellationToken);
+        return RefuseAsync(taskId, NotShippableReason(assembly, error));
+    }
+
+    private async Task RunTaskAsync(long taskId, ReadOnlyMemory<byte> call, CancellationToken cancellationToken)
     {
         // Off the receive loop, so a CANCEL can arrive while the task runs.
         await Task.Yield();
         var outcome = await ExecuteAsync(call, cancellationToken).ConfigureAwait(false);
+        await SendDoneAsync(taskId, outcome).ConfigureAwait(false);
+    }
+
+    /// <summary>Fetches the task's assembly from the pool (once), then runs the task with the shipped context as the one reflection loads into.</summary>
+    private async Task RunShippedTaskAsync(long taskId, string assembly, ReadOnlyMemory<byte> call, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        ShippedAssemblyContext.Acquired acquired;
+        try
+        {
+            acquired = await _shipped!.AcquireAsync(assembly).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e)
+        {
+            // Cancelled while its code was on its way: the pool ends the task as cancelled.
+            await SendDoneAsync(taskId, Invocation.EncodeException(e)).ConfigureAwait(false);
+            return;
+        }
+
+        if (acquired.Assembly is null)
+        {
+            await RefuseAsync(taskId, acquired.Reason).ConfigureAwait(false);
+            return;
+        }
+
+        var outcome = await ExecuteShippedAsync(call, cancellationToken).ConfigureAwait(false);
+        await SendDoneAsync(taskId, outcome).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs a call with the shipped context as the contextual reflection context: the method's
+    /// Assembly.Load by name (and every load its code does by name) resolves there, not in the default context.
+    /// The scope is an AsyncLocal, so it follows the task's awaits and ends with this call.
+    /// </summary>
+    private ValueTask<byte[]> ExecuteShippedAsync(ReadOnlyMemory<byte> call, CancellationToken cancellationToken)
+    {
+        using (_shipped!.EnterContextualReflection())
+            return ExecuteAsync(call, cancellationToken);
+    }
+
+    private async Task SendDoneAsync(long taskId, byte[] outcome)
+    {
         if (Volatile.Read(ref s_outOfMemory) != 0)
             Environment.Exit(WorkerCrashedException.OutOfMemoryExitCode);
         var done = new Message(PoolProtocol.Header(PoolProtocol.Done, taskId, Environment.WorkingSet), new Frame(outcome));
-        await dealer.SendAsync(done, CancellationToken.None).ConfigureAwait(false);
+        await _dealer.SendAsync(done, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private async Task RefuseAsync(long taskId, string reason)
+        => await _dealer.SendAsync(new Message(PoolProtocol.Header(PoolProtocol.Refused, taskId), PoolProtocol.Text(reason)), CancellationToken.None).ConfigureAwait(false);
+
+    /// <summary>Asks the pool for an assembly; completes when its answer arrives (the receive loop delivers it).</summary>
+    private async Task<ShippedAssemblyContext.Shipment> FetchAsync(string assemblyName)
+    {
+        var id = Interlocked.Increment(ref _nextFetch);
+        var answer = new TaskCompletionSource<ShippedAssemblyContext.Shipment>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _fetches[id] = answer;
+        try
+        {
+            await _dealer.SendAsync(new Message(PoolProtocol.Header(PoolProtocol.Fetch, id), PoolProtocol.Text(assemblyName)), _lifetime.Token).ConfigureAwait(false);
+            return await answer.Task.WaitAsync(FetchTimeout, _lifetime.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _fetches.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>A remote worker's initializer, sent by the pool: its assembly shipped if need be; on failure the worker exits.</summary>
+    private async Task InitializeRemoteAsync(ReadOnlyMemory<byte> initializer, CancellationToken stop)
+    {
+        await Task.Yield();
+        var ok = false;
+        var assembly = Invocation.AssemblyNameOf(initializer);
+        if (assembly is not null && !CanLoad(assembly, out _) && _shipped is not null)
+        {
+            var acquired = await _shipped.AcquireAsync(assembly).ConfigureAwait(false);
+            if (acquired.Assembly is not null)
+            {
+                ok = await InitializeAsync(_dealer, initializer, stop, _shipped).ConfigureAwait(false);
+            }
+            else
+            {
+                var failure = Invocation.EncodeException(new TaskRefusedException($"The pool's initializer cannot run on this worker: {acquired.Reason}"));
+                await _dealer.SendAsync(new Message(PoolProtocol.Header(PoolProtocol.InitializerFailed), new Frame(failure)), CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        else
+        {
+            ok = await InitializeAsync(_dealer, initializer, stop).ConfigureAwait(false);
+        }
+
+        if (!ok)
+        {
+            Volatile.Write(ref _exitCode, 1);
+            await _lifetime.CancelAsync().ConfigureAwait(false);
+            return;
+        }
+
+        Volatile.Write(ref _initialized, 1);
+        await _dealer.SendAsync(Ready(_settings, 1), CancellationToken.None).ConfigureAwait(false);
     }
 
     private static async Task HeartbeatAsync(DealerSocket dealer, Settings settings, Func<long> lastHeard, CancellationToken cancellationToken)
@@ -167,9 +316,21 @@ internal static class WorkerLoop
         => new(PoolProtocol.Header(PoolProtocol.Ready, Environment.ProcessId, initialized), PoolProtocol.Text(settings.Tag), PoolProtocol.Text(Environment.MachineName));
 
     /// <summary>Runs the pool's initializer; on failure tells the pool why and returns false (the worker then exits).</summary>
-    private static async Task<bool> InitializeAsync(DealerSocket dealer, ReadOnlyMemory<byte> initializer, CancellationToken stop)
+    private static async Task<bool> InitializeAsync(DealerSocket dealer, ReadOnlyMemory<byte> initializer, CancellationToken stop, ShippedAssemblyContext? shipped = null)
     {
-        var outcome = await ExecuteAsync(initializer, stop).ConfigureAwait(false);
+        byte[] outcome;
+        if (shipped is null)
+        {
+            outcome = await ExecuteAsync(initializer, stop).ConfigureAwait(false);
+        }
+        else
+        {
+            ValueTask<byte[]> pending;
+            using (shipped.EnterContextualReflection())
+                pending = ExecuteAsync(initializer, stop);
+            outcome = await pending.ConfigureAwait(false);
+        }
+
         if (!Invocation.IsException(outcome))
             return true;
         await dealer.SendAsync(new Message(PoolProtocol.Header(PoolProtocol.InitializerFailed), new Frame(outcome)), CancellationToken.None).ConfigureAwait(false);
@@ -189,10 +350,10 @@ internal static class WorkerLoop
         }
     }
 
-    /// <summary>Whether this process has (or can load) the task's assembly; if not, why, in words for the pool's caller.</summary>
-    private static bool CanLoad(string assemblyName, out string reason)
+    /// <summary>Whether this process has (or can load) the task's assembly in its default context; if not, the loader's error.</summary>
+    private static bool CanLoad(string assemblyName, out string error)
     {
-        reason = "";
+        error = "";
         try
         {
             Assembly.Load(new AssemblyName(assemblyName));
@@ -200,8 +361,21 @@ internal static class WorkerLoop
         }
         catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException or ArgumentException)
         {
-            reason = $"this worker cannot load the task's assembly '{assemblyName}' ({e.GetType().Name}). Deploy the app on the worker's machine and start the worker with --load PATH (or start the app itself with {ProcessPoolWorker.ConnectVariable}). Baton does not ship code to workers: that needs authentication (see the security issue).";
+            error = e.GetType().Name;
             return false;
         }
+    }
+
+    /// <summary>Why a worker that may not receive code refuses a task it has no code for, and what to set so it can.</summary>
+    private string NotShippableReason(string assemblyName, string error)
+    {
+        var how = _settings.IsRemote
+            ? $"Deploy the app on the worker's machine and start the worker with --load PATH (or start the app itself with {ProcessPoolWorker.ConnectVariable}), "
+              + "or let the pool ship it: Baton ships code only over CURVE with the worker authenticating the pool, so give the pool "
+              + "ProcessPoolOptions.Security = SocketSecurity.CurveServer(its secret key) and start the worker with --curve-client SECRETKEYFILE --curve-serverkey POOLKEY "
+              + $"(ProcessPoolWorkerOptions.CurveSecretKey and CurveServerKey; for the app itself {ProcessPoolWorker.CurveClientVariable} and {ProcessPoolWorker.CurveServerKeyVariable})."
+              + (_settings.Security.Mechanism == "NULL" ? "" : $" This worker's connection is {_settings.Security}, not a CURVE client.")
+            : "A local worker runs the pool's own app: this should not happen.";
+        return $"this worker cannot load the task's assembly '{assemblyName}' ({error}). {how}";
     }
 }

@@ -82,7 +82,7 @@ internal sealed partial class Connection
         var identity = metadata["Identity"];
         _pipe.PeerType = peerType;
         _pipe.PeerIdentity = identity is { Length: > 0 } ? identity : null;
-        AttachPipe();
+        AttachPipe(metadata);
 
         _pairingWarning?.Reset();
         Log.PeerConnected(_logger, PeerTypes.WireName(_options.SocketType), _pipe.Endpoint, typeName, _zmtp30 ? 0 : 1);

@@ -205,7 +205,8 @@ internal sealed partial class Connection
     /// <summary>Adds the message just completed to the batch; true when the batch must go to the socket now (full, or the peer's share of the receive HWM reached).</summary>
     private bool BatchMessage()
     {
-        _batch[_batched++] = _partial!;
+        _partial!.Properties = _properties;
+        _batch[_batched++] = _partial;
         _partial = null;
         return _batched == _batch.Length || (_pipe.ReceiveCapacity > 0 && _pipe.InboundCount + _batched >= _pipe.ReceiveCapacity);
     }

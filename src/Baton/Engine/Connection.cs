@@ -250,6 +250,10 @@ internal sealed partial class Connection
         DeliverPending();
         _io.Dispose();
         _socket.Dispose();
+
+        // Only now may the mechanism wipe its keys: whatever is encoded from here on (by a sender writing
+        // inline, say) is encoded after the socket closed, so it can never be sent under a wiped key.
+        _mechanism.End();
         if (_readBuffer.Length > 0)
         {
             ArrayPool<byte>.Shared.Return(_readBuffer);
@@ -408,8 +412,9 @@ internal sealed partial class Connection
 
     /// <summary>The handshake is done: joins the pipe to this connection and offers it to the owner, which may refuse it.</summary>
     /// <exception cref="PeerException">The owner refused the peer.</exception>
-    private void AttachPipe()
+    private void AttachPipe(Metadata? peerMetadata = null)
     {
+        _properties = BuildProperties(peerMetadata);
         _pipe.Attach(this);
         _ready = true;
         if (_transforms)

@@ -117,6 +117,28 @@ public readonly struct Message : IReadOnlyList<Frame>, IDisposable
         return body.FrameAt(index).Span;
     }
 
+    /// <summary>
+    /// The User-Id the ZAP authenticator gave the peer that sent this message (libzmq's
+    /// <c>zmq_msg_gets(msg, "User-Id")</c>): with <c>Baton.Security.ZapAuthenticator</c>, the PLAIN user name or
+    /// the CURVE client's Z85 public key. Null when no authenticator judged the peer (none was bound, a NULL
+    /// socket without a ZAP domain), and for a message made in this process.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
+    public string? UserId => Body.Properties?.UserId;
+
+    /// <summary>
+    /// A property of the connection this message came through (libzmq's <c>zmq_msg_gets</c>), or null:
+    /// "Peer-Address" (the peer's IP address, tcp only), "User-Id" and any metadata the ZAP authenticator
+    /// returned, and the metadata the peer sent in its handshake, such as "Socket-Type" and "Identity".
+    /// Names compare case-insensitively; values are UTF-8 text. A message made in this process has none.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
+    public string? GetProperty(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return Body.Properties?.Get(name);
+    }
+
     /// <summary>The total number of bytes in all frames.</summary>
     /// <exception cref="ObjectDisposedException">The message was sent or disposed.</exception>
     public long ByteCount => Body.ByteCount;

@@ -42,6 +42,9 @@ internal sealed class MessageBody
 
     internal MessageKind Kind { get; set; }
 
+    /// <summary>The properties of the connection that delivered this message; null for one made here or come over inproc from one made here.</summary>
+    public MessageProperties? Properties;
+
     /// <summary>The number of frames.</summary>
     public int FrameCount => _count;
 
@@ -259,6 +262,7 @@ internal sealed class MessageBody
     {
         var copy = Rent();
         copy.Kind = Kind;
+        copy.Properties = Properties;
         for (var i = 0; i < _count; i++)
         {
             var frame = Frames[i];
@@ -328,6 +332,7 @@ internal sealed class MessageBody
         if (last)
         {
             Generation++;
+            Properties = null;
             ReturnBuffers();
             _overflow = null;
             MessagePool.Return(this);

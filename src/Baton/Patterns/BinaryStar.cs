@@ -59,7 +59,7 @@ public sealed class BinaryStar : IAsyncDisposable
     /// owns the request message: return it (as an echo does) or dispose it. With a ROUTER frontend the
     /// request and the reply carry no envelope: the server keeps it and routes the reply.
     /// </param>
-    /// <param name="options">Heartbeat interval and frontend socket; null for the guide's defaults.</param>
+    /// <param name="options">Heartbeat interval, frontend socket and the security of the three sockets; null for the guide's defaults.</param>
     /// <param name="context">The context of the sockets; null for <see cref="Context.Default"/>.</param>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="InvalidEndpointException">An endpoint is malformed.</exception>
@@ -87,9 +87,15 @@ public sealed class BinaryStar : IAsyncDisposable
 
         // Linger zero for the state sockets: a heartbeat is worth nothing once this server is gone.
         var quiet = new SocketOptions { Linger = TimeSpan.Zero };
-        _frontend = ZmqSocket.Create(options.FrontendType, options.FrontendOptions ?? new SocketOptions { Linger = TimeSpan.FromSeconds(1) }, context);
-        _publisher = new PubSocket(quiet, context);
-        _subscriber = new SubSocket(quiet, context);
+        var frontendOptions = options.FrontendOptions ?? new SocketOptions { Linger = TimeSpan.FromSeconds(1) };
+        if (options.FrontendSecurity is { } frontendSecurity)
+        {
+            frontendOptions = frontendOptions with { Security = frontendSecurity };
+        }
+
+        _frontend = ZmqSocket.Create(options.FrontendType, frontendOptions, context);
+        _publisher = new PubSocket(quiet with { Security = options.StatePublisherSecurity }, context);
+        _subscriber = new SubSocket(quiet with { Security = options.StateSubscriberSecurity }, context);
         try
         {
             FrontendEndpoint = _frontend.Bind(frontend);

@@ -124,7 +124,8 @@ public sealed class BinaryStarClient : IAsyncDisposable
         if (_socket is null)
         {
             // Linger zero: a request nobody took is worth nothing once we have moved on.
-            _socket = new ReqSocket(new SocketOptions { Linger = TimeSpan.Zero }, _context);
+            var security = Volatile.Read(ref _current) == 0 ? _options.Security : _options.BackupSecurity ?? _options.Security;
+            _socket = new ReqSocket(new SocketOptions { Linger = TimeSpan.Zero, Security = security }, _context);
             _socket.Connect(CurrentEndpoint);
         }
 

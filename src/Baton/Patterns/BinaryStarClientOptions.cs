@@ -1,3 +1,5 @@
+using Baton.Sockets;
+
 namespace Baton.Patterns;
 
 /// <summary>How a <see cref="BinaryStarClient"/> waits and retries; the defaults are the guide's (bstarcli).</summary>
@@ -44,6 +46,20 @@ public sealed record BinaryStarClientOptions
             _maxAttempts = value;
         }
     }
+
+    /// <summary>
+    /// The security mechanism of the client's sockets, which connect to either server: the client side of the
+    /// servers' <see cref="BinaryStarOptions.FrontendSecurity"/>, e.g. <see cref="SocketSecurity.CurveClient(string, string)"/>.
+    /// It applies to the backup too unless <see cref="BackupSecurity"/> is set (with CURVE, when the two servers
+    /// hold different keys). Default <see cref="SocketSecurity.Null"/>.
+    /// </summary>
+    public SocketSecurity Security { get; init; } = SocketSecurity.Null;
+
+    /// <summary>
+    /// The security mechanism of the sockets that connect to the backup server; null for <see cref="Security"/>.
+    /// Default null.
+    /// </summary>
+    public SocketSecurity? BackupSecurity { get; init; }
 
     private static TimeSpan Positive(TimeSpan value, string name, bool allowZero)
     {

@@ -56,4 +56,24 @@ public sealed record BinaryStarOptions
 
     /// <summary>Options of the frontend socket (security, high-water marks); null for a linger of 1 s and the other defaults.</summary>
     public SocketOptions? FrontendOptions { get; init; }
+
+    /// <summary>
+    /// The security mechanism of the frontend, which the server binds and clients connect to, e.g.
+    /// <see cref="SocketSecurity.CurveServer(string)"/>; it replaces <see cref="FrontendOptions"/>' own when not null. Default null.
+    /// </summary>
+    public SocketSecurity? FrontendSecurity { get; init; }
+
+    /// <summary>
+    /// The security mechanism of the state publisher, which the server binds at its local endpoint and the
+    /// peer's subscriber connects to: a server mechanism, e.g. <see cref="SocketSecurity.CurveServer(string)"/>.
+    /// The peer's <see cref="StateSubscriberSecurity"/> must be its client side. Default <see cref="SocketSecurity.Null"/>.
+    /// </summary>
+    public SocketSecurity StatePublisherSecurity { get; init; } = SocketSecurity.Null;
+
+    /// <summary>
+    /// The security mechanism of the state subscriber, which connects to the peer's state endpoint: the client
+    /// side of the peer's <see cref="StatePublisherSecurity"/>, e.g. <see cref="SocketSecurity.CurveClient(string, string)"/>
+    /// with the peer's public key. Default <see cref="SocketSecurity.Null"/>.
+    /// </summary>
+    public SocketSecurity StateSubscriberSecurity { get; init; } = SocketSecurity.Null;
 }

@@ -165,7 +165,7 @@ public sealed class LazyPirateClient : IDisposable, IAsyncDisposable
     private ReqSocket Open()
     {
         // Linger zero: closing an attempt's socket discards its unanswered request instead of delivering it late.
-        var socket = new ReqSocket(Options.SocketOptions with { Linger = TimeSpan.Zero }, _context);
+        var socket = new ReqSocket(Options.SocketOptions with { Linger = TimeSpan.Zero, Security = Options.Security ?? Options.SocketOptions.Security }, _context);
         try
         {
             socket.Connect(Endpoint);

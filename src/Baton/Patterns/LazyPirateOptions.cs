@@ -31,4 +31,10 @@ public sealed record LazyPirateOptions
 
     /// <summary>Options of each REQ socket the client makes (its linger is always zero: an abandoned request is discarded). Default <see cref="SocketOptions.Default"/>.</summary>
     public SocketOptions SocketOptions { get; init; } = SocketOptions.Default;
+
+    /// <summary>
+    /// The security mechanism of each REQ socket, which connects to the server, e.g. <see cref="SocketSecurity.CurveClient(string, string)"/>
+    /// with the server's public key; it replaces <see cref="SocketOptions"/>' own when not null. Default null.
+    /// </summary>
+    public SocketSecurity? Security { get; init; }
 }

@@ -43,11 +43,24 @@ public sealed class LoadBalancingBroker : IAsyncDisposable
     /// <exception cref="InvalidEndpointException">An endpoint is not valid.</exception>
     /// <exception cref="EndpointInUseException">An endpoint is taken.</exception>
     public LoadBalancingBroker(string frontendEndpoint, string backendEndpoint, Context? context = null)
+        : this(frontendEndpoint, backendEndpoint, LoadBalancingBrokerOptions.Default, context)
+    {
+    }
+
+    /// <summary>Creates the broker's two ROUTER sockets, secured as <paramref name="options"/> says, and binds them.</summary>
+    /// <param name="frontendEndpoint">Where clients connect, e.g. <c>tcp://*:5555</c> (port 0 picks one: see <see cref="FrontendEndpoint"/>).</param>
+    /// <param name="backendEndpoint">Where workers connect, e.g. <c>tcp://*:5556</c>.</param>
+    /// <param name="options">The frontend's and the backend's security.</param>
+    /// <param name="context">The context of the sockets (its logging is the broker's, its ZAP authenticator theirs); <see cref="Context.Default"/> if null.</param>
+    /// <exception cref="InvalidEndpointException">An endpoint is not valid.</exception>
+    /// <exception cref="EndpointInUseException">An endpoint is taken.</exception>
+    public LoadBalancingBroker(string frontendEndpoint, string backendEndpoint, LoadBalancingBrokerOptions options, Context? context = null)
     {
         ArgumentNullException.ThrowIfNull(frontendEndpoint);
         ArgumentNullException.ThrowIfNull(backendEndpoint);
+        ArgumentNullException.ThrowIfNull(options);
         context ??= Context.Default;
-        RouterPair.Bind(frontendEndpoint, backendEndpoint, context, out _frontend, out _backend, out var boundFrontend, out var boundBackend);
+        RouterPair.Bind(frontendEndpoint, backendEndpoint, options.FrontendSecurity, options.BackendSecurity, context, out _frontend, out _backend, out var boundFrontend, out var boundBackend);
         FrontendEndpoint = boundFrontend;
         BackendEndpoint = boundBackend;
 

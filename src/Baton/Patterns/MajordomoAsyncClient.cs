@@ -38,7 +38,10 @@ public sealed class MajordomoAsyncClient : IAsyncDisposable, IDisposable
 
     /// <summary>Creates a client of the broker at <paramref name="brokerEndpoint"/>; it connects at once.</summary>
     /// <param name="brokerEndpoint">Where the broker is bound, such as <c>tcp://127.0.0.1:5555</c>.</param>
-    /// <param name="options">The socket's options (high-water marks, linger); null for the defaults.</param>
+    /// <param name="options">
+    /// The socket's options (high-water marks, linger, and <see cref="SocketOptions.Security"/>: the client side of the
+    /// broker's <see cref="MajordomoBrokerOptions.Security"/>); null for the defaults.
+    /// </param>
     /// <param name="context">The context whose logger factory and inproc registry to use; null for <see cref="Context.Default"/>.</param>
     /// <exception cref="ArgumentException">The endpoint is empty.</exception>
     /// <exception cref="InvalidEndpointException">The endpoint cannot be parsed.</exception>

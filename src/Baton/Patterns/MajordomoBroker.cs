@@ -44,7 +44,7 @@ public sealed class MajordomoBroker : IAsyncDisposable, IDisposable
         // growing the broker's memory, and one that floods is paused, not buffered. RouterMandatory
         // tells the broker when a peer's connection is gone, so a request is never handed to a worker
         // that died between heartbeats (every send here is a TrySend that does not wait).
-        _socket = new RouterSocket(new SocketOptions { Linger = TimeSpan.FromSeconds(1), RouterMandatory = true }, context);
+        _socket = new RouterSocket(new SocketOptions { Linger = TimeSpan.FromSeconds(1), RouterMandatory = true, Security = _options.Security }, context);
         _logger = _socket.Context.LoggerFactory.CreateLogger("Baton.Patterns.MajordomoBroker");
     }
 

@@ -1,3 +1,5 @@
+using Baton.Sockets;
+
 namespace Baton.Patterns;
 
 /// <summary>
@@ -43,6 +45,12 @@ public sealed record MajordomoBrokerOptions
         get => _maxQueuedRequests;
         init => _maxQueuedRequests = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(MaxQueuedRequests), value, "At least one request must be allowed to queue.");
     }
+
+    /// <summary>
+    /// The security mechanism of the broker's socket, e.g. <see cref="SocketSecurity.CurveServer(string)"/>; a ZAP
+    /// authenticator in the broker's context decides who gets in. Default <see cref="SocketSecurity.Null"/>.
+    /// </summary>
+    public SocketSecurity Security { get; init; } = SocketSecurity.Null;
 
     /// <summary>How long an idle worker may stay silent: the interval times the liveness.</summary>
     internal TimeSpan Expiry => HeartbeatInterval * HeartbeatLiveness;

@@ -215,7 +215,7 @@ public sealed class MajordomoClient : IAsyncDisposable, IDisposable
     private DealerSocket Connect()
     {
         // Linger zero: what a socket we give up on still holds is a request already abandoned.
-        var socket = new DealerSocket(new SocketOptions { Linger = TimeSpan.Zero }, _context);
+        var socket = new DealerSocket(new SocketOptions { Linger = TimeSpan.Zero, Security = _options.Security }, _context);
         try
         {
             socket.Connect(BrokerEndpoint);

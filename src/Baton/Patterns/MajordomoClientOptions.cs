@@ -1,3 +1,5 @@
+using Baton.Sockets;
+
 namespace Baton.Patterns;
 
 /// <summary>
@@ -37,4 +39,11 @@ public sealed record MajordomoClientOptions
         get => _attempts;
         init => _attempts = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(Attempts), value, "At least one attempt is needed.");
     }
+
+    /// <summary>
+    /// The security mechanism of the client's sockets, which connect to the broker: the client side of what
+    /// the broker's <see cref="MajordomoBrokerOptions.Security"/> is, e.g. <see cref="SocketSecurity.CurveClient(string, string)"/>
+    /// with the broker's public key. Default <see cref="SocketSecurity.Null"/>.
+    /// </summary>
+    public SocketSecurity Security { get; init; } = SocketSecurity.Null;
 }

@@ -133,7 +133,7 @@ public sealed class MajordomoWorker : IAsyncDisposable
     private async Task<Outcome> ServeAsync(Func<Message, CancellationToken, ValueTask<Message>> handler, CancellationToken cancellationToken)
     {
         await CloseSocketAsync(sayDisconnect: false).ConfigureAwait(false);
-        var socket = new DealerSocket(new SocketOptions { Linger = TimeSpan.FromMilliseconds(500) }, _context);
+        var socket = new DealerSocket(new SocketOptions { Linger = TimeSpan.FromMilliseconds(500), Security = _options.Security }, _context);
         _socket = socket;
         if (_logger.IsEnabled(LogLevel.Debug))
         {

@@ -1,3 +1,5 @@
+using Baton.Sockets;
+
 namespace Baton.Patterns;
 
 /// <summary>
@@ -41,4 +43,11 @@ public sealed record MajordomoWorkerOptions
         get => _reconnectInterval;
         init => _reconnectInterval = value >= TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(ReconnectInterval), value, "The reconnect interval must not be negative.");
     }
+
+    /// <summary>
+    /// The security mechanism of the worker's socket, which connects to the broker: the client side of what
+    /// the broker's <see cref="MajordomoBrokerOptions.Security"/> is, e.g. <see cref="SocketSecurity.CurveClient(string, string)"/>
+    /// with the broker's public key. Default <see cref="SocketSecurity.Null"/>.
+    /// </summary>
+    public SocketSecurity Security { get; init; } = SocketSecurity.Null;
 }

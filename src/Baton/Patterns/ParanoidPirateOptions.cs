@@ -1,3 +1,5 @@
+using Baton.Sockets;
+
 namespace Baton.Patterns;
 
 /// <summary>
@@ -45,6 +47,25 @@ public sealed record ParanoidPirateOptions
         get => _reconnectIntervalMax;
         init => _reconnectIntervalMax = Positive(value, nameof(ReconnectIntervalMax));
     }
+
+    /// <summary>
+    /// The security mechanism of a <see cref="ParanoidPirateWorker"/>'s socket, which connects to the queue's
+    /// backend, e.g. <see cref="SocketSecurity.CurveClient(string, string)"/> with the queue's public key.
+    /// A <see cref="ParanoidPirateQueue"/> ignores it. Default <see cref="SocketSecurity.Null"/>.
+    /// </summary>
+    public SocketSecurity Security { get; init; } = SocketSecurity.Null;
+
+    /// <summary>
+    /// The security mechanism of a <see cref="ParanoidPirateQueue"/>'s frontend, which it binds and clients
+    /// connect to, e.g. <see cref="SocketSecurity.CurveServer(string)"/>. A worker ignores it. Default <see cref="SocketSecurity.Null"/>.
+    /// </summary>
+    public SocketSecurity FrontendSecurity { get; init; } = SocketSecurity.Null;
+
+    /// <summary>
+    /// The security mechanism of a <see cref="ParanoidPirateQueue"/>'s backend, which it binds and workers
+    /// connect to, e.g. <see cref="SocketSecurity.CurveServer(string)"/>. A worker ignores it. Default <see cref="SocketSecurity.Null"/>.
+    /// </summary>
+    public SocketSecurity BackendSecurity { get; init; } = SocketSecurity.Null;
 
     /// <summary>How long the queue waits without hearing from a worker before it forgets it: <see cref="Liveness"/> heartbeat intervals.</summary>
     public TimeSpan Expiry => HeartbeatInterval * Liveness;

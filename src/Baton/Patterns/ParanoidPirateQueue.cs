@@ -44,7 +44,7 @@ public sealed class ParanoidPirateQueue : IAsyncDisposable
     /// <summary>Creates the queue's two ROUTER sockets and binds them.</summary>
     /// <param name="frontendEndpoint">Where clients connect (port 0 picks one: see <see cref="FrontendEndpoint"/>).</param>
     /// <param name="backendEndpoint">Where workers connect.</param>
-    /// <param name="options">Heartbeat interval and liveness; <see cref="ParanoidPirateOptions.Default"/> if null.</param>
+    /// <param name="options">Heartbeat interval, liveness, and the frontend's and backend's security; <see cref="ParanoidPirateOptions.Default"/> if null.</param>
     /// <param name="context">The context of the sockets (its logging is the queue's); <see cref="Context.Default"/> if null.</param>
     /// <exception cref="InvalidEndpointException">An endpoint is not valid.</exception>
     /// <exception cref="EndpointInUseException">An endpoint is taken.</exception>
@@ -54,7 +54,7 @@ public sealed class ParanoidPirateQueue : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(backendEndpoint);
         context ??= Context.Default;
         _options = options ?? ParanoidPirateOptions.Default;
-        RouterPair.Bind(frontendEndpoint, backendEndpoint, context, out _frontend, out _backend, out var boundFrontend, out var boundBackend);
+        RouterPair.Bind(frontendEndpoint, backendEndpoint, _options.FrontendSecurity, _options.BackendSecurity, context, out _frontend, out _backend, out var boundFrontend, out var boundBackend);
         FrontendEndpoint = boundFrontend;
         BackendEndpoint = boundBackend;
 

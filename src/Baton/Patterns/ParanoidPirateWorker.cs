@@ -105,7 +105,7 @@ public sealed class ParanoidPirateWorker
     private async Task<bool> ServeConnectionAsync(ChannelWriter<(DealerSocket, Frame[], Message)> requests, CancellationToken cancellationToken)
     {
         // Linger zero: a connection given up on discards what it still holds; the clients retry.
-        await using var socket = new DealerSocket(new SocketOptions { Linger = TimeSpan.Zero }, _context);
+        await using var socket = new DealerSocket(new SocketOptions { Linger = TimeSpan.Zero, Security = Options.Security }, _context);
         socket.Connect(Endpoint);
         Interlocked.Increment(ref _connections);
         await socket.SendAsync(new Message(new Frame(s_ready)), cancellationToken).ConfigureAwait(false);

@@ -13,14 +13,16 @@ internal static class RouterPair
     public static void Bind(
         string frontendEndpoint,
         string backendEndpoint,
+        SocketSecurity frontendSecurity,
+        SocketSecurity backendSecurity,
         Context context,
         out RouterSocket frontend,
         out RouterSocket backend,
         out string boundFrontend,
         out string boundBackend)
     {
-        frontend = new RouterSocket(SocketOptions.Default, context);
-        backend = new RouterSocket(new SocketOptions { RouterMandatory = true }, context);
+        frontend = new RouterSocket(new SocketOptions { Security = frontendSecurity }, context);
+        backend = new RouterSocket(new SocketOptions { RouterMandatory = true, Security = backendSecurity }, context);
         try
         {
             boundFrontend = frontend.Bind(frontendEndpoint);

@@ -93,9 +93,10 @@ public sealed class Titanic
         try
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            await using var requests = new MajordomoWorker(BrokerEndpoint, RequestService, _options.WorkerOptions, _context);
-            await using var replies = new MajordomoWorker(BrokerEndpoint, ReplyService, _options.WorkerOptions, _context);
-            await using var closes = new MajordomoWorker(BrokerEndpoint, CloseService, _options.WorkerOptions, _context);
+            var workerOptions = (_options.WorkerOptions ?? MajordomoWorkerOptions.Default) with { Security = _options.Security };
+            await using var requests = new MajordomoWorker(BrokerEndpoint, RequestService, workerOptions, _context);
+            await using var replies = new MajordomoWorker(BrokerEndpoint, ReplyService, workerOptions, _context);
+            await using var closes = new MajordomoWorker(BrokerEndpoint, CloseService, workerOptions, _context);
             Task[] parts =
             [
                 requests.RunAsync(StoreRequestAsync, stop.Token),
@@ -208,7 +209,7 @@ public sealed class Titanic
     private async Task DispatchAsync(CancellationToken cancellationToken)
     {
         // One attempt per round: a request that times out waits for the next round rather than blocking the others.
-        await using var client = new MajordomoClient(BrokerEndpoint, new MajordomoClientOptions { Timeout = _options.RequestTimeout, Attempts = 1 }, _context);
+        await using var client = new MajordomoClient(BrokerEndpoint, new MajordomoClientOptions { Timeout = _options.RequestTimeout, Attempts = 1, Security = _options.Security }, _context);
         var recovered = Store.PendingRequests();
         if (recovered.Count > 0)
         {

@@ -1,3 +1,5 @@
+using Baton.Sockets;
+
 namespace Baton.Patterns;
 
 /// <summary>How a <see cref="Titanic"/> server talks to its broker and retries what it owes.</summary>
@@ -37,4 +39,12 @@ public sealed record TitanicOptions
 
     /// <summary>Heartbeat and reconnect settings of the three Titanic services' workers; null for Majordomo's defaults.</summary>
     public MajordomoWorkerOptions? WorkerOptions { get; init; }
+
+    /// <summary>
+    /// The security mechanism of every socket Titanic makes, all of which connect to the broker (its three
+    /// services' workers and its dispatcher's client), e.g. <see cref="SocketSecurity.CurveClient(string, string)"/>
+    /// with the broker's public key; it replaces <see cref="WorkerOptions"/>' <see cref="MajordomoWorkerOptions.Security"/>.
+    /// Default <see cref="SocketSecurity.Null"/>.
+    /// </summary>
+    public SocketSecurity Security { get; init; } = SocketSecurity.Null;
 }

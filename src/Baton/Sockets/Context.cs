@@ -18,6 +18,7 @@ public sealed class Context : IDisposable, IAsyncDisposable
     private bool _disposed;
     private int _ioThreads = 1;
     private IoThreadGroup? _io;
+    private ZapClient? _zap;
 
     // Replaced only for Default (SetDefaultLoggerFactory); read once by each socket as it is made.
     private volatile ILoggerFactory _loggerFactory;
@@ -73,6 +74,22 @@ public sealed class Context : IDisposable, IAsyncDisposable
     }
 
     internal InprocRegistry Inproc { get; } = new();
+
+    /// <summary>What server handshakes ask the ZAP handler bound in this context (made on first use).</summary>
+    internal ZapClient Zap
+    {
+        get
+        {
+            var zap = Volatile.Read(ref _zap);
+            if (zap is null)
+            {
+                Interlocked.CompareExchange(ref _zap, new ZapClient(this), null);
+                zap = _zap!;
+            }
+
+            return zap;
+        }
+    }
 
     /// <summary>The instruments this context's sockets count with.</summary>
     internal BatonMetrics Metrics { get; }

@@ -73,12 +73,31 @@ internal sealed class InprocRegistry
 
     public void Unbind(string name, ZmqSocket socket)
     {
+        bool removed;
         lock (_lock)
         {
-            if (_bound.TryGetValue(name, out var bound) && bound == socket)
+            removed = _bound.TryGetValue(name, out var bound) && bound == socket;
+            if (removed)
             {
                 _bound.Remove(name);
             }
+        }
+
+        if (removed)
+        {
+            Unbound?.Invoke(name, socket);
+        }
+    }
+
+    /// <summary>Raised (outside the registry's lock) after <c>socket</c> gave up the name: the ZAP client learns that its handler went away.</summary>
+    public event Action<string, ZmqSocket>? Unbound;
+
+    /// <summary>The socket bound at <paramref name="name"/> now, if any.</summary>
+    public bool TryGetBound(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ZmqSocket? socket)
+    {
+        lock (_lock)
+        {
+            return _bound.TryGetValue(name, out socket);
         }
     }
 

@@ -57,9 +57,11 @@ public sealed class SocketSecurity
     /// authenticator of the socket's context, if any, decides which client keys get in.
     /// </summary>
     /// <exception cref="ArgumentException">Not a 32-byte key or its 40-character Z85 text.</exception>
+    /// <exception cref="PlatformNotSupportedException">libsodium cannot be loaded on this platform.</exception>
     public static SocketSecurity CurveServer(ReadOnlySpan<byte> secretKey)
     {
         var secret = Z85Codec.Key(secretKey, nameof(secretKey));
+        Sodium.EnsureInitialized();
         return new("CURVE", true, _ => new MechanismFactory(true, CurveServerMechanism.CreateFactory(secret)));
     }
 
@@ -71,10 +73,14 @@ public sealed class SocketSecurity
     /// that holds the secret key of <paramref name="serverPublicKey"/> (each 32 bytes, or 40 Z85 characters).
     /// </summary>
     /// <exception cref="ArgumentException">Not a 32-byte key or its 40-character Z85 text.</exception>
+    /// <exception cref="PlatformNotSupportedException">libsodium cannot be loaded on this platform.</exception>
     public static SocketSecurity CurveClient(ReadOnlySpan<byte> secretKey, ReadOnlySpan<byte> serverPublicKey)
     {
         var secret = Z85Codec.Key(secretKey, nameof(secretKey));
         var server = Z85Codec.Key(serverPublicKey, nameof(serverPublicKey));
+
+        // Without libsodium, fail here, where the caller can see it, not at the first connection.
+        Sodium.EnsureInitialized();
         return new("CURVE", false, _ => new MechanismFactory(true, () => new CurveClientMechanism(secret, server)));
     }
 

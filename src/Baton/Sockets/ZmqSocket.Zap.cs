@@ -8,5 +8,5 @@ public abstract partial class ZmqSocket
 {
     /// <inheritdoc />
     ValueTask<ZapReply?> IPipeOwner.AuthenticateAsync(ZapRequest request, string address, CancellationToken cancellationToken)
-        => ValueTask.FromResult<ZapReply?>(null);
+        => Context.Zap.AuthenticateAsync(request, Options.ZapDomain, address, Options.Identity, cancellationToken);
 }

@@ -64,6 +64,12 @@ internal struct FrameDecoder
     {
         if ((flags & Zmtp.FlagCommand) != 0)
         {
+            // A command inside a box (CURVE's COMMAND flag) follows the rule of a command frame: no MORE.
+            if ((flags & Zmtp.FlagMore) != 0)
+            {
+                ProtocolThrow.CommandWithMore();
+            }
+
             return;
         }
 

@@ -10,6 +10,9 @@ internal sealed class Metadata
 
     public byte[]? this[string name] => _properties.TryGetValue(name, out var value) ? value : null;
 
+    /// <summary>Every property, as received.</summary>
+    public IEnumerable<KeyValuePair<string, byte[]>> Properties => _properties;
+
     /// <summary>Parses a metadata block; false when it is truncated or malformed.</summary>
     public static bool TryParse(ReadOnlySpan<byte> data, out Metadata metadata, out string? error)
     {

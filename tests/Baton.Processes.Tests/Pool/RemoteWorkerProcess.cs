@@ -20,6 +20,8 @@ internal sealed class RemoteWorkerProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
+    public bool HasExited => _process.HasExited;
+
     public string Output
     {
         get
@@ -49,7 +51,7 @@ internal sealed class RemoteWorkerProcess : IAsyncDisposable
     }
 
     /// <summary>This very test app (its command line from /proc/self/cmdline) started as a worker through the environment: its Main never runs.</summary>
-    public static RemoteWorkerProcess StartSelf(string endpoint)
+    public static RemoteWorkerProcess StartSelf(string endpoint, IReadOnlyDictionary<string, string>? environment = null)
     {
         var argv = File.ReadAllText("/proc/self/cmdline").TrimEnd('\0').Split('\0');
         var info = new ProcessStartInfo(argv[0]);
@@ -58,6 +60,8 @@ internal sealed class RemoteWorkerProcess : IAsyncDisposable
         info.Environment["DOTNET_STARTUP_HOOKS"] = "Baton.Processes";
         info.Environment[ProcessPoolWorker.ConnectVariable] = endpoint;
         info.Environment[ProcessPoolWorker.WorkersVariable] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            info.Environment[name] = value;
         return Start(info);
     }
 
@@ -88,7 +92,8 @@ internal sealed class RemoteWorkerProcess : IAsyncDisposable
         return new RemoteWorkerProcess(Process.Start(info)!);
     }
 
-    private static string CliPath()
+    /// <summary>The built `baton` tool (Baton.Cli.dll) of this configuration.</summary>
+    public static string CliPath()
     {
         var here = AppContext.BaseDirectory;
         var configuration = here.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";

@@ -26,10 +26,14 @@ internal sealed class CliProcess : IAsyncDisposable
     /// <summary>Closes the read end of the child's stdout, as <c>| head -1</c> does once it has its line.</summary>
     public void CloseStdout() => _process.StandardOutput.Close();
 
-    public static CliProcess Start(params string[] args)
+    public static CliProcess Start(params string[] args) => StartIn(null, args);
+
+    /// <summary>Starts the CLI with <paramref name="workingDirectory"/> as its current folder (null: the test's).</summary>
+    public static CliProcess StartIn(string? workingDirectory, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
+            WorkingDirectory = workingDirectory ?? "",
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -47,9 +51,12 @@ internal sealed class CliProcess : IAsyncDisposable
     }
 
     /// <summary>Runs to completion and returns exit code, stdout and stderr.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args) => RunInAsync(null, args);
+
+    /// <summary>Runs to completion in <paramref name="workingDirectory"/> and returns exit code, stdout and stderr.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunInAsync(string? workingDirectory, params string[] args)
     {
-        await using var cli = Start(args);
+        await using var cli = StartIn(workingDirectory, args);
         cli.Input.Close();
         var stdout = await cli._process.StandardOutput.ReadToEndAsync();
         var exit = await cli.WaitForExitAsync();

@@ -123,7 +123,26 @@ internal sealed class PyzmqPeer : IAsyncDisposable
 
     public Task UnsubscribeAsync(byte[] prefix) => CallAsync(new JsonObject { ["op"] = "unsubscribe", ["prefix"] = Convert.ToHexString(prefix) });
 
-    /// <summary>Counts of libzmq monitor events seen so far (CONNECTED, ACCEPTED, DISCONNECTED, HANDSHAKE_SUCCEEDED).</summary>
+    /// <summary>
+    /// Starts a pyzmq ThreadAuthenticator (a ZAP handler) in the peer's context, before its socket binds or
+    /// connects: <paramref name="allow"/> or <paramref name="deny"/> addresses, PLAIN <paramref name="passwords"/>,
+    /// CURVE client keys from the NAME.key files in <paramref name="curveFolder"/> ("*": any key), for <paramref name="domain"/>.
+    /// </summary>
+    public Task StartAuthenticatorAsync(string[]? allow = null, string[]? deny = null, Dictionary<string, string>? passwords = null, string? curveFolder = null, string domain = "*")
+        => CallAsync(new JsonObject
+        {
+            ["op"] = "auth",
+            ["domain"] = domain,
+            ["allow"] = JsonSerializer.SerializeToNode(allow ?? []),
+            ["deny"] = JsonSerializer.SerializeToNode(deny ?? []),
+            ["plain"] = passwords is null ? null : JsonSerializer.SerializeToNode(passwords),
+            ["curve"] = curveFolder,
+        });
+
+    /// <summary>Starts a pyzmq ThreadAuthenticator in the peer's context, letting in CURVE clients whose NAME.key file is in <paramref name="curveKeyFolder"/> ("*": any).</summary>
+    public Task StartCurveAuthenticatorAsync(string curveKeyFolder) => StartAuthenticatorAsync(curveFolder: curveKeyFolder);
+
+    /// <summary>Counts of libzmq monitor events seen so far (CONNECTED, ACCEPTED, DISCONNECTED, HANDSHAKE_SUCCEEDED, HANDSHAKE_FAILED_AUTH/PROTOCOL/NO_DETAIL).</summary>
     public async Task<Dictionary<string, int>> EventsAsync()
     {
         var answer = await CallAsync(new JsonObject { ["op"] = "events" });

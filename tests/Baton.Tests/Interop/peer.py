@@ -18,6 +18,7 @@ monitor = None
 watcher = None
 worker = None
 worker_result = None
+auth = None
 events = {}
 events_lock = threading.Lock()
 
@@ -145,7 +146,25 @@ def handle(cmd):
     if op == "events":
         with events_lock:
             return {name: events.get(getattr(zmq, "EVENT_" + name), 0)
-                    for name in ("CONNECTED", "ACCEPTED", "DISCONNECTED", "HANDSHAKE_SUCCEEDED")}
+                    for name in ("CONNECTED", "ACCEPTED", "DISCONNECTED", "HANDSHAKE_SUCCEEDED",
+                                 "HANDSHAKE_FAILED_AUTH", "HANDSHAKE_FAILED_PROTOCOL", "HANDSHAKE_FAILED_NO_DETAIL")}
+    if op == "auth":
+        # A ZAP handler in this context (zmq.auth's ThreadAuthenticator): allow/deny lists, PLAIN passwords, and
+        # CURVE client keys from a folder of NAME.key files ("*": any key), for the given domain ("*" by default).
+        global auth
+        from zmq.auth.thread import ThreadAuthenticator
+        auth = ThreadAuthenticator(ctx)
+        auth.start()
+        domain = cmd.get("domain", "*")
+        if cmd.get("allow"):
+            auth.allow(*cmd["allow"])
+        if cmd.get("deny"):
+            auth.deny(*cmd["deny"])
+        if cmd.get("plain") is not None:
+            auth.configure_plain(domain=domain, passwords=cmd["plain"])
+        if cmd.get("curve") is not None:
+            auth.configure_curve(domain=domain, location=cmd["curve"])
+        return {"ok": True}
     raise ValueError("unknown op " + op)
 
 
@@ -159,6 +178,8 @@ def main():
         except Exception as e:  # report, never die silently
             answer = {"error": "%s: %s" % (type(e).__name__, e)}
         print(json.dumps(answer), flush=True)
+    if auth is not None:
+        auth.stop()
     if sock is not None:
         sock.disable_monitor()
         watcher.join(2)

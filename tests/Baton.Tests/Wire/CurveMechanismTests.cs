@@ -1,6 +1,9 @@
 using Baton.Internal;
 using Baton.Messages;
+using Baton.Security;
 using Baton.Sockets;
+using Baton.Wire;
+using Baton.Wire.Mechanisms;
 using Xunit;
 
 namespace Baton.Tests.Wire;
@@ -138,7 +141,7 @@ public class CurveMechanismTests
     {
         var logs = new LogCapture();
         await using var context = logs.NewContext();
-        var (serverOptions, clientOptions) = CurvePair(TestUtil.Quick with { HeartbeatInterval = TimeSpan.FromMilliseconds(20), HeartbeatTimeout = TimeSpan.FromMilliseconds(500) });
+        var (serverOptions, clientOptions) = CurvePair(TestUtil.Quick with { HeartbeatInterval = TimeSpan.FromMilliseconds(20), HeartbeatTimeout = TimeSpan.FromMilliseconds(1000) });
         await using var rep = new RepSocket(serverOptions, context);
         await using var req = new ReqSocket(clientOptions, context);
         req.Connect(rep.Bind("tcp://127.0.0.1:0"));
@@ -147,7 +150,7 @@ public class CurveMechanismTests
 
         // Not a synchronisation: a dozen heartbeat timeouts' worth of PINGs and PONGs, each boxed.
         // A PING or PONG that skipped the box would be refused; one that went unanswered would time out.
-        await Task.Delay(1500);
+        await Task.Delay(2500);
         await rep.SendOrFail(new Message("2"));
         Assert.Equal("2", (await req.ReceiveOrFail())[0].ToString());
         Assert.Equal(1, req.ConnectedPeerCount);
@@ -218,5 +221,276 @@ public class CurveMechanismTests
         var drop = await logs.WaitForAsync(e => e.EventId == 2);
         Assert.Contains("frames", drop.Message, StringComparison.Ordinal);
         Assert.False(pull.TryReceive(out _, TimeSpan.FromMilliseconds(100)));
+    }
+
+    [Fact]
+    public async Task ZapAuthenticator_LetsAKnownClientKeyIn_WithItsKeyAsUserId_AndRefusesAnUnknownOne()
+    {
+        var logs = new LogCapture();
+        await using var context = logs.NewContext();
+        await using var auth = ZapAuthenticator.Start(context);
+        var server = NewKeyPair();
+        var known = NewKeyPair();
+        var unknown = NewKeyPair();
+        auth.ConfigureCurve(ZapAuthenticator.AnyDomain, [known.Public]);
+        await using var pull = new PullSocket(TestUtil.Quick with { Security = SocketSecurity.CurveServer(server.Secret) }, context);
+        var endpoint = pull.Bind("tcp://127.0.0.1:0");
+
+        await using var stranger = new PushSocket(TestUtil.Quick with { Security = SocketSecurity.CurveClient(unknown.Secret, server.Public) }, context);
+        stranger.Connect(endpoint);
+        _ = stranger.SendAsync(new Message("let me in"));
+
+        // The server drops it with the ZAP verdict; the client hears ERROR 400 and gives up.
+        var serverDrop = await logs.WaitForAsync(e => e.EventId == 2 && e.Message.Contains("refused by the ZAP handler: 400", StringComparison.Ordinal));
+        var clientDrop = await logs.WaitForAsync(e => e.EventId == 2 && e.Message.Contains("the server refused the handshake: 400", StringComparison.Ordinal));
+        Assert.NotSame(serverDrop, clientDrop);
+
+        await using var friend = new PushSocket(TestUtil.Quick with { Security = SocketSecurity.CurveClient(known.Secret, server.Public) }, context);
+        friend.Connect(endpoint);
+        await friend.SendOrFail(new Message("hello"));
+        using var received = await pull.ReceiveOrFail();
+        Assert.Equal("hello", received[0].ToString());
+        Assert.Equal(Z85Codec.Encode(known.Public), received.UserId);
+        Assert.False(pull.TryReceive(out _, TimeSpan.FromMilliseconds(100)));
+    }
+
+    /// <summary>A handshake between a client and a server mechanism, in memory; returns both ready.</summary>
+    private static (CurveClientMechanism Client, Mechanism Server, byte[] ClientPublic) Handshake(ZapReply? zapReply = null)
+    {
+        var server = NewKeyPair();
+        var client = NewKeyPair();
+        var clientMechanism = new CurveClientMechanism(client.Secret, server.Public);
+        var serverMechanism = CurveServerMechanism.CreateFactory(server.Secret)();
+        var replies = new List<byte[]>();
+        Assert.Empty(serverMechanism.Start(Commands.ReadyMetadata("ROUTER", [])));
+        var hello = Body(Assert.Single(clientMechanism.Start(Commands.ReadyMetadata("DEALER", "me"u8))));
+        Assert.Null(serverMechanism.OnHandshakeCommand(hello, replies));
+        var welcome = Body(Assert.Single(replies));
+        replies.Clear();
+        Assert.Null(clientMechanism.OnHandshakeCommand(welcome, replies));
+        var initiate = Body(Assert.Single(replies));
+        replies.Clear();
+        Assert.Null(serverMechanism.OnHandshakeCommand(initiate, replies));
+        Assert.Empty(replies);
+        var zap = serverMechanism.TakeZapRequest();
+        Assert.NotNull(zap);
+        Assert.Equal("CURVE", zap.Mechanism);
+        Assert.Equal(client.Public, Assert.Single(zap.Credentials));
+        var clientMetadata = serverMechanism.OnZapReply(zapReply, replies);
+        Assert.Equal("DEALER"u8.ToArray(), clientMetadata!["Socket-Type"]);
+        Assert.Equal("me"u8.ToArray(), clientMetadata["Identity"]);
+        var ready = Body(Assert.Single(replies));
+        replies.Clear();
+        var serverMetadata = clientMechanism.OnHandshakeCommand(ready, replies);
+        Assert.Equal("ROUTER"u8.ToArray(), serverMetadata!["Socket-Type"]);
+        Assert.Empty(replies);
+        return (clientMechanism, serverMechanism, client.Public);
+    }
+
+    private static byte[] Body(byte[] frame)
+    {
+        Assert.Equal(Zmtp.FlagCommand, frame[0] & ~Zmtp.FlagLong);
+        return frame[((frame[0] & Zmtp.FlagLong) != 0 ? 9 : 2)..];
+    }
+
+    private static byte[] Encode(Mechanism mechanism, byte flags, byte[] body, out byte wireFlags)
+    {
+        var buffer = new byte[mechanism.MaxEncodedLength(body.Length)];
+        var length = mechanism.Encode(flags, body, buffer);
+        wireFlags = buffer[0];
+        return buffer[(length - body.Length - CurveCodec.MessageOverhead)..length];
+    }
+
+    private static byte[] Decode(Mechanism mechanism, byte[] message, out byte flags)
+    {
+        flags = 0;
+        var copy = message.ToArray();
+        var length = mechanism.Decode(ref flags, copy);
+        return copy[..length];
+    }
+
+    [Fact]
+    public void Handshake_HasLibzmqLayouts_AndAsksZapForTheClientsLongTermKey()
+    {
+        var server = NewKeyPair();
+        var client = new CurveClientMechanism(NewKeyPair().Secret, server.Public);
+        var hello = Body(Assert.Single(client.Start(Commands.ReadyMetadata("DEALER", []))));
+        Assert.Equal(200, hello.Length);
+        Assert.Equal("\u0005HELLO"u8.ToArray(), hello[..6]);
+        Assert.Equal([1, 0], hello[6..8]);
+        Assert.All(hello[8..80], b => Assert.Equal(0, b));
+        Assert.Equal(1UL, System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(hello.AsSpan(112)));
+
+        var replies = new List<byte[]>();
+        var serverMechanism = CurveServerMechanism.CreateFactory(server.Secret)();
+        serverMechanism.Start(Commands.ReadyMetadata("ROUTER", []));
+        serverMechanism.OnHandshakeCommand(hello, replies);
+        var welcome = Body(Assert.Single(replies));
+        Assert.Equal(168, welcome.Length);
+        replies.Clear();
+        client.OnHandshakeCommand(welcome, replies);
+        var initiate = Body(Assert.Single(replies));
+        Assert.Equal(257 + Commands.ReadyMetadata("DEALER", []).Length, initiate.Length);
+        Assert.Equal(2UL, System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(initiate.AsSpan(105)));
+
+        Handshake();
+    }
+
+    [Fact]
+    public void Messages_AreBoxedBothWays_CommandsToo_AndTheWireFrameCarriesNoFlags()
+    {
+        var (client, server, _) = Handshake();
+        var message = Encode(client, Zmtp.FlagMore, "hello"u8.ToArray(), out var wireFlags);
+        Assert.Equal(0, wireFlags);
+        Assert.Equal("\u0007MESSAGE"u8.ToArray(), message[..8]);
+        Assert.Equal(3UL, System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(message.AsSpan(8)));
+        Assert.Equal("hello"u8.ToArray(), Decode(server, message, out var flags));
+        Assert.Equal(Zmtp.FlagMore, flags);
+
+        var ping = Commands.PingBody(TimeSpan.FromSeconds(1), "ctx"u8);
+        var boxedPing = Encode(server, Zmtp.FlagCommand, ping, out _);
+        Assert.Equal(2UL, System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(boxedPing.AsSpan(8)));
+        Assert.Equal(ping, Decode(client, boxedPing, out flags));
+        Assert.Equal(Zmtp.FlagCommand, flags);
+
+        var large = new byte[300_000];
+        new Random(3).NextBytes(large);
+        Assert.Equal(large, Decode(server, Encode(client, 0, large, out _), out _));
+    }
+
+    [Fact]
+    public void ReplayedOrReorderedNonce_IsRefused()
+    {
+        var (client, server, _) = Handshake();
+        var first = Encode(client, 0, "1"u8.ToArray(), out _);
+        var second = Encode(client, 0, "2"u8.ToArray(), out _);
+        Decode(server, first, out _);
+        var replay = Assert.Throws<PeerException>(() => Decode(server, first, out _));
+        Assert.Contains("nonce", replay.Message, StringComparison.Ordinal);
+
+        Decode(server, second, out _);
+        var third = Encode(client, 0, "3"u8.ToArray(), out _);
+        var fourth = Encode(client, 0, "4"u8.ToArray(), out _);
+        Decode(server, fourth, out _);
+        Assert.Throws<PeerException>(() => Decode(server, third, out _));
+    }
+
+    [Fact]
+    public void TamperedBox_UnboxedCommand_AndShortMessage_AreRefused()
+    {
+        var (client, server, _) = Handshake();
+        var message = Encode(client, 0, "payload"u8.ToArray(), out _);
+        message[^1] ^= 1;
+        Assert.Contains("does not open", Assert.Throws<PeerException>(() => Decode(server, message, out _)).Message, StringComparison.Ordinal);
+
+        var ping = Commands.PingBody(TimeSpan.Zero, []);
+        Assert.Contains("only MESSAGE", Assert.Throws<PeerException>(() => Decode(server, ping, out _)).Message, StringComparison.Ordinal);
+        Assert.Throws<PeerException>(() => Decode(client, "\u0007MESSAGE12345678"u8.ToArray(), out _));
+    }
+
+    [Fact]
+    public void ZapAllows_ThenReady()
+    {
+        Handshake(new ZapReply("200", "OK", "alice", []));
+    }
+
+    [Theory]
+    [InlineData("400", true)]
+    [InlineData("500", true)]
+    [InlineData("300", false)]
+    public void ZapRefusal_SendsErrorWithTheStatusCode_ExceptForATemporaryFailure(string status, bool error)
+    {
+        var server = NewKeyPair();
+        var client = new CurveClientMechanism(NewKeyPair().Secret, server.Public);
+        var serverMechanism = CurveServerMechanism.CreateFactory(server.Secret)();
+        serverMechanism.Start([]);
+        var replies = new List<byte[]>();
+        serverMechanism.OnHandshakeCommand(Body(client.Start([])[0]), replies);
+        var welcome = Body(replies[0]);
+        replies.Clear();
+        client.OnHandshakeCommand(welcome, replies);
+        var initiate = Body(replies[0]);
+        replies.Clear();
+        serverMechanism.OnHandshakeCommand(initiate, replies);
+        Assert.NotNull(serverMechanism.TakeZapRequest());
+        Assert.Throws<PeerException>(() => serverMechanism.OnZapReply(new ZapReply(status, "no", "", []), replies));
+        Assert.Equal(error ? 1 : 0, replies.Count);
+    }
+
+    [Fact]
+    public void ZapRefusal_SendsErrorWithTheStatusCode_AndTheClientStops()
+    {
+        var server = NewKeyPair();
+        var client = new CurveClientMechanism(NewKeyPair().Secret, server.Public);
+        var serverMechanism = CurveServerMechanism.CreateFactory(server.Secret)();
+        serverMechanism.Start([]);
+        var replies = new List<byte[]>();
+        serverMechanism.OnHandshakeCommand(Body(client.Start(Commands.ReadyMetadata("DEALER", []))[0]), replies);
+        var welcome = Body(replies[0]);
+        replies.Clear();
+        client.OnHandshakeCommand(welcome, replies);
+        var initiate = Body(replies[0]);
+        replies.Clear();
+        serverMechanism.OnHandshakeCommand(initiate, replies);
+        Assert.NotNull(serverMechanism.TakeZapRequest());
+        var refusal = Assert.Throws<PeerException>(() => serverMechanism.OnZapReply(new ZapReply("400", "Unknown key", "", []), replies));
+        Assert.Contains("400 Unknown key", refusal.Message, StringComparison.Ordinal);
+        var error = Body(Assert.Single(replies));
+        Assert.Equal("\u0005ERROR\u0003400"u8.ToArray(), error);
+
+        var stopped = Assert.Throws<PeerException>(() => client.OnHandshakeCommand(error, []));
+        Assert.True(stopped.Fatal);
+        Assert.Contains("400", stopped.Message, StringComparison.Ordinal);
+        Assert.Empty(client.EncodeError("anything"));
+    }
+
+    [Fact]
+    public void CookieOfAnotherServerSocket_IsRefused_AndClientErrorToServer_IsAProtocolError()
+    {
+        var server = NewKeyPair();
+        var client = new CurveClientMechanism(NewKeyPair().Secret, server.Public);
+        var first = CurveServerMechanism.CreateFactory(server.Secret)();
+        var second = CurveServerMechanism.CreateFactory(server.Secret)();
+        var replies = new List<byte[]>();
+        var hello = Body(client.Start([])[0]);
+        first.OnHandshakeCommand(hello, replies);
+        var welcome = Body(replies[0]);
+        replies.Clear();
+        client.OnHandshakeCommand(welcome, replies);
+        var initiate = Body(replies[0]);
+
+        // The second socket (same long-term key, its own cookie keys) saw the HELLO, not the WELCOME's cookie.
+        second.OnHandshakeCommand(hello, []);
+        Assert.Contains("cookie", Assert.Throws<PeerException>(() => second.OnHandshakeCommand(initiate, [])).Message, StringComparison.Ordinal);
+
+        // Another connection of the same socket (same cookie key), after a HELLO of its own: the recorded
+        // INITIATE's cookie would open there, but it is not the cookie that connection gave.
+        var socket = CurveServerMechanism.CreateFactory(server.Secret);
+        var recordedClient = new CurveClientMechanism(NewKeyPair().Secret, server.Public);
+        var original = socket();
+        var originalReplies = new List<byte[]>();
+        original.OnHandshakeCommand(Body(recordedClient.Start([])[0]), originalReplies);
+        var recordedReplies = new List<byte[]>();
+        recordedClient.OnHandshakeCommand(Body(originalReplies[0]), recordedReplies);
+        var recordedInitiate = Body(recordedReplies[0]);
+        var replayTarget = socket();
+        replayTarget.OnHandshakeCommand(Body(new CurveClientMechanism(NewKeyPair().Secret, server.Public).Start([])[0]), []);
+        Assert.Throws<PeerException>(() => replayTarget.OnHandshakeCommand(recordedInitiate, []));
+        Assert.Null(original.OnHandshakeCommand(recordedInitiate, []));
+
+        var third = CurveServerMechanism.CreateFactory(server.Secret)();
+        Assert.Throws<PeerException>(() => third.OnHandshakeCommand(Commands.ErrorBody("no"), []));
+    }
+
+    [Fact]
+    public void HelloForAnotherServerKey_IsRefused_WithoutAnswer()
+    {
+        var server = NewKeyPair();
+        var client = new CurveClientMechanism(NewKeyPair().Secret, NewKeyPair().Public);
+        var mechanism = CurveServerMechanism.CreateFactory(server.Secret)();
+        var replies = new List<byte[]>();
+        var refusal = Assert.Throws<PeerException>(() => mechanism.OnHandshakeCommand(Body(client.Start([])[0]), replies));
+        Assert.Contains("signature box", refusal.Message, StringComparison.Ordinal);
+        Assert.Empty(replies);
     }
 }

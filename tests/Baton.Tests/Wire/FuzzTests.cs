@@ -55,11 +55,17 @@ public class FuzzTests(ITestOutputHelper output)
     }
 
     /// <summary>One fuzzed stream; deterministic for a given seed so a failure can be replayed.</summary>
-    internal static byte[] Mutate(int seed)
+    internal static byte[] Mutate(int seed) => Mutate(Valid, HeaderOffsets, seed);
+
+    /// <summary>
+    /// A mutation of <paramref name="valid"/>, whose frame headers are at <paramref name="headerOffsets"/>
+    /// (CurveHostileFuzzTests mutates CURVE streams with it); deterministic for a given seed.
+    /// </summary>
+    internal static byte[] Mutate(byte[] valid, int[] headerOffsets, int seed)
     {
         var random = new Random(seed);
         var kind = random.Next(9);
-        var data = new List<byte>(Valid);
+        var data = new List<byte>(valid);
         switch (kind)
         {
             case 0:
@@ -73,7 +79,7 @@ public class FuzzTests(ITestOutputHelper output)
                 break;
             case 3:
             case 4:
-                RandomLength(random, data);
+                RandomLength(random, data, headerOffsets);
                 break;
             case 5:
                 var junk = new byte[random.Next(0, 300)];
@@ -98,7 +104,7 @@ public class FuzzTests(ITestOutputHelper output)
                 data.InsertRange(random.Next(data.Count), data.GetRange(start, length));
                 break;
             default:
-                RandomLength(random, data);
+                RandomLength(random, data, headerOffsets);
                 FlipBits(random, data);
                 if (random.Next(2) == 0)
                 {
@@ -133,9 +139,9 @@ public class FuzzTests(ITestOutputHelper output)
         data.InsertRange(random.Next(data.Count + 1), bytes);
     }
 
-    private static void RandomLength(Random random, List<byte> data)
+    private static void RandomLength(Random random, List<byte> data, int[] headerOffsets)
     {
-        var header = HeaderOffsets[random.Next(HeaderOffsets.Length)];
+        var header = headerOffsets[random.Next(headerOffsets.Length)];
         if (random.Next(3) == 0)
         {
             // Turn a short header into a long one with a size anywhere from tiny to absurd.
@@ -274,7 +280,7 @@ public class FuzzTests(ITestOutputHelper output)
         Assert.DoesNotContain(logs.Entries, e => e.EventId == 5);
     }
 
-    private static async Task FeedAsync(string endpoint, byte[] stream, int seed, ConcurrentBag<int> hung)
+    internal static async Task FeedAsync(string endpoint, byte[] stream, int seed, ConcurrentBag<int> hung)
     {
         using var raw = await RawPeer.ConnectAsync(endpoint);
         try

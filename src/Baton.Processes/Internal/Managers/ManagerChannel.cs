@@ -24,7 +24,7 @@ internal sealed class ManagerChannel : IAsyncDisposable
     private int _drops;
     private long _unreachableSince = Environment.TickCount64;
 
-    public ManagerChannel(string endpoint, TimeSpan connectTimeout, Func<Exception?>? serverGone)
+    public ManagerChannel(string endpoint, TimeSpan connectTimeout, Func<Exception?>? serverGone, SocketSecurity? security = null)
     {
         Endpoint = endpoint;
         _connectTimeout = connectTimeout;
@@ -37,6 +37,7 @@ internal sealed class ManagerChannel : IAsyncDisposable
             ReconnectIntervalMax = TimeSpan.FromSeconds(1),
             // Every request waits for its reply, so nothing worth keeping is ever left unsent at close.
             Linger = TimeSpan.Zero,
+            Security = security ?? SocketSecurity.Null,
         });
         _monitor = WatchAsync(_socket.MonitorAsync(_closing.Token));
         _socket.Connect(endpoint);

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Security.Cryptography;
 using Baton.Internal;
 
 namespace Baton.Wire.Mechanisms;
@@ -83,6 +84,12 @@ internal sealed class CurveClientMechanism : CurveMechanism
             default:
                 throw new PeerException($"unexpected command '{CurveCodec.NameOf(body)}' while the CURVE client expects {(_state == State.ExpectWelcome ? "WELCOME" : "READY")}");
         }
+    }
+
+    public override void End()
+    {
+        CryptographicOperations.ZeroMemory(_transientSecret);
+        base.End();
     }
 
     /// <summary>Nothing: a CURVE client does not send ERROR; it just hangs up.</summary>

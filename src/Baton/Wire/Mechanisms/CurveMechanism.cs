@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Security.Cryptography;
 using Baton.Internal;
 
 namespace Baton.Wire.Mechanisms;
@@ -18,7 +19,7 @@ namespace Baton.Wire.Mechanisms;
 /// </remarks>
 internal abstract class CurveMechanism : Mechanism
 {
-    // Shared key of the transient keys (C' and S'), set when the handshake reaches it; wiped on dispose of the connection's need.
+    // The shared key of the transient keys (C' and S'), set when the handshake reaches it; wiped by End.
     private readonly byte[] _sharedKey = new byte[Sodium.KeyBytes];
     private readonly byte[] _sendNonce = new byte[Sodium.NonceBytes];
     private readonly byte[] _receiveNonce = new byte[Sodium.NonceBytes];
@@ -101,6 +102,8 @@ internal abstract class CurveMechanism : Mechanism
         return length;
     }
 
-    /// <summary>Wipes the shared key (the handshake failed, or its keys must not outlive it).</summary>
-    protected void WipeSharedKey() => Sodium.Wipe(_sharedKey);
+    public override void End() => WipeSharedKey();
+
+    /// <summary>Wipes the shared key (the handshake failed, or the connection ended); needs no libsodium, which may have failed to load.</summary>
+    protected void WipeSharedKey() => CryptographicOperations.ZeroMemory(_sharedKey);
 }

@@ -11,7 +11,9 @@ namespace Baton.Wire.Mechanisms;
 /// no key material between HELLO and INITIATE, and a flood of HELLOs costs the server no memory. Unlike
 /// libzmq, which keeps a fresh cookie key per connection (and so state), the cookie key here is one per
 /// server socket and rotates every <see cref="CookieKeyLifetime"/>; the one before stays valid for one
-/// more period, so a cookie opens for between one and two periods after it was made, then never again.
+/// more period, so a cookie opens for between one and two periods after it was made, then never again;
+/// and only on the connection that made it (each remembers its cookie's nonce), so a recorded session
+/// cannot be replayed on a new connection meanwhile.
 /// The cookie box is crypto_secretbox (XSalsa20-Poly1305 under a 32-byte key): crypto_box_easy_afternm
 /// with the cookie key in place of a shared key is exactly that, so no other primitive is needed.
 /// </remarks>
@@ -29,9 +31,13 @@ internal sealed class CurveServerKeys
     private bool _initialized;
     private long _cookieKeyBorn;
 
-    public CurveServerKeys(byte[] secretKey)
+    // Milliseconds, monotonic: Environment.TickCount64, but in tests, which move it to rotate the cookie keys.
+    private readonly Func<long> _clock;
+
+    public CurveServerKeys(byte[] secretKey, Func<long>? clock = null)
     {
         _secretKey = secretKey;
+        _clock = clock ?? (static () => Environment.TickCount64);
     }
 
     /// <summary>The long-term secret key (s): the socket's options own the array.</summary>
@@ -95,7 +101,7 @@ internal sealed class CurveServerKeys
     {
         Sodium.PublicKeyOf(_secretKey, _publicKey);
         Sodium.RandomBytes(_cookieKey);
-        _cookieKeyBorn = Environment.TickCount64;
+        _cookieKeyBorn = _clock();
         Volatile.Write(ref _initialized, true);
     }
 
@@ -108,7 +114,7 @@ internal sealed class CurveServerKeys
             return;
         }
 
-        var age = Environment.TickCount64 - _cookieKeyBorn;
+        var age = _clock() - _cookieKeyBorn;
         if (age < (long)CookieKeyLifetime.TotalMilliseconds)
         {
             return;
@@ -127,6 +133,6 @@ internal sealed class CurveServerKeys
         }
 
         Sodium.RandomBytes(_cookieKey);
-        _cookieKeyBorn = Environment.TickCount64;
+        _cookieKeyBorn = _clock();
     }
 }

@@ -9,15 +9,21 @@ namespace Baton.Wire.Mechanisms;
 /// </summary>
 /// <remarks>
 /// Between WELCOME and INITIATE the connection keeps no keys: its transient secret s' and the client's C'
-/// travel in the cookie (see <see cref="CurveServerKeys"/>). A refusal before INITIATE checks out is a drop
-/// without ERROR, as libzmq does; ERROR goes only to a client whose handshake was sound but whom the ZAP
-/// handler refused. After the handshake a bad MESSAGE is a drop, never answered.
+/// travel in the cookie (see <see cref="CurveServerKeys"/>). It keeps only the cookie's nonce, to take back
+/// no other cookie: one cookie key serves all the socket's connections for a while, so an INITIATE recorded
+/// on one connection would otherwise open on another, and a whole recorded session replay there.
+/// A refusal before INITIATE checks out is a drop without ERROR, as libzmq does; ERROR goes only to a client
+/// whose handshake was sound but whom the ZAP handler refused (not for a 300, a temporary failure). After the handshake a bad MESSAGE is a drop,
+/// never answered.
 /// </remarks>
 internal sealed class CurveServerMechanism : CurveMechanism
 {
     private readonly CurveServerKeys _keys;
     private byte[] _readyMetadata = [];
     private Metadata? _peerMetadata;
+
+    // The nonce of the cookie this connection's WELCOME gave: the only cookie its INITIATE may bring back.
+    private UInt128 _cookieNonce;
 
     // The client's long-term key, from INITIATE: what the ZAP handler judges.
     private byte[]? _clientKey;
@@ -40,9 +46,13 @@ internal sealed class CurveServerMechanism : CurveMechanism
     public override bool AsServer => true;
 
     /// <summary>Makes the mechanisms of one server socket, which share its long-term key and its cookie keys.</summary>
-    public static Func<Mechanism> CreateFactory(byte[] secretKey)
+    /// <exception cref="PlatformNotSupportedException">libsodium cannot be loaded: the socket fails when it is made, not at its first connection.</exception>
+    public static Func<Mechanism> CreateFactory(byte[] secretKey) => CreateFactory(new CurveServerKeys(secretKey));
+
+    /// <summary>Makes the mechanisms of one server socket with the given keys (tests give them a clock of their own).</summary>
+    internal static Func<Mechanism> CreateFactory(CurveServerKeys keys)
     {
-        var keys = new CurveServerKeys(secretKey);
+        Sodium.EnsureInitialized();
         return () => new CurveServerMechanism(keys);
     }
 
@@ -84,7 +94,13 @@ internal sealed class CurveServerMechanism : CurveMechanism
         if (reply is not null && !reply.Allowed)
         {
             WipeSharedKey();
-            replies.Add(EncodeError(reply.StatusCode));
+
+            // 300 is a temporary failure: libzmq (and RFC 26) drop the client without an ERROR, so that it retries.
+            if (reply.StatusCode != "300")
+            {
+                replies.Add(EncodeError(reply.StatusCode));
+            }
+
             throw new PeerException($"refused by the ZAP handler: {reply.StatusCode} {reply.StatusText}");
         }
 
@@ -124,6 +140,7 @@ internal sealed class CurveServerMechanism : CurveMechanism
             clientTransient.CopyTo(cookiePlain);
             transientPublic.CopyTo(welcomePlain);
             _keys.SealCookie(cookiePlain, welcomePlain[Sodium.KeyBytes..]);
+            _cookieNonce = BinaryPrimitives.ReadUInt128LittleEndian(welcomePlain.Slice(Sodium.KeyBytes, CurveCodec.LongNonceBytes));
 
             // WELCOME: name, 16 random nonce bytes, Box[S' + cookie](S->C').
             var frame = CurveCodec.NewCommandFrame(CurveCodec.WelcomeSize, out var header);
@@ -158,6 +175,11 @@ internal sealed class CurveServerMechanism : CurveMechanism
         var plain = new byte[initiate.Length - 113 - Sodium.MacBytes];
         try
         {
+            if (BinaryPrimitives.ReadUInt128LittleEndian(initiate.Slice(9, CurveCodec.LongNonceBytes)) != _cookieNonce)
+            {
+                throw new PeerException("an INITIATE with a cookie this connection was not given (replayed from another connection)");
+            }
+
             if (!_keys.OpenCookie(initiate.Slice(9, CurveCodec.CookieSize), cookiePlain))
             {
                 throw new PeerException("an INITIATE whose cookie does not open (forged, or expired)");

@@ -58,6 +58,11 @@ internal abstract class Mechanism
     public virtual Metadata? OnZapReply(ZapReply? reply, List<byte[]> replies)
         => throw new InvalidOperationException($"the {Name} mechanism made no ZAP request");
 
+    /// <summary>Called once when the connection has ended and will encode or decode no more: a mechanism wipes its keys.</summary>
+    public virtual void End()
+    {
+    }
+
     /// <summary>The ERROR frame to send before dropping a peer (RFC 37 "Error Handling").</summary>
     public virtual byte[] EncodeError(string reason)
         => FrameEncoder.EncodeFrame(Zmtp.FlagCommand, Commands.ErrorBody(reason));

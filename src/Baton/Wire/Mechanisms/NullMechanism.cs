@@ -37,7 +37,12 @@ internal sealed class NullMechanism(bool zapRequired = false) : Mechanism
             return null;
         }
 
-        replies.Add(EncodeError(reply.StatusCode));
+        // 300 is a temporary failure: libzmq drops the peer without an ERROR, so that it retries.
+        if (reply.StatusCode != "300")
+        {
+            replies.Add(EncodeError(reply.StatusCode));
+        }
+
         throw new PeerException($"refused by the ZAP handler: {reply.StatusCode} {reply.StatusText}");
     }
 
