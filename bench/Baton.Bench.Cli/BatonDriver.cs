@@ -9,11 +9,11 @@ internal sealed class BatonDriver : Driver
 {
     public override string Name => "baton";
 
-    public override IThroughputReceiver BindPull(string transport) => new Receiver(transport);
+    public override IThroughputReceiver BindPull(string transport) => new Receiver(transport, Curve);
 
     public override void Push(string endpoint, int size, int count, Action beforeClose)
     {
-        using var push = new PushSocket(Options);
+        using var push = new PushSocket(Options(Curve, server: false));
         push.Connect(endpoint);
         var payload = new byte[size];
         if (size > 8 * 1024)
@@ -35,11 +35,11 @@ internal sealed class BatonDriver : Driver
         beforeClose();
     }
 
-    public override ILatencyClient BindReq(string transport) => new Client(transport);
+    public override ILatencyClient BindReq(string transport) => new Client(transport, Curve);
 
     public override void Rep(string endpoint, int size, int count, Action beforeClose)
     {
-        using var rep = new RepSocket(Options);
+        using var rep = new RepSocket(Options(Curve, server: false));
         rep.Connect(endpoint);
         for (var i = 0; i < count; i++)
         {
@@ -50,14 +50,20 @@ internal sealed class BatonDriver : Driver
         beforeClose();
     }
 
-    private static SocketOptions Options => new() { Linger = TimeSpan.FromSeconds(30) };
+    /// <summary>The options of every socket: with CURVE, the bound end serves and the connecting end is the client.</summary>
+    private static SocketOptions Options(CurveKeys? curve, bool server) => new()
+    {
+        Linger = TimeSpan.FromSeconds(30),
+        Security = curve is null ? SocketSecurity.Null : server ? SocketSecurity.CurveServer(curve.ServerSecret) : SocketSecurity.CurveClient(curve.ClientSecret, curve.ServerPublic),
+    };
 
     private sealed class Receiver : IThroughputReceiver
     {
-        private readonly PullSocket _pull = new(Options);
+        private readonly PullSocket _pull;
 
-        public Receiver(string transport)
+        public Receiver(string transport, CurveKeys? curve)
         {
+            _pull = new(Options(curve, server: true));
             Endpoint = _pull.Bind(BindAddress(transport));
         }
 
@@ -84,10 +90,11 @@ internal sealed class BatonDriver : Driver
 
     private sealed class Client : ILatencyClient
     {
-        private readonly ReqSocket _req = new(Options);
+        private readonly ReqSocket _req;
 
-        public Client(string transport)
+        public Client(string transport, CurveKeys? curve)
         {
+            _req = new(Options(curve, server: true));
             Endpoint = _req.Bind(BindAddress(transport));
         }
 

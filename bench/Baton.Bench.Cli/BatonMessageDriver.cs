@@ -12,14 +12,14 @@ internal sealed class BatonMessageDriver : Driver
 {
     public override string Name => "baton-message";
 
-    public override IThroughputReceiver BindPull(string transport) => new Receiver(transport);
+    public override IThroughputReceiver BindPull(string transport) => new Receiver(transport, Curve);
 
     public override void Push(string endpoint, int size, int count, Action beforeClose)
-        => PushAsync(endpoint, size, count, beforeClose).GetAwaiter().GetResult();
+        => PushAsync(endpoint, size, count, Curve, beforeClose).GetAwaiter().GetResult();
 
-    private static async Task PushAsync(string endpoint, int size, int count, Action beforeClose)
+    private static async Task PushAsync(string endpoint, int size, int count, CurveKeys? curve, Action beforeClose)
     {
-        await using var push = new PushSocket(Options);
+        await using var push = new PushSocket(Options(curve, server: false));
         push.Connect(endpoint);
         var payload = new byte[size];
         for (var i = 0; i < count; i++)
@@ -30,14 +30,14 @@ internal sealed class BatonMessageDriver : Driver
         beforeClose();
     }
 
-    public override ILatencyClient BindReq(string transport) => new Client(transport);
+    public override ILatencyClient BindReq(string transport) => new Client(transport, Curve);
 
     public override void Rep(string endpoint, int size, int count, Action beforeClose)
-        => RepAsync(endpoint, count, beforeClose).GetAwaiter().GetResult();
+        => RepAsync(endpoint, count, Curve, beforeClose).GetAwaiter().GetResult();
 
-    private static async Task RepAsync(string endpoint, int count, Action beforeClose)
+    private static async Task RepAsync(string endpoint, int count, CurveKeys? curve, Action beforeClose)
     {
-        await using var rep = new RepSocket(Options);
+        await using var rep = new RepSocket(Options(curve, server: false));
         rep.Connect(endpoint);
         for (var i = 0; i < count; i++)
         {
@@ -48,14 +48,20 @@ internal sealed class BatonMessageDriver : Driver
         beforeClose();
     }
 
-    private static SocketOptions Options => new() { Linger = TimeSpan.FromSeconds(30) };
+    /// <summary>The options of every socket: with CURVE, the bound end serves and the connecting end is the client.</summary>
+    private static SocketOptions Options(CurveKeys? curve, bool server) => new()
+    {
+        Linger = TimeSpan.FromSeconds(30),
+        Security = curve is null ? SocketSecurity.Null : server ? SocketSecurity.CurveServer(curve.ServerSecret) : SocketSecurity.CurveClient(curve.ClientSecret, curve.ServerPublic),
+    };
 
     private sealed class Receiver : IThroughputReceiver
     {
-        private readonly PullSocket _pull = new(Options);
+        private readonly PullSocket _pull;
 
-        public Receiver(string transport)
+        public Receiver(string transport, CurveKeys? curve)
         {
+            _pull = new(Options(curve, server: true));
             Endpoint = _pull.Bind(BindAddress(transport));
         }
 
@@ -87,10 +93,11 @@ internal sealed class BatonMessageDriver : Driver
 
     private sealed class Client : ILatencyClient
     {
-        private readonly ReqSocket _req = new(Options);
+        private readonly ReqSocket _req;
 
-        public Client(string transport)
+        public Client(string transport, CurveKeys? curve)
         {
+            _req = new(Options(curve, server: true));
             Endpoint = _req.Bind(BindAddress(transport));
         }
 

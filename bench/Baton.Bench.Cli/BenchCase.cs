@@ -7,10 +7,10 @@ namespace Baton.Bench.Cli;
 internal sealed record BenchCase(string Label, Driver Local, Driver Remote)
 {
     /// <summary>The peers that <c>--peer</c> selects for a transport, in table order.</summary>
-    public static List<BenchCase> For(string kind, string peer, string transport, bool libzmqAvailable)
+    public static List<BenchCase> For(string kind, string peer, string transport, bool libzmqAvailable, CurveKeys? curve = null)
     {
-        var baton = new BatonDriver();
-        var batonMessage = new BatonMessageDriver();
+        var baton = new BatonDriver { Curve = curve };
+        var batonMessage = new BatonMessageDriver { Curve = curve };
         var cases = new List<BenchCase>();
         var all = peer == "all";
         if (all || peer == "baton")
@@ -25,7 +25,7 @@ internal sealed record BenchCase(string Label, Driver Local, Driver Remote)
 
         if ((all || peer == "libzmq") && libzmqAvailable)
         {
-            var libzmq = new LibzmqDriver();
+            var libzmq = new LibzmqDriver { Curve = curve };
             cases.Add(new("libzmq", libzmq, libzmq));
             if (transport != "inproc")
             {
@@ -43,19 +43,23 @@ internal sealed record BenchCase(string Label, Driver Local, Driver Remote)
 
         if (all || peer == "netmq")
         {
-            var netmq = new NetMqDriver();
-            cases.Add(new("netmq", netmq, netmq));
+            var netmq = new NetMqDriver { Curve = curve };
+            if (curve is null || netmq.SupportsCurve)
+            {
+                cases.Add(new("netmq", netmq, netmq));
+            }
         }
 
         var socket = new SocketDriver();
-        if ((all || peer == "socket") && socket.Supports(transport))
+        if ((all || peer == "socket") && socket.Supports(transport) && (curve is null || socket.SupportsCurve))
         {
             cases.Add(new("socket", socket, socket));
         }
 
         if (!all && cases.Count == 0)
         {
-            throw new BenchFailure(peer == "libzmq" ? "libzmq.so.5 is not installed (apt install libzmq5)" : $"peer '{peer}' cannot run over {transport}");
+            throw new BenchFailure(peer == "libzmq" ? "libzmq.so.5 is not installed (apt install libzmq5)"
+                : curve is not null ? $"peer '{peer}' has no CURVE" : $"peer '{peer}' cannot run over {transport}");
         }
 
         return cases;

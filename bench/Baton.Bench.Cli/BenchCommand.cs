@@ -41,7 +41,9 @@ internal static class BenchCommand
         var rounds = new Option<int>("--rounds") { Description = "Interleaved rounds; the figures are their medians.", DefaultValueFactory = _ => 3 };
         var json = new Option<bool>("--json") { Description = "Print a JSON array of the measurements on stdout instead of the table." };
         var plot = new Option<string?>("--plot") { Description = "Also draw a bar chart into this PNG file." };
-        var command = new Command(kind, description) { transport, size, count, peer, rounds, json, plot };
+        var mechanism = new Option<string>("--mechanism") { Description = "The security mechanism of every socket: null, or curve (the bound, measuring end serves CURVE; the plain socket is left out).", DefaultValueFactory = _ => "null" };
+        mechanism.AcceptOnlyFromAmong("null", "curve");
+        var command = new Command(kind, description) { transport, size, count, peer, rounds, json, plot, mechanism };
         command.SetAction((result, cancellationToken) => BenchFailure.Guard(async () =>
         {
             var bytes = result.GetValue(size);
@@ -53,10 +55,17 @@ internal static class BenchCommand
                 result.GetValue(rounds),
                 result.GetValue(peer)!,
                 result.GetValue(json),
-                result.GetValue(plot));
+                result.GetValue(plot),
+                result.GetValue(mechanism)!);
             if (settings.Size < 0 || settings.Count <= 0 || settings.Rounds <= 0)
             {
                 throw new BenchFailure("--size must be 0 or more, --count and --rounds 1 or more");
+            }
+
+            if (settings.Curve && settings.Transport == "inproc")
+            {
+                // libzmq runs no security handshake over inproc: there is nothing to compare.
+                throw new BenchFailure("--mechanism curve measures tcp or ipc; inproc carries no security mechanism");
             }
 
             return await RunAsync(settings, cancellationToken);
@@ -68,7 +77,7 @@ internal static class BenchCommand
     {
         // Progress goes to stderr so that stdout carries only the table or the JSON.
         var progress = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        progress.MarkupLine(Markup.Escape($"baton bench {settings.Kind}: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, libzmq {Libzmq.TryVersion() ?? "not installed"}, NetMQ {typeof(NetMQ.NetMQSocket).Assembly.GetName().Version}"));
+        progress.MarkupLine(Markup.Escape($"baton bench {settings.Kind}: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, libzmq {Libzmq.TryVersion() ?? "not installed"}, NetMQ {typeof(NetMQ.NetMQSocket).Assembly.GetName().Version}, mechanism {settings.Mechanism.ToUpperInvariant()}"));
         var measurements = await BenchRunner.RunAsync(settings, progress, cancellationToken);
         if (settings.Json)
         {
@@ -104,12 +113,19 @@ internal static class BenchCommand
         var endpoint = new Option<string>("--endpoint") { Required = true };
         var size = new Option<int>("--size") { Required = true };
         var count = new Option<int>("--count") { Required = true };
-        var command = new Command("peer", "The benchmark's other end, run in a child process.") { role, implementation, endpoint, size, count };
+        var serverKey = new Option<string?>("--curve-server-key");
+        var clientPublic = new Option<string?>("--curve-client-public");
+        var clientSecret = new Option<string?>("--curve-client-secret");
+        var command = new Command("peer", "The benchmark's other end, run in a child process.") { role, implementation, endpoint, size, count, serverKey, clientPublic, clientSecret };
         command.Hidden = true;
         command.SetAction((result, _) => BenchFailure.Guard(() =>
         {
+            var curve = result.GetValue(serverKey) is { } server
+                ? CurveKeys.ForClient(server, result.GetValue(clientPublic) ?? throw new BenchFailure("--curve-client-public is missing"), result.GetValue(clientSecret) ?? throw new BenchFailure("--curve-client-secret is missing"))
+                : null;
+
             // Standard input ends when the measuring process is done with us.
-            RemoteEnd.RunRole(Driver.ForName(result.GetValue(implementation)!), result.GetValue(role)!, result.GetValue(endpoint)!, result.GetValue(size), result.GetValue(count), () => Console.In.ReadToEnd());
+            RemoteEnd.RunRole(Driver.ForName(result.GetValue(implementation)!, curve), result.GetValue(role)!, result.GetValue(endpoint)!, result.GetValue(size), result.GetValue(count), () => Console.In.ReadToEnd());
             return Task.FromResult(0);
         }));
         return command;

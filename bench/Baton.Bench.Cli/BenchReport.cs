@@ -19,7 +19,8 @@ internal static class BenchReport
     public static void WriteTable(IAnsiConsole console, BenchSettings settings, IReadOnlyList<Measurement> rows)
     {
         var throughput = settings.Kind == "throughput";
-        var table = new Table().Title($"{settings.Kind}, {settings.Transport}, {settings.Size} B × {settings.Count:N0}, median of {settings.Rounds} rounds");
+        var security = settings.Curve ? ", CURVE" : "";
+        var table = new Table().Title($"{settings.Kind}, {settings.Transport}{security}, {settings.Size} B × {settings.Count:N0}, median of {settings.Rounds} rounds");
         table.AddColumn("peer");
         if (throughput)
         {
@@ -43,6 +44,11 @@ internal static class BenchReport
         }
 
         console.Write(table);
+        if (settings.Curve && settings.Peer is "all" or "socket")
+        {
+            console.MarkupLine(Markup.Escape("CURVE run: the plain .NET socket baseline has no security and is left out."));
+        }
+
         foreach (var line in Ratios(settings, rows))
         {
             console.MarkupLine(Markup.Escape(line));
@@ -102,7 +108,7 @@ internal static class BenchReport
 
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks);
         plot.Axes.Margins(bottom: 0);
-        plot.Title($"{settings.Kind}, {settings.Transport}, {settings.Size} B (median of {settings.Rounds} rounds)");
+        plot.Title($"{settings.Kind}, {settings.Transport}{(settings.Curve ? ", CURVE" : "")}, {settings.Size} B (median of {settings.Rounds} rounds)");
         plot.YLabel(throughput ? "messages per second" : "round trip µs (solid p50, light p99)");
         plot.SavePng(path, 900, 500);
     }

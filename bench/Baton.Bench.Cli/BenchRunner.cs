@@ -14,7 +14,7 @@ internal static class BenchRunner
 
     public static async Task<List<Measurement>> RunAsync(BenchSettings settings, IAnsiConsole progressConsole, CancellationToken cancellationToken)
     {
-        var cases = BenchCase.For(settings.Kind, settings.Peer, settings.Transport, Libzmq.TryVersion() is not null);
+        var cases = BenchCase.For(settings.Kind, settings.Peer, settings.Transport, Libzmq.TryVersion() is not null, settings.Curve ? CurveKeys.Generate() : null);
         var results = cases.Select(_ => new List<double[]>()).ToList();
         await progressConsole.Progress()
             .AutoClear(true)
@@ -119,6 +119,7 @@ internal static class BenchRunner
             Peer = label,
             Kind = settings.Kind,
             Transport = settings.Transport,
+            Mechanism = settings.Mechanism,
             Size = settings.Size,
             Count = settings.Count,
             Rounds = rounds.Count,

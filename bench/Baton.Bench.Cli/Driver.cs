@@ -13,6 +13,12 @@ internal abstract class Driver
     /// <summary>False for transports this implementation cannot use.</summary>
     public virtual bool Supports(string transport) => true;
 
+    /// <summary>False when this implementation has no CURVE (it is left out of <c>--mechanism curve</c> runs).</summary>
+    public virtual bool SupportsCurve => true;
+
+    /// <summary>The keys when the run uses CURVE (the bound end serves, the connecting end is the client); null for NULL.</summary>
+    public CurveKeys? Curve { get; init; }
+
     /// <summary>Binds the receiving end of a PUSH/PULL stream.</summary>
     public abstract IThroughputReceiver BindPull(string transport);
 
@@ -30,13 +36,14 @@ internal abstract class Driver
     public abstract void Rep(string endpoint, int size, int count, Action beforeClose);
 
     /// <summary>The driver called <paramref name="name"/>.</summary>
-    public static Driver ForName(string name) => name switch
+    public static Driver ForName(string name, CurveKeys? curve = null) => name switch
     {
-        "baton" => new BatonDriver(),
-        "baton-message" => new BatonMessageDriver(),
-        "libzmq" => new LibzmqDriver(),
-        "netmq" => new NetMqDriver(),
-        "socket" => new SocketDriver(),
+        "baton" => new BatonDriver { Curve = curve },
+        "baton-message" => new BatonMessageDriver { Curve = curve },
+        "libzmq" => new LibzmqDriver { Curve = curve },
+        "netmq" => new NetMqDriver { Curve = curve },
+        "socket" when curve is null => new SocketDriver(),
+        "socket" => throw new BenchFailure("the plain-socket baseline has no CURVE"),
         _ => throw new BenchFailure($"unknown benchmark peer '{name}' (baton, libzmq, netmq or socket)"),
     };
 

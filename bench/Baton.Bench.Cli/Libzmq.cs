@@ -15,6 +15,10 @@ internal static partial class Libzmq
     private const int LastEndpoint = 32;
     private const int SendHwm = 23;
     private const int ReceiveHwm = 24;
+    private const int CurveServer = 47;
+    private const int CurvePublicKey = 48;
+    private const int CurveSecretKey = 49;
+    private const int CurveServerKey = 50;
 
     [LibraryImport(Library, EntryPoint = "zmq_ctx_new")]
     public static partial nint ContextNew();
@@ -68,6 +72,37 @@ internal static partial class Libzmq
     }
 
     public static unsafe void SetInt(nint socket, int option, int value) => Check(SetOption(socket, option, &value, sizeof(int)), "zmq_setsockopt");
+
+    /// <summary>Makes <paramref name="socket"/> a CURVE server (<paramref name="server"/>) or client with <paramref name="keys"/>; nothing when null.</summary>
+    public static void ApplyCurve(nint socket, CurveKeys? keys, bool server)
+    {
+        if (keys is null)
+        {
+            return;
+        }
+
+        if (server)
+        {
+            SetInt(socket, CurveServer, 1);
+            SetText(socket, CurveSecretKey, keys.ServerSecret);
+        }
+        else
+        {
+            SetText(socket, CurveServerKey, keys.ServerPublic);
+            SetText(socket, CurvePublicKey, keys.ClientPublic);
+            SetText(socket, CurveSecretKey, keys.ClientSecret);
+        }
+    }
+
+    // A Z85 key is set as its 40 characters plus the terminating zero (41 bytes), as zmq_setsockopt documents.
+    private static unsafe void SetText(nint socket, int option, string text)
+    {
+        var bytes = Encoding.ASCII.GetBytes(text + "\0");
+        fixed (byte* pointer = bytes)
+        {
+            Check(SetOption(socket, option, pointer, (nuint)bytes.Length), "zmq_setsockopt");
+        }
+    }
 
     public static nint NewSocket(nint context, int type)
     {

@@ -10,11 +10,11 @@ internal sealed class LibzmqDriver : Driver
 
     public override string Name => "libzmq";
 
-    public override IThroughputReceiver BindPull(string transport) => new Receiver(transport);
+    public override IThroughputReceiver BindPull(string transport) => new Receiver(transport, Curve);
 
     public override void Push(string endpoint, int size, int count, Action beforeClose)
     {
-        WithSocket(endpoint, Libzmq.Push, socket =>
+        WithSocket(endpoint, Libzmq.Push, Curve, socket =>
         {
             var payload = new byte[size];
             for (var i = 0; i < count; i++)
@@ -26,11 +26,11 @@ internal sealed class LibzmqDriver : Driver
         });
     }
 
-    public override ILatencyClient BindReq(string transport) => new Client(transport);
+    public override ILatencyClient BindReq(string transport) => new Client(transport, Curve);
 
     public override void Rep(string endpoint, int size, int count, Action beforeClose)
     {
-        WithSocket(endpoint, Libzmq.Rep, socket =>
+        WithSocket(endpoint, Libzmq.Rep, Curve, socket =>
         {
             var buffer = new byte[Math.Max(size, 1)];
             for (var i = 0; i < count; i++)
@@ -44,13 +44,14 @@ internal sealed class LibzmqDriver : Driver
     }
 
     /// <summary>Runs <paramref name="work"/> on a connected socket; outside inproc, terminating its own context flushes what was sent, as remote_thr does.</summary>
-    private static void WithSocket(string endpoint, int type, Action<nint> work)
+    private static void WithSocket(string endpoint, int type, CurveKeys? curve, Action<nint> work)
     {
         var inproc = endpoint.StartsWith("inproc://", StringComparison.Ordinal);
         var context = inproc ? SharedContext.Value : Libzmq.ContextNew();
         var socket = Libzmq.NewSocket(context, type);
         try
         {
+            Libzmq.ApplyCurve(socket, curve, server: false);
             Libzmq.Connect(socket, endpoint);
             work(socket);
         }
@@ -68,9 +69,10 @@ internal sealed class LibzmqDriver : Driver
     {
         private readonly nint _socket;
 
-        public Receiver(string transport)
+        public Receiver(string transport, CurveKeys? curve)
         {
             _socket = Libzmq.NewSocket(SharedContext.Value, Libzmq.Pull);
+            Libzmq.ApplyCurve(_socket, curve, server: true);
             Endpoint = Libzmq.Bind(_socket, BindAddress(transport));
         }
 
@@ -104,9 +106,10 @@ internal sealed class LibzmqDriver : Driver
     {
         private readonly nint _socket;
 
-        public Client(string transport)
+        public Client(string transport, CurveKeys? curve)
         {
             _socket = Libzmq.NewSocket(SharedContext.Value, Libzmq.Req);
+            Libzmq.ApplyCurve(_socket, curve, server: true);
             Endpoint = Libzmq.Bind(_socket, BindAddress(transport));
         }
 

@@ -13,6 +13,9 @@ internal sealed record Measurement
 
     public required string Transport { get; init; }
 
+    /// <summary>"null" or "curve": the security mechanism of every socket in the test.</summary>
+    public string Mechanism { get; init; } = "null";
+
     public required int Size { get; init; }
 
     public required int Count { get; init; }

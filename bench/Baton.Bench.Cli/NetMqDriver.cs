@@ -12,13 +12,14 @@ internal sealed class NetMqDriver : Driver
 {
     public override string Name => "netmq";
 
-    public override IThroughputReceiver BindPull(string transport) => new Receiver(transport);
+    public override IThroughputReceiver BindPull(string transport) => new Receiver(transport, Curve);
 
     public override void Push(string endpoint, int size, int count, Action beforeClose)
     {
         using (var push = new PushSocket())
         {
             push.Options.Linger = TimeSpan.FromSeconds(30);
+            UseCurve(push, Curve, server: false);
             push.Connect(endpoint);
             var payload = new byte[size];
             for (var i = 0; i < count; i++)
@@ -33,13 +34,14 @@ internal sealed class NetMqDriver : Driver
         Flush(endpoint);
     }
 
-    public override ILatencyClient BindReq(string transport) => new Client(transport);
+    public override ILatencyClient BindReq(string transport) => new Client(transport, Curve);
 
     public override void Rep(string endpoint, int size, int count, Action beforeClose)
     {
         using (var rep = new ResponseSocket())
         {
             rep.Options.Linger = TimeSpan.FromSeconds(30);
+            UseCurve(rep, Curve, server: false);
             rep.Connect(endpoint);
             var message = default(Msg);
             message.InitEmpty();
@@ -62,6 +64,26 @@ internal sealed class NetMqDriver : Driver
         if (!endpoint.StartsWith("inproc://", StringComparison.Ordinal))
         {
             NetMQConfig.Cleanup(block: true);
+        }
+    }
+
+    /// <summary>NetMQ's own CURVE: a server with its key pair, or a client with its key pair and the server's public key.</summary>
+    private static void UseCurve(NetMQSocket socket, CurveKeys? curve, bool server)
+    {
+        if (curve is null)
+        {
+            return;
+        }
+
+        if (server)
+        {
+            socket.Options.CurveServer = true;
+            socket.Options.CurveCertificate = new NetMQCertificate(curve.ServerSecret, curve.ServerPublic);
+        }
+        else
+        {
+            socket.Options.CurveServerCertificate = NetMQCertificate.FromPublicKey(curve.ServerPublic);
+            socket.Options.CurveCertificate = new NetMQCertificate(curve.ClientSecret, curve.ClientPublic);
         }
     }
 
@@ -97,9 +119,10 @@ internal sealed class NetMqDriver : Driver
     {
         private readonly PullSocket _pull = new();
 
-        public Receiver(string transport)
+        public Receiver(string transport, CurveKeys? curve)
         {
             _pull.Options.Linger = TimeSpan.Zero;
+            UseCurve(_pull, curve, server: true);
             Endpoint = Bind(_pull, transport);
         }
 
@@ -132,9 +155,10 @@ internal sealed class NetMqDriver : Driver
     {
         private readonly RequestSocket _req = new();
 
-        public Client(string transport)
+        public Client(string transport, CurveKeys? curve)
         {
             _req.Options.Linger = TimeSpan.Zero;
+            UseCurve(_req, curve, server: true);
             Endpoint = Bind(_req, transport);
         }
 

@@ -34,7 +34,8 @@ internal sealed class RemoteEnd : IDisposable
             return new RemoteEnd(thread, null, release);
         }
 
-        var process = SelfProcess.Start("peer", "--role", role, "--impl", driver.Name, "--endpoint", endpoint, "--size", $"{size}", "--count", $"{count}");
+        string[] arguments = ["peer", "--role", role, "--impl", driver.Name, "--endpoint", endpoint, "--size", $"{size}", "--count", $"{count}"];
+        var process = SelfProcess.Start(driver.Curve is { } curve ? [.. arguments, .. curve.ClientArguments()] : arguments);
         return new RemoteEnd(WaitAsync(process, driver.Name), process, null);
     }
 

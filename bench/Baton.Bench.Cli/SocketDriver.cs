@@ -17,6 +17,8 @@ internal sealed class SocketDriver : Driver
 
     public override bool Supports(string transport) => transport is "tcp" or "ipc";
 
+    public override bool SupportsCurve => false;
+
     public override IThroughputReceiver BindPull(string transport) => new Receiver(transport);
 
     public override void Push(string endpoint, int size, int count, Action beforeClose)

@@ -113,12 +113,31 @@ internal sealed partial class Connection
 
         try
         {
-            if (_remainder.Chunk is not null || HasCommands || !_pipe.TryTakeLone(out var segment))
+            if (_remainder.Chunk is not null || HasCommands)
             {
                 return false;
             }
 
-            WriteInline(segment);
+            if (_transforms)
+            {
+                // The mechanism boxes the message here, on the sender's thread: a request reaches the wire
+                // without a hop to the write loop, as with NULL. Holding the send side keeps its nonces in order.
+                if (!_pipe.TryTakeLoneMessage(_mechanism.MaxEncodedLength(0), out var message))
+                {
+                    return false;
+                }
+
+                WriteInline(EncodeTransformed(message));
+            }
+            else
+            {
+                if (!_pipe.TryTakeLone(out var segment))
+                {
+                    return false;
+                }
+
+                WriteInline(segment);
+            }
         }
         finally
         {
@@ -360,6 +379,32 @@ internal sealed partial class Connection
             batch.Clear();
             ArrayPool<byte>.Shared.Return(scratch);
         }
+    }
+
+    /// <summary>Encodes a message that fits a chunk through the mechanism into a chunk of its own (send side held).</summary>
+    private StreamPipe.Segment EncodeTransformed(MessageBody message)
+    {
+        var chunk = _pipe.RentChunk();
+        var used = 0;
+        try
+        {
+            var count = message.FrameCount;
+            for (var i = 0; i < count; i++)
+            {
+                used += _mechanism.Encode(i < count - 1 ? Zmtp.FlagMore : (byte)0, message.FrameAt(i).Span, chunk.AsSpan(used));
+            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+            throw;
+        }
+        finally
+        {
+            message.Release();
+        }
+
+        return new StreamPipe.Segment(chunk, used, 1, null);
     }
 
     /// <summary>

@@ -64,8 +64,10 @@ internal sealed partial class Connection
     // that sends PINGs and never reads cannot grow a queue.
     private byte[]? _pendingPong;
 
-    // 1 while the write loop or a sender writing inline owns the socket's send side.
-    private int _writeOwner;
+    // 1 while the write loop or a sender writing inline owns the socket's send side. The handshake holds it
+    // from the start until its last reply is written: the pipe is attached (and senders may write inline)
+    // when the handshake completes, which for a PLAIN or CURVE server is before its READY has gone out.
+    private int _writeOwner = 1;
 
     /// <summary>True while the write loop or an inline writer holds the send side (for assertions).</summary>
     internal bool IsSendSideOwned => Volatile.Read(ref _writeOwner) != 0;
@@ -192,6 +194,7 @@ internal sealed partial class Connection
             EndHandshake();
             handshakeTimer?.Dispose();
             handshakeTimer = null;
+            Volatile.Write(ref _writeOwner, 0);
             writer = WriteLoopAsync();
             if (_options.HeartbeatInterval > TimeSpan.Zero && _framing == 3)
             {

@@ -206,6 +206,33 @@ internal sealed class StreamPipe : Pipe
         return true;
     }
 
+    /// <summary>
+    /// Takes the one queued message for an inline write through a transforming mechanism (see
+    /// Connection.TryWriteInline), if it is all there is and it encodes within a chunk
+    /// (<paramref name="frameOverhead"/> bytes per frame on top of its bytes).
+    /// </summary>
+    public bool TryTakeLoneMessage(int frameOverhead, out MessageBody message)
+    {
+        lock (_gate)
+        {
+            if (_sealed.Count != 1 || _chunkUsed > 0 || _sealed.Peek().Message is not { } first
+                || first.ByteCount + ((long)first.FrameCount * frameOverhead) > ChunkSize)
+            {
+                message = null!;
+                return false;
+            }
+
+            _sealed.Dequeue();
+            message = first;
+        }
+
+        OnTaken(1);
+        return true;
+    }
+
+    /// <summary>A chunk to encode into on the send side: the spare one if there is one (give it back with <see cref="Recycle"/>).</summary>
+    public byte[] RentChunk() => Interlocked.Exchange(ref _spare, null) ?? ArrayPool<byte>.Shared.Rent(ChunkSize);
+
     /// <summary>Takes the oldest queued chunk for a write on the sender's thread; false when there is none or a message written from its own buffers comes first.</summary>
     public bool TryTakeChunk(out Segment segment)
     {

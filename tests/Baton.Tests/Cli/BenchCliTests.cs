@@ -41,6 +41,29 @@ public class BenchCliTests
         }
     }
 
+    [Fact]
+    public async Task WithCurve_EveryPeerButThePlainSocket_Runs_BatonAndLibzmqMixedOnTheWire()
+    {
+        var (exit, stdout, stderr) = await CliProcess.RunAsync("bench", "throughput", "--mechanism", "curve", "--count", "2000", "--rounds", "1", "--json");
+        Assert.True(exit == 0, stderr);
+        var rows = JsonDocument.Parse(stdout).RootElement.EnumerateArray().ToList();
+        Assert.Equal(["baton", "baton-message", "libzmq", "baton→libzmq", "libzmq→baton", "baton-message→libzmq", "netmq"], rows.Select(r => r.GetProperty("peer").GetString()));
+        foreach (var row in rows)
+        {
+            Assert.Equal("curve", row.GetProperty("mechanism").GetString());
+            Assert.True(row.GetProperty("messages_per_second").GetDouble() > 0);
+        }
+
+        (exit, stdout, stderr) = await CliProcess.RunAsync("bench", "latency", "--mechanism", "curve", "--count", "300", "--rounds", "1", "--peer", "libzmq", "--json");
+        Assert.True(exit == 0, stderr);
+        rows = JsonDocument.Parse(stdout).RootElement.EnumerateArray().ToList();
+        Assert.Equal(["libzmq", "baton→libzmq", "libzmq→baton"], rows.Select(r => r.GetProperty("peer").GetString()));
+        foreach (var row in rows)
+        {
+            AssertLatencyRow(row);
+        }
+    }
+
     private static void AssertLatencyRow(JsonElement row)
     {
         Assert.Equal("latency", row.GetProperty("kind").GetString());
@@ -90,6 +113,7 @@ public class BenchCliTests
     [Theory]
     [InlineData("--transport", "udp")]
     [InlineData("--peer", "zeromq")]
+    [InlineData("--mechanism", "plain")]
     public async Task BadOptions_FailWithOneLine(string option, string value)
     {
         var (exit, _, stderr) = await CliProcess.RunAsync("bench", "throughput", option, value);
