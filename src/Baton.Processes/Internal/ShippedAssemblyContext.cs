@@ -118,7 +118,7 @@ internal sealed class ShippedAssemblyContext : AssemblyLoadContext
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 // Timed out, the connection closed, or the worker is stopping: no assembly, and the reason.
-                shipment = new Shipment(default, default, $"the pool did not ship it ({e.GetType().Name})");
+                shipment = new Shipment(default, default, $"the pool did not ship it ({e.GetType().Name}: {e.Message})");
             }
 
             result = LoadShipped(assemblyName, simpleName, shipment);
