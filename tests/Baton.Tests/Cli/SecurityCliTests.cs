@@ -65,6 +65,18 @@ public sealed class SecurityCliTests : IDisposable
     }
 
     [Fact]
+    public async Task AClientWithoutSecurityFlags_ToASecuredServer_EndsWithWhatToGive_RatherThanWaitingForEver()
+    {
+        var server = Keys("server", _folder.FullName);
+        var endpoint = TestUtil.Endpoint("ipc");
+        await using var recv = CliProcess.Start("recv", "-t", "pull", "-b", endpoint, "-n", "1", "--curve-server", server.Secret);
+        var (exit, _, stderr) = await CliProcess.RunAsync("send", "-t", "push", "-c", endpoint, "in the clear");
+        Assert.Equal(1, exit);
+        Assert.Contains($"baton: the handshake with {endpoint} failed: security mechanism mismatch", stderr, StringComparison.Ordinal);
+        Assert.Contains("--curve-client SECRETKEYFILE --curve-serverkey KEY", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CurveAllow_WithAnEmptyFolder_WarnsThatEveryClientWillBeRefused()
     {
         var server = Keys("server", _folder.FullName);
