@@ -55,7 +55,7 @@ internal sealed class AssemblyShipper
     private static Parcel Pack(AssemblyName name)
     {
         var simple = name.Name!;
-        if (simple is "Baton" or "Baton.Processes" or "MessagePack" or "MessagePack.Annotations")
+        if (ShippedAssemblyContext.IsBatonsOwn(simple))
             return Refused($"{simple} is part of Baton, which the worker must have itself (the same version as the pool's)");
         var assembly = Loaded(simple);
         if (assembly is null)
