@@ -134,8 +134,9 @@ internal static class SocketOptionsReader
             return options;
         }
 
-        string Required(string key) => section[key] is { Length: > 0 } value
-            ? value.Trim()
+        // Keys and names are trimmed; a password is taken as written (its spaces are part of it).
+        string Required(string key, bool trim = true) => section[key] is { Length: > 0 } value
+            ? (trim ? value.Trim() : value)
             : throw new FormatException($"{section.Path}:{key} is required for {mechanism}.");
 
         // A key in Z85, or the key file that holds it; one of the two.
@@ -170,7 +171,7 @@ internal static class SocketOptionsReader
             var security = mechanism.ToUpperInvariant() switch
             {
                 "NULL" => SocketSecurity.Null,
-                "PLAINCLIENT" => SocketSecurity.PlainClient(Required("UserName"), Required("Password")),
+                "PLAINCLIENT" => SocketSecurity.PlainClient(Required("UserName"), Required("Password", trim: false)),
                 "PLAINSERVER" => SocketSecurity.PlainServer(),
                 "CURVESERVER" => SocketSecurity.CurveServer(Key("SecretKey", secret: true)),
                 "CURVECLIENT" => SocketSecurity.CurveClient(Key("SecretKey", secret: true), Key("ServerKey", secret: false)),

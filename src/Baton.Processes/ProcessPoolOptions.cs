@@ -87,7 +87,8 @@ public sealed record ProcessPoolOptions
     /// With a CURVE <see cref="Security"/>: a folder of workers' public-key files (pyzmq's zmq.auth layout,
     /// <c>NAME.key</c>, as <c>baton keygen</c> writes them); only workers whose key is there (or in
     /// <see cref="CurveAllowKeys"/>) join. Read when the pool starts. The pool then runs its own ZAP
-    /// authenticator in a context of its own. Default none: any worker that knows the pool's key joins.
+    /// authenticator in a context of its own. Default none: the socket is in <see cref="Context.Default"/>, and any
+    /// worker that knows the pool's key joins unless an authenticator the app runs there refuses it.
     /// </summary>
     public string? CurveAllowDirectory { get; init; }
 

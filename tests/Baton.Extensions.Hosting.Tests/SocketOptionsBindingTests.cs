@@ -248,6 +248,36 @@ public class SocketOptionsBindingTests
     }
 
     [Fact]
+    public async Task Security_PlainPassword_IsTakenAsWritten()
+    {
+        // Spaces are part of a password: trimmed, it would no longer match the server's.
+        const string password = " two words ";
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["plain:Security:Mechanism"] = "PlainClient",
+            ["plain:Security:UserName"] = "admin",
+            ["plain:Security:Password"] = password,
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddBaton().AddSocketOptions("plain", configuration.GetSection("plain"));
+        using var provider = services.BuildServiceProvider();
+        var clientOptions = provider.GetRequiredService<IOptionsMonitor<SocketOptions>>().Get("plain");
+
+        await using var context = new Context();
+        await using var authenticator = Baton.Security.ZapAuthenticator.Start(context);
+        authenticator.ConfigurePlain(Baton.Security.ZapAuthenticator.AnyDomain, new Dictionary<string, string> { ["admin"] = password });
+        await using var server = new PullSocket(new SocketOptions { Security = SocketSecurity.PlainServer() }, context);
+        var endpoint = server.Bind("tcp://127.0.0.1:0");
+        await using var client = new PushSocket(clientOptions with { Linger = TimeSpan.Zero }, context);
+        client.Connect(endpoint);
+        await client.SendAsync(new Baton.Messages.Message("hello"));
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var received = await server.ReceiveAsync(timeout.Token);
+        Assert.Equal("admin", received.UserId);
+    }
+
+    [Fact]
     public void Security_WithABadKey_FailsWithoutEchoingIt()
     {
         const string bad = "not a key, but a secret of forty chars!!";

@@ -115,4 +115,20 @@ internal static class TestUtil
             }
         }
     }
+
+    /// <summary>A REP server that sends each request back, until <paramref name="cancellationToken"/> is cancelled.</summary>
+    public static async Task EchoAsync(RepSocket server, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                var request = await server.ReceiveAsync(cancellationToken);
+                await server.SendAsync(request, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
 }

@@ -28,6 +28,12 @@ internal sealed class CommandSecurity
     /// <summary>The mechanism of sockets that are clients (--curve-client, --plain); NULL if none was asked for.</summary>
     public SocketSecurity Client { get; }
 
+    /// <summary>With --curve-client: this side's secret key and the server's public key, as read once from the flags.</summary>
+    public (byte[] SecretKey, byte[] ServerKey)? CurveClientKeys { get; init; }
+
+    /// <summary>With --plain: the credentials, split once.</summary>
+    public (string User, string Password)? PlainClient { get; init; }
+
     /// <summary>True when a ZAP authenticator must decide who gets in (--curve-allow, --plain-allow).</summary>
     public bool NeedsAuthenticator => _allowFolder is not null || _passwords is not null;
 

@@ -18,13 +18,16 @@ internal sealed class SecurityFlags
 {
     private readonly SecurityScope _scope;
     private readonly string _clientSockets;
+    private readonly string _serverFlagHint;
 
     /// <param name="scope">Where the flags apply.</param>
     /// <param name="serverSockets">For the help text: which sockets the server flags apply to, e.g. " on the frontend it binds"; null for the scope's.</param>
     /// <param name="clientSockets">For the help text: which sockets the client flags apply to; null for the scope's.</param>
-    public SecurityFlags(SecurityScope scope = SecurityScope.OneSocket, string? serverSockets = null, string? clientSockets = null)
+    /// <param name="serverFlagHint">For <see cref="SecurityScope.ConnectsOnly"/>: what to add to the error a server flag gets, e.g. where who-may-join is set instead.</param>
+    public SecurityFlags(SecurityScope scope = SecurityScope.OneSocket, string? serverSockets = null, string? clientSockets = null, string serverFlagHint = "")
     {
         _scope = scope;
+        _serverFlagHint = serverFlagHint;
         var proxy = scope == SecurityScope.BoundServesConnectedIsClient;
         serverSockets ??= proxy ? " on the sockets it binds (TYPE@ENDPOINT)" : "";
         clientSockets ??= proxy ? " on the sockets it connects (TYPE>ENDPOINT)" : "";
@@ -139,7 +142,7 @@ internal sealed class SecurityFlags
         var plainServer = result.GetResult(PlainAllow) is { Tokens.Count: > 0 };
         if (_scope == SecurityScope.ConnectsOnly && GivenName(result, CurveServer, CurveAllow, PlainAllow) is { } serverFlag)
         {
-            problems.Add($"{serverFlag}: {result.Command.Name} only connects{_clientSockets} and serves nothing; give --curve-client SECRETKEYFILE --curve-serverkey KEY (or --plain USER:PASS)");
+            problems.Add($"{serverFlag}: {result.Command.Name} only connects{_clientSockets} and serves nothing; give --curve-client SECRETKEYFILE --curve-serverkey KEY (or --plain USER:PASS){_serverFlagHint}");
             return problems;
         }
 
@@ -188,6 +191,8 @@ internal sealed class SecurityFlags
         string? allowFolder = null;
         var allowKeys = 0;
         List<(string User, string Password)>? passwords = null;
+        (byte[], byte[])? curveClientKeys = null;
+        (string, string)? plainClient = null;
 
         if (Value(result, CurveServer) is { } serverFile && SecretKey(serverFile, "--curve-server", problems) is { } serverKeys)
         {
@@ -229,14 +234,16 @@ internal sealed class SecurityFlags
             && Value(result, CurveServerKey) is { } serverKey && PublicKey(serverKey, problems) is { } serverPublic)
         {
             client = SocketSecurity.CurveClient(clientKeys.SecretKey!, serverPublic);
+            curveClientKeys = (clientKeys.SecretKey!, serverPublic);
         }
 
         if (Value(result, Plain) is { } plain && Credentials(plain, "--plain", problems) is { } mine)
         {
             client = SocketSecurity.PlainClient(mine.User, mine.Password);
+            plainClient = mine;
         }
 
-        return new CommandSecurity(server, client, allowFolder, allowKeys, passwords);
+        return new CommandSecurity(server, client, allowFolder, allowKeys, passwords) { CurveClientKeys = curveClientKeys, PlainClient = plainClient };
     }
 
     private static CurveKeyPair? SecretKey(string path, string flag, List<string> problems)

@@ -46,11 +46,8 @@ internal sealed class SocketSession : IAsyncDisposable
         }
         else
         {
-            if (options.Security != SocketSecurity.Null)
-            {
-                // Watched from before the connect, so the first handshake's outcome cannot be missed.
-                _handshake = FirstHandshakeAsync(_socket.MonitorAsync(_interrupted), options.Security, connect!);
-            }
+            // Watched from before the connect, so the first handshake's outcome cannot be missed.
+            _handshake = FirstHandshakeAsync(_socket.MonitorAsync(_interrupted), options.Security, connect!);
 
             _socket.Connect(connect!);
         }
@@ -59,10 +56,10 @@ internal sealed class SocketSession : IAsyncDisposable
     }
 
     /// <summary>
-    /// For a socket that connected with PLAIN or CURVE: completes once the first handshake succeeds, and throws
-    /// a <see cref="CliFailure"/> naming the reason if the server refused it or hung up during it (a wrong server
-    /// key, credentials or a client key it does not allow), rather than retrying for ever with nothing delivered.
-    /// Completes at once otherwise.
+    /// For a socket that connected: completes once the first handshake succeeds, and throws a
+    /// <see cref="CliFailure"/> naming the reason if the server refused it or hung up during it (a wrong server
+    /// key, credentials or a client key it does not allow, or, without security flags, a server that wants a
+    /// mechanism), rather than retrying for ever with nothing delivered. Completes at once for a bound socket.
     /// </summary>
     public Task WaitForHandshakeAsync() => _handshake;
 
@@ -76,7 +73,17 @@ internal sealed class SocketSession : IAsyncDisposable
                     return;
                 case SocketEventKind.PeerDropped or SocketEventKind.Disconnected:
                     var reason = e.Reason ?? "the server hung up";
-                    var hint = reason.Contains("mechanism", StringComparison.Ordinal) ? ""
+                    var mismatch = reason.Contains("mechanism", StringComparison.Ordinal);
+                    if (security == SocketSecurity.Null)
+                    {
+                        // Without security a hang-up is retried, as ZeroMQ does; a server that wants a mechanism never
+                        // takes this client, so that ends the command with what to give.
+                        if (!mismatch)
+                            continue;
+                        throw new CliFailure($"the handshake with {endpoint} failed: {reason} (give the flags the server expects: --curve-client SECRETKEYFILE --curve-serverkey KEY, or --plain USER:PASS)");
+                    }
+
+                    var hint = mismatch ? ""
                         : security.IsServer ? " (does the client know this server's public key, or these credentials?)"
                         : security.Mechanism == "CURVE" ? " (is --curve-serverkey the server's key, and is this client's key among those it allows?)"
                         : " (does the server allow these credentials?)";

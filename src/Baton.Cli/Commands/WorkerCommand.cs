@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Baton.Processes;
-using Baton.Security;
 
 namespace Baton.Cli.Commands;
 
@@ -36,24 +35,13 @@ internal static class WorkerCommand
             connect, workers, load,
         };
 
-        // A worker only connects: it is a client of the pool's security. The server flags are accepted so that
-        // giving one gets an error that says what to give instead, not "unrecognized argument".
-        var security = new SecurityFlags();
+        // A worker only connects: it is a client of the pool's security. The server flags are accepted (hidden)
+        // so that giving one gets an error that says what to give instead, not "unrecognized argument".
+        var security = new SecurityFlags(SecurityScope.ConnectsOnly, clientSockets: " to its pool",
+            serverFlagHint: "; who may join is set on the pool (ProcessPoolOptions.Security, CurveAllowDirectory)");
         security.CurveClient.Description = "Connect to the pool with CURVE with this secret-key file (NAME.key_secret, from 'baton keygen'); needs --curve-serverkey. The pool may then ship the code a task needs when this machine lacks it.";
         security.CurveServerKey.Description = "With --curve-client: the pool's public key, as 40 Z85 characters or its key file (NAME.key). Only that pool is served.";
         security.Plain.Description = "Connect to a PLAIN pool with these credentials (sent in the clear: trusted networks only; no code is shipped).";
-        const string NotForAWorker = "Not for a worker: it only connects, and serves nothing (the pool's ProcessPoolOptions.Security and CurveAllowDirectory say who may join).";
-        security.CurveServer.Description = NotForAWorker;
-        security.CurveAllow.Description = NotForAWorker;
-        security.PlainAllow.Description = NotForAWorker;
-        command.Validators.Add(result =>
-        {
-            foreach (var serverFlag in (Option[])[security.CurveServer, security.CurveAllow, security.PlainAllow])
-            {
-                if (result.GetResult(serverFlag) is not null)
-                    result.AddError($"{serverFlag.Name}: a worker only connects to its pool and serves nothing; give it --curve-client SECRETKEYFILE --curve-serverkey POOLKEY (or --plain USER:PASS), and set who may join on the pool (ProcessPoolOptions.Security, CurveAllowDirectory)");
-            }
-        });
         security.AddTo(command);
         command.Validators.Add(result =>
         {
@@ -67,12 +55,17 @@ internal static class WorkerCommand
         });
         command.SetAction((result, cancellationToken) => SocketCommands.Guard(async () =>
         {
-            var mechanism = security.Resolve(result).Client; // checks the key files once more
-            var options = new ProcessPoolWorkerOptions { Workers = result.GetValue(workers), LoadAssemblies = result.GetValue(load) ?? [] };
-            if (result.GetValue(security.CurveClient) is { } secretFile && result.GetValue(security.CurveServerKey) is { } poolKey)
-                options = options with { CurveSecretKey = CurveKeyFiles.Read(secretFile).SecretKey, CurveServerKey = PublicKey(poolKey) };
-            if (result.GetValue(security.Plain) is { } plain)
-                options = options with { PlainUserName = plain[..plain.IndexOf(':', StringComparison.Ordinal)], PlainPassword = plain[(plain.IndexOf(':', StringComparison.Ordinal) + 1)..] };
+            var flags = security.Resolve(result); // the keys, read once
+            var mechanism = flags.Client;
+            var options = new ProcessPoolWorkerOptions
+            {
+                Workers = result.GetValue(workers),
+                LoadAssemblies = result.GetValue(load) ?? [],
+                CurveSecretKey = flags.CurveClientKeys?.SecretKey,
+                CurveServerKey = flags.CurveClientKeys?.ServerKey,
+                PlainUserName = flags.PlainClient?.User,
+                PlainPassword = flags.PlainClient?.Password,
+            };
             var endpoint = result.GetValue(connect)!;
             await Console.Error.WriteLineAsync($"baton: worker: {options.Workers} worker process(es) serving {endpoint} ({mechanism}); Ctrl+C stops");
             return await ProcessPoolWorker.RunAsync(endpoint, options, cancellationToken);
@@ -83,10 +76,6 @@ internal static class WorkerCommand
             "baton worker -c tcp://pool.lan:5555 --curve-client keys/w1.key_secret --curve-serverkey keys/pool.key   CURVE; the pool ships the code",
             "DOTNET_STARTUP_HOOKS=Baton.Processes BATON_WORKER_CONNECT=tcp://10.0.0.5:5555 ./MyApp   the app itself as a worker");
     }
-
-    /// <summary>The pool's public key: a key file when there is one by that name, else 40 Z85 characters (SecurityFlags checked it).</summary>
-    private static byte[] PublicKey(string key)
-        => File.Exists(key) ? CurveKeyFiles.ReadPublicKey(key) : CurveKeyPair.FromPublicKey(key).PublicKey;
 
     private static int ParseWorkers(System.CommandLine.Parsing.ArgumentResult result)
     {

@@ -8,7 +8,8 @@ namespace Baton.Processes.Internal;
 /// The pool's side of code shipping: given an assembly name a worker asked for, the file of the assembly
 /// this process has under that name, with its SHA-256. A name from the wire only ever selects among the
 /// app's own assemblies (loaded, or loadable by name from the app's dependency list): it never becomes a
-/// path. The framework and Baton's own assemblies are never shipped: the worker must have its own.
+/// path. The shared framework and Baton's own assemblies are never shipped: the worker must have its own
+/// (a self-contained app's copies of the framework are not recognised as such).
 /// Files are read and hashed off the pool's loop, once per assembly.
 /// </summary>
 internal sealed class AssemblyShipper
@@ -55,7 +56,7 @@ internal sealed class AssemblyShipper
     private static Parcel Pack(AssemblyName name)
     {
         var simple = name.Name!;
-        if (simple is "Baton" or "Baton.Processes" or "MessagePack" or "MessagePack.Annotations")
+        if (ShippedAssemblyContext.IsBatonsOwn(simple))
             return Refused($"{simple} is part of Baton, which the worker must have itself (the same version as the pool's)");
         var assembly = Loaded(simple);
         if (assembly is null)

@@ -118,7 +118,7 @@ internal sealed class ShippedAssemblyContext : AssemblyLoadContext
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 // Timed out, the connection closed, or the worker is stopping: no assembly, and the reason.
-                shipment = new Shipment(default, default, $"the pool did not ship it ({e.GetType().Name})");
+                shipment = new Shipment(default, default, $"the pool did not ship it ({e.GetType().Name}: {e.Message})");
             }
 
             result = LoadShipped(assemblyName, simpleName, shipment);
@@ -160,9 +160,12 @@ internal sealed class ShippedAssemblyContext : AssemblyLoadContext
         return new Acquired(assembly, "");
     }
 
-    /// <summary>Baton's own assemblies must be the worker's (their types are shared with the worker's loop): never fetched.</summary>
-    private static bool IsBatonsOwn(string simpleName)
-        => simpleName is "Baton" or "Baton.Processes" or "MessagePack" or "MessagePack.Annotations";
+    /// <summary>Baton's own assemblies must be the worker's (their types are shared with the worker's loop): never fetched, never shipped.</summary>
+    public static bool IsBatonsOwn(string simpleName)
+        => simpleName.Equals("Baton", StringComparison.OrdinalIgnoreCase) // assembly names ignore case, as the loader does
+           || simpleName.Equals("Baton.Processes", StringComparison.OrdinalIgnoreCase)
+           || simpleName.Equals("MessagePack", StringComparison.OrdinalIgnoreCase)
+           || simpleName.Equals("MessagePack.Annotations", StringComparison.OrdinalIgnoreCase);
 
     private static string? SimpleName(string assemblyName)
     {

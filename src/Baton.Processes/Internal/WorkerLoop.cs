@@ -96,7 +96,7 @@ internal sealed class WorkerLoop
         var lastHeard = Stopwatch.GetTimestamp();
         Task heartbeats = Task.CompletedTask;
         if (_settings.IsRemote)
-            heartbeats = HeartbeatAsync(_dealer, _settings, () => Volatile.Read(ref lastHeard), _lifetime.Token);
+            heartbeats = HeartbeatAsync(_dealer, _settings, () => Volatile.Read(ref lastHeard), AbandonFetches, _lifetime.Token);
 
         CancellationTokenSource? current = null;
         long currentId = 0;
@@ -289,7 +289,21 @@ internal sealed class WorkerLoop
         await _dealer.SendAsync(Ready(_settings, 1), CancellationToken.None).ConfigureAwait(false);
     }
 
-    private static async Task HeartbeatAsync(DealerSocket dealer, Settings settings, Func<long> lastHeard, CancellationToken cancellationToken)
+    /// <summary>
+    /// The pool went silent (it stopped, or the connection broke): an assembly asked of it will not come, so the
+    /// fetches end now rather than at <see cref="FetchTimeout"/>. Otherwise the task waiting for its code would
+    /// hold this worker, and the receive loop with it, for minutes after a new pool took it on.
+    /// </summary>
+    private void AbandonFetches()
+    {
+        foreach (var (id, fetch) in _fetches)
+        {
+            if (_fetches.TryRemove(id, out _))
+                fetch.TrySetException(new TimeoutException("The pool went silent before it answered."));
+        }
+    }
+
+    private static async Task HeartbeatAsync(DealerSocket dealer, Settings settings, Func<long> lastHeard, Action poolSilent, CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(settings.HeartbeatInterval);
         try
@@ -299,6 +313,8 @@ internal sealed class WorkerLoop
                 var silence = Stopwatch.GetElapsedTime(lastHeard());
                 // After a long silence the pool may be a new one that does not know us: introduce ourselves again.
                 var kind = silence > settings.HeartbeatTimeout ? PoolProtocol.Ready : PoolProtocol.Heartbeat;
+                if (kind == PoolProtocol.Ready)
+                    poolSilent();
                 var message = kind == PoolProtocol.Ready ? Ready(settings, 0) : new Message(PoolProtocol.Header(PoolProtocol.Heartbeat));
                 if (!dealer.TrySend(message, TimeSpan.Zero))
                     message.Dispose();

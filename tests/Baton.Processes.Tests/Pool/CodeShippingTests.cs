@@ -28,6 +28,7 @@ public class CodeShippingTests
     [InlineData("System.Text.Json", ".NET runtime")]
     [InlineData("Baton.Processes", "part of Baton")]
     [InlineData("Baton", "part of Baton")]
+    [InlineData("baton.PROCESSES", "part of Baton")]
     [InlineData("No.Such.Assembly.Anywhere", "has no assembly named No.Such.Assembly.Anywhere")]
     [InlineData("../../etc/passwd", "no assembly named")]
     [InlineData(",,,", "not an assembly name")]

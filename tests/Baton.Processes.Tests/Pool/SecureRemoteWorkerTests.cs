@@ -113,9 +113,9 @@ public sealed class SecureRemoteWorkerTests : IDisposable
     }
 
     [Theory]
-    [InlineData("a worker only connects", "--curve-server", "KEYS/pool.key_secret")]
-    [InlineData("a worker only connects", "--curve-client", "KEYS/worker.key_secret", "--curve-serverkey", "KEYS/pool.key", "--curve-allow", "KEYS")]
-    [InlineData("a worker only connects", "--plain-allow", "admin:secret")]
+    [InlineData("worker only connects", "--curve-server", "KEYS/pool.key_secret")]
+    [InlineData("worker only connects", "--curve-client", "KEYS/worker.key_secret", "--curve-serverkey", "KEYS/pool.key", "--curve-allow", "KEYS")]
+    [InlineData("worker only connects", "--plain-allow", "admin:secret")]
     [InlineData("--curve-serverkey", "--curve-client", "KEYS/worker.key_secret")]
     [InlineData("no key file", "--curve-client", "KEYS/none.key_secret", "--curve-serverkey", "KEYS/pool.key")]
     [InlineData("not both", "--curve-client", "KEYS/worker.key_secret", "--curve-serverkey", "KEYS/pool.key", "--plain", "a:b")]

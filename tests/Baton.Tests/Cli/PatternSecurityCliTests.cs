@@ -13,24 +13,18 @@ namespace Baton.Tests.Cli;
 /// </summary>
 public sealed class PatternSecurityCliTests : IDisposable
 {
-    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("baton-pattern-security-cli-");
-    private readonly string _clients;
+    private readonly CliKeyFolder _keys = new("baton-pattern-security-cli-");
 
-    public PatternSecurityCliTests()
-    {
-        _clients = Path.Combine(_folder.FullName, "clients");
-    }
-
-    public void Dispose() => _folder.Delete(recursive: true);
+    public void Dispose() => _keys.Dispose();
 
     [Fact]
     public async Task MdpRequest_ThroughACurveBroker_GetsItsReply_AndTheWrongServerKeyOrAnUnknownClientDeliversNothing()
     {
-        var brokerKeys = Keys("broker", _folder.FullName);
-        var friend = Keys("friend", _clients);
-        var workerKeys = CurveKeyFiles.Read(Keys("worker", _clients).Secret);
-        var stranger = Keys("stranger", Path.Combine(_folder.FullName, "elsewhere"));
-        await using var broker = CliProcess.Start("broker", "-b", "tcp://127.0.0.1:0", "--curve-server", brokerKeys.Secret, "--curve-allow", _clients);
+        var brokerKeys = CliKeyFolder.Keys("broker", _keys.Path);
+        var friend = CliKeyFolder.Keys("friend", _keys.Clients);
+        var workerKeys = CurveKeyFiles.Read(CliKeyFolder.Keys("worker", _keys.Clients).Secret);
+        var stranger = CliKeyFolder.Keys("stranger", Path.Combine(_keys.Path, "elsewhere"));
+        await using var broker = CliProcess.Start("broker", "-b", "tcp://127.0.0.1:0", "--curve-server", brokerKeys.Secret, "--curve-allow", _keys.Clients);
         var endpoint = (await broker.ReadLineAsync())!;
 
         await using var context = new Context();
@@ -81,14 +75,14 @@ public sealed class PatternSecurityCliTests : IDisposable
     [Fact]
     public async Task Titanic_OverCurve_StoresAndDeliversARequest_AskedThroughMdpRequest()
     {
-        var brokerKeys = Keys("broker", _folder.FullName);
-        var titanicKeys = Keys("titanic", _clients);
-        var me = Keys("me", _clients);
+        var brokerKeys = CliKeyFolder.Keys("broker", _keys.Path);
+        var titanicKeys = CliKeyFolder.Keys("titanic", _keys.Clients);
+        var me = CliKeyFolder.Keys("me", _keys.Clients);
         var brokerPublic = CurveKeyFiles.ReadPublicKey(brokerKeys.Public);
-        await using var broker = CliProcess.Start("broker", "-b", "tcp://127.0.0.1:0", "--curve-server", brokerKeys.Secret, "--curve-allow", _clients);
+        await using var broker = CliProcess.Start("broker", "-b", "tcp://127.0.0.1:0", "--curve-server", brokerKeys.Secret, "--curve-allow", _keys.Clients);
         var endpoint = (await broker.ReadLineAsync())!;
         await using var titanic = CliProcess.Start(
-            "titanic", "-c", endpoint, "-s", Path.Combine(_folder.FullName, "store"), "--curve-client", titanicKeys.Secret, "--curve-serverkey", brokerKeys.Public);
+            "titanic", "-c", endpoint, "-s", Path.Combine(_keys.Path, "store"), "--curve-client", titanicKeys.Secret, "--curve-serverkey", brokerKeys.Public);
         Assert.StartsWith("titanic:", await titanic.ReadLineAsync());
 
         await using var context = new Context();
@@ -128,8 +122,8 @@ public sealed class PatternSecurityCliTests : IDisposable
     [Fact]
     public async Task BinaryStar_PairOverCurve_SettlesAndServesACurveClient()
     {
-        var primaryKeys = Keys("primary", _folder.FullName);
-        var backupKeys = Keys("backup", _folder.FullName);
+        var primaryKeys = CliKeyFolder.Keys("primary", _keys.Path);
+        var backupKeys = CliKeyFolder.Keys("backup", _keys.Path);
         var client = CurveKeyPair.Generate();
         string primaryFrontend = Ipc("primary"), backupFrontend = Ipc("backup"), primaryState = Ipc("primary-state"), backupState = Ipc("backup-state");
         await using var primary = CliProcess.Start(
@@ -161,7 +155,7 @@ public sealed class PatternSecurityCliTests : IDisposable
     [InlineData("--plain-allow and --plain go together here", "binary-star", "--primary", "--plain-allow", "a:b")]
     public async Task UsageErrors_Exit2_WithOneLine(string expected, params string[] args)
     {
-        var (exit, stdout, stderr) = await CliProcess.RunInAsync(_folder.FullName, args);
+        var (exit, stdout, stderr) = await CliProcess.RunInAsync(_keys.Path, args);
         Assert.Equal(2, exit);
         Assert.Equal("", stdout);
         Assert.StartsWith("baton: ", stderr, StringComparison.Ordinal);
@@ -171,7 +165,7 @@ public sealed class PatternSecurityCliTests : IDisposable
     [Fact]
     public async Task BinaryStar_CurveServerWithoutCurveClient_IsAUsageError()
     {
-        var keys = Keys("star", _folder.FullName);
+        var keys = CliKeyFolder.Keys("star", _keys.Path);
         var (exit, _, stderr) = await CliProcess.RunAsync("binary-star", "--primary", "--curve-server", keys.Secret);
         Assert.Equal(2, exit);
         Assert.Contains("--curve-server and --curve-client go together here", stderr, StringComparison.Ordinal);
@@ -189,11 +183,5 @@ public sealed class PatternSecurityCliTests : IDisposable
         }
     }
 
-    private string Ipc(string name) => $"ipc://{Path.Combine(_folder.FullName, name)}";
-
-    private static (string Public, string Secret) Keys(string name, string directory)
-    {
-        var (publicFile, secretFile) = CurveKeyFiles.Write(directory, name, CurveKeyPair.Generate());
-        return (publicFile, secretFile);
-    }
+    private string Ipc(string name) => $"ipc://{Path.Combine(_keys.Path, name)}";
 }

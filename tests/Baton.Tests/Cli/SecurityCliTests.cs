@@ -9,24 +9,18 @@ namespace Baton.Tests.Cli;
 /// <summary>The security flags end to end: CLI processes, and pyzmq (real libzmq) on the other side.</summary>
 public sealed class SecurityCliTests : IDisposable
 {
-    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("baton-security-cli-");
-    private readonly string _clients;
+    private readonly CliKeyFolder _keys = new("baton-security-cli-");
 
-    public SecurityCliTests()
-    {
-        _clients = Path.Combine(_folder.FullName, "clients");
-    }
-
-    public void Dispose() => _folder.Delete(recursive: true);
+    public void Dispose() => _keys.Dispose();
 
     [Fact]
     public async Task CurveAllow_LetsInTheClientsInTheFolder_RefusesAnotherKey_AndKeepsServing()
     {
-        var server = Keys("server", _folder.FullName);
-        var good = Keys("good", _clients);
-        var stranger = Keys("stranger", Path.Combine(_folder.FullName, "elsewhere"));
+        var server = CliKeyFolder.Keys("server", _keys.Path);
+        var good = CliKeyFolder.Keys("good", _keys.Clients);
+        var stranger = CliKeyFolder.Keys("stranger", Path.Combine(_keys.Path, "elsewhere"));
         var endpoint = TestUtil.Endpoint("ipc");
-        await using var recv = CliProcess.Start("recv", "-t", "pull", "-b", endpoint, "-n", "1", "--curve-server", server.Secret, "--curve-allow", _clients);
+        await using var recv = CliProcess.Start("recv", "-t", "pull", "-b", endpoint, "-n", "1", "--curve-server", server.Secret, "--curve-allow", _keys.Clients);
 
         // Refused: the server logs why, and the client ends with the reason rather than retrying for ever.
         var (exit, _, stderr) = await CliProcess.RunAsync("send", "-t", "push", "-c", endpoint, "--curve-client", stranger.Secret, "--curve-serverkey", server.Public, "from the stranger");
@@ -54,8 +48,8 @@ public sealed class SecurityCliTests : IDisposable
     [Fact]
     public async Task CurveServer_WithoutCurveAllow_LetsInAnyClientThatKnowsItsKey_AsLibzmqDoes()
     {
-        var server = Keys("server", _folder.FullName);
-        var anyone = Keys("anyone", Path.Combine(_folder.FullName, "anywhere"));
+        var server = CliKeyFolder.Keys("server", _keys.Path);
+        var anyone = CliKeyFolder.Keys("anyone", Path.Combine(_keys.Path, "anywhere"));
         var endpoint = TestUtil.Endpoint("ipc");
         await using var recv = CliProcess.Start("recv", "-t", "pull", "-b", endpoint, "-n", "1", "--curve-server", server.Secret);
         var (exit, _, stderr) = await CliProcess.RunAsync("send", "-t", "push", "-c", endpoint, "--curve-client", anyone.Secret, "--curve-serverkey", server.Public, "hello");
@@ -65,13 +59,25 @@ public sealed class SecurityCliTests : IDisposable
     }
 
     [Fact]
+    public async Task AClientWithoutSecurityFlags_ToASecuredServer_EndsWithWhatToGive_RatherThanWaitingForEver()
+    {
+        var server = CliKeyFolder.Keys("server", _keys.Path);
+        var endpoint = TestUtil.Endpoint("ipc");
+        await using var recv = CliProcess.Start("recv", "-t", "pull", "-b", endpoint, "-n", "1", "--curve-server", server.Secret);
+        var (exit, _, stderr) = await CliProcess.RunAsync("send", "-t", "push", "-c", endpoint, "in the clear");
+        Assert.Equal(1, exit);
+        Assert.Contains($"baton: the handshake with {endpoint} failed: security mechanism mismatch", stderr, StringComparison.Ordinal);
+        Assert.Contains("--curve-client SECRETKEYFILE --curve-serverkey KEY", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CurveAllow_WithAnEmptyFolder_WarnsThatEveryClientWillBeRefused()
     {
-        var server = Keys("server", _folder.FullName);
-        Directory.CreateDirectory(_clients);
-        await using var recv = CliProcess.Start("recv", "-t", "pull", "-b", TestUtil.Endpoint("ipc"), "--curve-server", server.Secret, "--curve-allow", _clients);
+        var server = CliKeyFolder.Keys("server", _keys.Path);
+        Directory.CreateDirectory(_keys.Clients);
+        await using var recv = CliProcess.Start("recv", "-t", "pull", "-b", TestUtil.Endpoint("ipc"), "--curve-server", server.Secret, "--curve-allow", _keys.Clients);
         var warning = await recv.WaitForStderrAsync("every client will be refused");
-        Assert.Equal($"baton: warning: --curve-allow: no public-key files (*.key) in '{_clients}': every client will be refused", warning);
+        Assert.Equal($"baton: warning: --curve-allow: no public-key files (*.key) in '{_keys.Clients}': every client will be refused", warning);
     }
 
     [Fact]
@@ -94,11 +100,11 @@ public sealed class SecurityCliTests : IDisposable
     [Fact]
     public async Task CurveServer_TakesAPyzmqCurveClient_WhoseKeyIsAllowed_AndRefusesOneWhoseKeyIsNot()
     {
-        var server = Keys("server", _folder.FullName);
-        var friend = Keys("friend", _clients);
+        var server = CliKeyFolder.Keys("server", _keys.Path);
+        var friend = CliKeyFolder.Keys("friend", _keys.Clients);
         var stranger = CurveKeyPair.Generate();
         var port = TestUtil.FreeTcpPort();
-        await using var recv = CliProcess.Start("recv", "-t", "pull", "-b", $"tcp://127.0.0.1:{port}", "-n", "1", "--curve-server", server.Secret, "--curve-allow", _clients);
+        await using var recv = CliProcess.Start("recv", "-t", "pull", "-b", $"tcp://127.0.0.1:{port}", "-n", "1", "--curve-server", server.Secret, "--curve-allow", _keys.Clients);
         var serverKey = CurveKeyFiles.Read(server.Public).PublicKeyZ85;
 
         await using (var refusedPeer = await PyzmqPeer.StartAsync("PUSH", Curve(serverKey, stranger)))
@@ -119,7 +125,7 @@ public sealed class SecurityCliTests : IDisposable
     public async Task CurveClient_ReachesAPyzmqCurveServer_WithTheServerKeyInZ85()
     {
         var server = CurveKeyPair.Generate();
-        var client = Keys("client", _folder.FullName);
+        var client = CliKeyFolder.Keys("client", _keys.Path);
         await using var pull = await PyzmqPeer.StartAsync("PULL", new Dictionary<string, object> { ["CURVE_SERVER"] = 1, ["CURVE_SECRETKEY"] = server.SecretKeyZ85! });
         var endpoint = await pull.BindAsync("tcp://127.0.0.1:*");
         var (exit, _, stderr) = await CliProcess.RunAsync("send", "-t", "push", "-c", endpoint, "--curve-client", client.Secret, "--curve-serverkey", server.PublicKeyZ85, "to libzmq");
@@ -130,8 +136,8 @@ public sealed class SecurityCliTests : IDisposable
     [Fact]
     public async Task Proxy_ServesCurveWhereItBinds_AndIsACurveClientWhereItConnects()
     {
-        var proxyKeys = Keys("proxy", _folder.FullName);
-        var friend = CurveKeyFiles.Read(Keys("friend", _clients).Secret);
+        var proxyKeys = CliKeyFolder.Keys("proxy", _keys.Path);
+        var friend = CurveKeyFiles.Read(CliKeyFolder.Keys("friend", _keys.Clients).Secret);
         var proxyPublic = CurveKeyFiles.ReadPublicKey(proxyKeys.Public);
         var sinkKeys = CurveKeyPair.Generate();
         await using var sink = new PullSocket(new SocketOptions { Security = SocketSecurity.CurveServer(sinkKeys.SecretKey!) });
@@ -139,7 +145,7 @@ public sealed class SecurityCliTests : IDisposable
 
         await using var proxy = CliProcess.Start(
             "proxy", "--frontend", "PULL@tcp://127.0.0.1:0", "--backend", $"PUSH>{sinkEndpoint}",
-            "--curve-server", proxyKeys.Secret, "--curve-allow", _clients,
+            "--curve-server", proxyKeys.Secret, "--curve-allow", _keys.Clients,
             "--curve-client", proxyKeys.Secret, "--curve-serverkey", sinkKeys.PublicKeyZ85);
         var frontend = (await proxy.ReadLineAsync())!["frontend PULL@".Length..];
 
@@ -160,10 +166,10 @@ public sealed class SecurityCliTests : IDisposable
     [Fact]
     public async Task Broker_ServesCurve_ToTheClientsItAllows()
     {
-        var brokerKeys = Keys("broker", _folder.FullName);
+        var brokerKeys = CliKeyFolder.Keys("broker", _keys.Path);
         var brokerPublic = CurveKeyFiles.ReadPublicKey(brokerKeys.Public);
-        var friend = CurveKeyFiles.Read(Keys("friend", _clients).Secret);
-        await using var broker = CliProcess.Start("broker", "-b", "tcp://127.0.0.1:0", "--curve-server", brokerKeys.Secret, "--curve-allow", _clients);
+        var friend = CurveKeyFiles.Read(CliKeyFolder.Keys("friend", _keys.Clients).Secret);
+        await using var broker = CliProcess.Start("broker", "-b", "tcp://127.0.0.1:0", "--curve-server", brokerKeys.Secret, "--curve-allow", _keys.Clients);
         var endpoint = (await broker.ReadLineAsync())!;
 
         await using (var stranger = new DealerSocket(new SocketOptions { Security = SocketSecurity.CurveClient(CurveKeyPair.Generate().SecretKey!, brokerPublic), Linger = TimeSpan.Zero }))
@@ -186,10 +192,4 @@ public sealed class SecurityCliTests : IDisposable
         ["CURVE_PUBLICKEY"] = client.PublicKeyZ85,
         ["CURVE_SECRETKEY"] = client.SecretKeyZ85!,
     };
-
-    private static (string Public, string Secret) Keys(string name, string directory)
-    {
-        var (publicFile, secretFile) = CurveKeyFiles.Write(directory, name, CurveKeyPair.Generate());
-        return (publicFile, secretFile);
-    }
 }

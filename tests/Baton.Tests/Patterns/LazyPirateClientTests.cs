@@ -16,7 +16,7 @@ public class LazyPirateClientTests
         await using var server = new RepSocket();
         var endpoint = server.Bind(TestUtil.Endpoint("tcp"));
         using var cancel = new CancellationTokenSource();
-        var serving = EchoAsync(server, cancel.Token);
+        var serving = TestUtil.EchoAsync(server, cancel.Token);
 
         await using var client = new LazyPirateClient(endpoint, new LazyPirateOptions { Timeout = TimeSpan.FromSeconds(10) });
         using (var reply = await client.RequestAsync(new Message("hello", "async")))
@@ -135,20 +135,5 @@ public class LazyPirateClientTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new LazyPirateOptions { Timeout = TimeSpan.Zero });
         Assert.Throws<ArgumentOutOfRangeException>(() => new LazyPirateOptions { Timeout = Timeout.InfiniteTimeSpan });
         Assert.Throws<ArgumentOutOfRangeException>(() => new LazyPirateOptions { Attempts = 0 });
-    }
-
-    private static async Task EchoAsync(RepSocket server, CancellationToken cancellationToken)
-    {
-        try
-        {
-            while (true)
-            {
-                var request = await server.ReceiveAsync(cancellationToken);
-                await server.SendAsync(request, cancellationToken);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
     }
 }

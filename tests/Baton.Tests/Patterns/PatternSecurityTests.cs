@@ -138,7 +138,7 @@ public sealed class PatternSecurityTests : IDisposable
         await using var server = new RepSocket(new SocketOptions { Security = ServerSide }, context);
         var endpoint = server.Bind(TestUtil.Endpoint("tcp"));
         using var cancel = new CancellationTokenSource();
-        var serving = EchoAsync(server, cancel.Token);
+        var serving = TestUtil.EchoAsync(server, cancel.Token);
 
         await using (var client = new LazyPirateClient(endpoint, new LazyPirateOptions { Timeout = TestUtil.Timeout, Security = ClientSide }, context))
         {
@@ -277,21 +277,6 @@ public sealed class PatternSecurityTests : IDisposable
             await run.WaitAsync(TestUtil.Timeout);
         }
         catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
-        {
-        }
-    }
-
-    private static async Task EchoAsync(RepSocket server, CancellationToken cancellationToken)
-    {
-        try
-        {
-            while (true)
-            {
-                var request = await server.ReceiveAsync(cancellationToken);
-                await server.SendAsync(request, cancellationToken);
-            }
-        }
-        catch (OperationCanceledException)
         {
         }
     }
