@@ -362,16 +362,17 @@ public sealed partial class ZapAuthenticator : IAsyncDisposable, IDisposable
                     return Decision.Refuse(policy.Passwords.Count == 0 ? "No passwords defined" : $"No passwords for domain '{domain}'", user);
                 }
 
-                if (!passwords.TryGetValue(user, out var password))
+                // The same work whether the user exists or not, and a comparison of fixed-length digests in fixed
+                // time, so the answer's timing tells neither which users exist, nor the password's length, nor
+                // how much of a guess was right (FixedTimeEquals returns early on a length mismatch).
+                var known = passwords.TryGetValue(user, out var password);
+                var same = SamePassword(password ?? "", credentials[1]);
+                if (!known)
                 {
                     return Decision.Refuse("Invalid username", user);
                 }
 
-                // Fixed time, so the answer's timing does not tell how much of a guess was right.
-                var expected = Encoding.UTF8.GetBytes(password);
-                return CryptographicOperations.FixedTimeEquals(expected, credentials[1])
-                    ? Decision.Allow(user)
-                    : Decision.Refuse("Invalid password", user);
+                return same ? Decision.Allow(user) : Decision.Refuse("Invalid password", user);
             case "CURVE":
                 if (credentials.Length != 1 || credentials[0].Length != Sodium.KeyBytes)
                 {
@@ -389,6 +390,17 @@ public sealed partial class ZapAuthenticator : IAsyncDisposable, IDisposable
                 // GSSAPI and others: nothing here can check them. An allowed address alone is no authentication.
                 return allowed ? Decision.Allow("anonymous") : Decision.Refuse($"Unsupported mechanism '{mechanism}'");
         }
+    }
+
+    private static bool SamePassword(string expected, ReadOnlySpan<byte> given)
+    {
+        Span<byte> expectedDigest = stackalloc byte[SHA256.HashSizeInBytes];
+        Span<byte> givenDigest = stackalloc byte[SHA256.HashSizeInBytes];
+        var expectedBytes = Encoding.UTF8.GetBytes(expected);
+        SHA256.HashData(expectedBytes, expectedDigest);
+        SHA256.HashData(given, givenDigest);
+        CryptographicOperations.ZeroMemory(expectedBytes);
+        return CryptographicOperations.FixedTimeEquals(expectedDigest, givenDigest);
     }
 
     private static bool TryForDomain<T>(FrozenDictionary<string, T> map, string domain, out T value)
