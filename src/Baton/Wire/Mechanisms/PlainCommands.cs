@@ -70,7 +70,7 @@ internal static class PlainCommands
 
     public static bool IsInitiate(ReadOnlySpan<byte> name) => name.SequenceEqual(Initiate);
 
-    /// <summary>A command name for a log line: printable ASCII as it is, anything else escaped.</summary>
+    /// <summary>A peer's bytes (a command name, a user name) for a log line: printable ASCII as it is, anything else as '?'.</summary>
     public static string NameOf(ReadOnlySpan<byte> name)
     {
         var text = new StringBuilder(name.Length);

@@ -42,7 +42,8 @@ internal sealed class PlainServerMechanism : Mechanism
                     throw new PeerException("malformed PLAIN HELLO: the user name and password lengths do not match the command");
                 }
 
-                _userName = System.Text.Encoding.UTF8.GetString(user);
+                // For refusal messages only, which reach the log: the peer's bytes, escaped so they cannot forge log lines.
+                _userName = PlainCommands.NameOf(user);
                 PendingZapRequest = new ZapRequest(Name, [user.ToArray(), password.ToArray()]);
                 _state = State.WaitingForZap;
                 return null;
