@@ -182,12 +182,7 @@ public class CurveInteropTests
         Assert.Equal(["yes", "1"], first.ToStrings());
         await peer.SendAsync("no"u8.ToArray(), "2"u8.ToArray());
         await peer.SendAsync("yes"u8.ToArray(), "3"u8.ToArray());
-        Message next;
-        do
-        {
-            next = await sub.ReceiveOrFail();
-        }
-        while (next[1].ToString() == "1");
+        using var next = await TestUtil.ReceiveSkipping(sub, "1");
 
         Assert.Equal(["yes", "3"], next.ToStrings());
     }
