@@ -11,18 +11,10 @@ namespace Baton.Tests.Wire;
 /// <summary>CURVE between Baton sockets: every socket shape, large messages, commands inside boxes, refusals.</summary>
 public class CurveMechanismTests
 {
-    /// <summary>A fresh key pair: (public, secret).</summary>
-    internal static (byte[] Public, byte[] Secret) NewKeyPair()
-    {
-        var (pk, sk) = (new byte[32], new byte[32]);
-        Sodium.KeyPair(pk, sk);
-        return (pk, sk);
-    }
-
     private static (SocketOptions Server, SocketOptions Client) CurvePair(SocketOptions? baseOptions = null)
     {
-        var server = NewKeyPair();
-        var client = NewKeyPair();
+        var server = CurveRawClient.NewKeyPair();
+        var client = CurveRawClient.NewKeyPair();
         var options = baseOptions ?? TestUtil.Quick;
 
         // Z85 on one side, bytes on the other: both forms of the public API.
@@ -152,9 +144,9 @@ public class CurveMechanismTests
     {
         var logs = new LogCapture();
         await using var context = logs.NewContext();
-        var server = NewKeyPair();
-        var other = NewKeyPair();
-        var client = NewKeyPair();
+        var server = CurveRawClient.NewKeyPair();
+        var other = CurveRawClient.NewKeyPair();
+        var client = CurveRawClient.NewKeyPair();
         await using var pull = new PullSocket(TestUtil.Quick with { Security = SocketSecurity.CurveServer(server.Secret) }, context);
         await using var push = new PushSocket(TestUtil.Quick with { Security = SocketSecurity.CurveClient(client.Secret, other.Public) }, context);
         push.Connect(pull.Bind("tcp://127.0.0.1:0"));
@@ -175,7 +167,7 @@ public class CurveMechanismTests
     {
         var logs = new LogCapture();
         await using var context = logs.NewContext();
-        var server = NewKeyPair();
+        var server = CurveRawClient.NewKeyPair();
         await using var pull = new PullSocket(TestUtil.Quick with { Security = SocketSecurity.CurveServer(server.Secret) }, context);
         await using var push = new PushSocket(TestUtil.Quick, context);
         push.Connect(pull.Bind("tcp://127.0.0.1:0"));
@@ -219,9 +211,9 @@ public class CurveMechanismTests
         var logs = new LogCapture();
         await using var context = logs.NewContext();
         await using var auth = ZapAuthenticator.Start(context);
-        var server = NewKeyPair();
-        var known = NewKeyPair();
-        var unknown = NewKeyPair();
+        var server = CurveRawClient.NewKeyPair();
+        var known = CurveRawClient.NewKeyPair();
+        var unknown = CurveRawClient.NewKeyPair();
         auth.ConfigureCurve(ZapAuthenticator.AnyDomain, [known.Public]);
         await using var pull = new PullSocket(TestUtil.Quick with { Security = SocketSecurity.CurveServer(server.Secret) }, context);
         var endpoint = pull.Bind("tcp://127.0.0.1:0");
@@ -247,8 +239,8 @@ public class CurveMechanismTests
     /// <summary>A handshake between a client and a server mechanism, in memory; returns both ready.</summary>
     private static (CurveClientMechanism Client, Mechanism Server, byte[] ClientPublic) Handshake(ZapReply? zapReply = null)
     {
-        var server = NewKeyPair();
-        var client = NewKeyPair();
+        var server = CurveRawClient.NewKeyPair();
+        var client = CurveRawClient.NewKeyPair();
         var clientMechanism = new CurveClientMechanism(client.Secret, server.Public);
         var serverMechanism = CurveServerMechanism.CreateFactory(server.Secret)();
         var replies = new List<byte[]>();
@@ -302,8 +294,8 @@ public class CurveMechanismTests
     [Fact]
     public void Handshake_HasLibzmqLayouts_AndAsksZapForTheClientsLongTermKey()
     {
-        var server = NewKeyPair();
-        var client = new CurveClientMechanism(NewKeyPair().Secret, server.Public);
+        var server = CurveRawClient.NewKeyPair();
+        var client = new CurveClientMechanism(CurveRawClient.NewKeyPair().Secret, server.Public);
         var hello = Body(Assert.Single(client.Start(Commands.ReadyMetadata("DEALER", []))));
         Assert.Equal(200, hello.Length);
         Assert.Equal("\u0005HELLO"u8.ToArray(), hello[..6]);
@@ -390,8 +382,8 @@ public class CurveMechanismTests
     [InlineData("300", false)]
     public void ZapRefusal_SendsErrorWithTheStatusCode_ExceptForATemporaryFailure(string status, bool error)
     {
-        var server = NewKeyPair();
-        var client = new CurveClientMechanism(NewKeyPair().Secret, server.Public);
+        var server = CurveRawClient.NewKeyPair();
+        var client = new CurveClientMechanism(CurveRawClient.NewKeyPair().Secret, server.Public);
         var serverMechanism = CurveServerMechanism.CreateFactory(server.Secret)();
         serverMechanism.Start([]);
         var replies = new List<byte[]>();
@@ -410,8 +402,8 @@ public class CurveMechanismTests
     [Fact]
     public void ZapRefusal_SendsErrorWithTheStatusCode_AndTheClientStops()
     {
-        var server = NewKeyPair();
-        var client = new CurveClientMechanism(NewKeyPair().Secret, server.Public);
+        var server = CurveRawClient.NewKeyPair();
+        var client = new CurveClientMechanism(CurveRawClient.NewKeyPair().Secret, server.Public);
         var serverMechanism = CurveServerMechanism.CreateFactory(server.Secret)();
         serverMechanism.Start([]);
         var replies = new List<byte[]>();
@@ -437,8 +429,8 @@ public class CurveMechanismTests
     [Fact]
     public void CookieOfAnotherServerSocket_IsRefused_AndClientErrorToServer_IsAProtocolError()
     {
-        var server = NewKeyPair();
-        var client = new CurveClientMechanism(NewKeyPair().Secret, server.Public);
+        var server = CurveRawClient.NewKeyPair();
+        var client = new CurveClientMechanism(CurveRawClient.NewKeyPair().Secret, server.Public);
         var first = CurveServerMechanism.CreateFactory(server.Secret)();
         var second = CurveServerMechanism.CreateFactory(server.Secret)();
         var replies = new List<byte[]>();
@@ -456,7 +448,7 @@ public class CurveMechanismTests
         // Another connection of the same socket (same cookie key), after a HELLO of its own: the recorded
         // INITIATE's cookie would open there, but it is not the cookie that connection gave.
         var socket = CurveServerMechanism.CreateFactory(server.Secret);
-        var recordedClient = new CurveClientMechanism(NewKeyPair().Secret, server.Public);
+        var recordedClient = new CurveClientMechanism(CurveRawClient.NewKeyPair().Secret, server.Public);
         var original = socket();
         var originalReplies = new List<byte[]>();
         original.OnHandshakeCommand(Body(recordedClient.Start([])[0]), originalReplies);
@@ -464,7 +456,7 @@ public class CurveMechanismTests
         recordedClient.OnHandshakeCommand(Body(originalReplies[0]), recordedReplies);
         var recordedInitiate = Body(recordedReplies[0]);
         var replayTarget = socket();
-        replayTarget.OnHandshakeCommand(Body(new CurveClientMechanism(NewKeyPair().Secret, server.Public).Start([])[0]), []);
+        replayTarget.OnHandshakeCommand(Body(new CurveClientMechanism(CurveRawClient.NewKeyPair().Secret, server.Public).Start([])[0]), []);
         Assert.Throws<PeerException>(() => replayTarget.OnHandshakeCommand(recordedInitiate, []));
         Assert.Null(original.OnHandshakeCommand(recordedInitiate, []));
 
@@ -475,8 +467,8 @@ public class CurveMechanismTests
     [Fact]
     public void HelloForAnotherServerKey_IsRefused_WithoutAnswer()
     {
-        var server = NewKeyPair();
-        var client = new CurveClientMechanism(NewKeyPair().Secret, NewKeyPair().Public);
+        var server = CurveRawClient.NewKeyPair();
+        var client = new CurveClientMechanism(CurveRawClient.NewKeyPair().Secret, CurveRawClient.NewKeyPair().Public);
         var mechanism = CurveServerMechanism.CreateFactory(server.Secret)();
         var replies = new List<byte[]>();
         var refusal = Assert.Throws<PeerException>(() => mechanism.OnHandshakeCommand(Body(client.Start([])[0]), replies));

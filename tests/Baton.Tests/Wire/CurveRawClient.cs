@@ -72,6 +72,7 @@ internal sealed class CurveRawClient : IDisposable
         return new CurveRawClient(peer, serverPublic, keys.Public, keys.Secret);
     }
 
+    /// <summary>A fresh key pair: (public, secret). The one helper every CURVE test makes its keys with.</summary>
     public static (byte[] Public, byte[] Secret) NewKeyPair()
     {
         var (pk, sk) = (new byte[32], new byte[32]);
