@@ -92,37 +92,11 @@ public sealed partial class ZapAuthenticator : IAsyncDisposable, IDisposable
     /// May be called again to add more.
     /// </summary>
     /// <exception cref="InvalidOperationException">A deny list is set: use one list or the other.</exception>
-    public void Allow(params string[] addresses)
-    {
-        ArgumentNullException.ThrowIfNull(addresses);
-        Change(policy =>
-        {
-            if (policy.Denied.Count > 0)
-            {
-                throw new InvalidOperationException("A ZAP authenticator takes an allow list or a deny list, not both: a deny list is already set.");
-            }
-
-            return policy with { Allowed = Union(policy.Allowed, addresses) };
-        });
-        LogConfigured(_logger, $"allow {string.Join(", ", addresses)}");
-    }
+    public void Allow(params string[] addresses) => AddAddresses(addresses, deny: false);
 
     /// <summary>Refuses peers from these IP addresses; others go on with authentication. May be called again to add more.</summary>
     /// <exception cref="InvalidOperationException">An allow list is set: use one list or the other.</exception>
-    public void Deny(params string[] addresses)
-    {
-        ArgumentNullException.ThrowIfNull(addresses);
-        Change(policy =>
-        {
-            if (policy.Allowed.Count > 0)
-            {
-                throw new InvalidOperationException("A ZAP authenticator takes an allow list or a deny list, not both: an allow list is already set.");
-            }
-
-            return policy with { Denied = Union(policy.Denied, addresses) };
-        });
-        LogConfigured(_logger, $"deny {string.Join(", ", addresses)}");
-    }
+    public void Deny(params string[] addresses) => AddAddresses(addresses, deny: true);
 
     /// <summary>
     /// Sets the PLAIN users of <paramref name="domain"/> ("*" for every domain without its own): user name to
@@ -190,6 +164,24 @@ public sealed partial class ZapAuthenticator : IAsyncDisposable, IDisposable
 
     /// <summary>Stops answering; see <see cref="DisposeAsync"/>.</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    // pyzmq's rule: one list or the other, since an allow list already refuses every address it does not name.
+    private void AddAddresses(string[] addresses, bool deny)
+    {
+        ArgumentNullException.ThrowIfNull(addresses);
+        Change(policy =>
+        {
+            if ((deny ? policy.Allowed : policy.Denied).Count > 0)
+            {
+                throw new InvalidOperationException($"A ZAP authenticator takes an allow list or a deny list, not both: {(deny ? "an allow" : "a deny")} list is already set.");
+            }
+
+            return deny
+                ? policy with { Denied = Union(policy.Denied, addresses) }
+                : policy with { Allowed = Union(policy.Allowed, addresses) };
+        });
+        LogConfigured(_logger, $"{(deny ? "deny" : "allow")} {string.Join(", ", addresses)}");
+    }
 
     private void SetCurveKeys(string domain, IEnumerable<byte[]> publicKeys, string origin)
     {
