@@ -43,7 +43,7 @@ internal sealed class PlainServerMechanism : Mechanism
                 }
 
                 // For refusal messages only, which reach the log: the peer's bytes, escaped so they cannot forge log lines.
-                _userName = PlainCommands.NameOf(user);
+                _userName = Commands.Printable(user);
                 PendingZapRequest = new ZapRequest(Name, [user.ToArray(), password.ToArray()]);
                 _state = State.WaitingForZap;
                 return null;
@@ -57,11 +57,11 @@ internal sealed class PlainServerMechanism : Mechanism
                 _state = State.Done;
                 return metadata;
             case State.WaitingForZap:
-                throw new PeerException($"the PLAIN client sent '{PlainCommands.NameOf(name)}' before the ZAP handler answered");
+                throw new PeerException($"the PLAIN client sent '{Commands.Printable(name)}' before the ZAP handler answered");
             default:
                 throw new PeerException(command == CommandName.Error
                     ? $"the PLAIN client sent ERROR: {Commands.ErrorReason(data)}"
-                    : $"unexpected command '{PlainCommands.NameOf(name)}' in the PLAIN handshake (waiting for {(_state == State.WaitingForHello ? "HELLO" : "INITIATE")})");
+                    : $"unexpected command '{Commands.Printable(name)}' in the PLAIN handshake (waiting for {(_state == State.WaitingForHello ? "HELLO" : "INITIATE")})");
         }
     }
 
