@@ -303,12 +303,18 @@ internal sealed class CurveRawClient : IDisposable
         return plain;
     }
 
-    /// <summary>Greeting, HELLO, WELCOME, INITIATE, READY: a clean handshake as a <paramref name="socketType"/> peer.</summary>
-    public async Task<byte[]> HandshakeAsync(string socketType)
+    /// <summary>Greeting, HELLO, WELCOME: the handshake as far as the server keeps no state, where most attacks start.</summary>
+    public async Task GreetToWelcomeAsync()
     {
         await GreetAsync();
         await SendAsync(CommandFrame(HelloBody()));
         await ReadWelcomeAsync();
+    }
+
+    /// <summary>Greeting, HELLO, WELCOME, INITIATE, READY: a clean handshake as a <paramref name="socketType"/> peer.</summary>
+    public async Task<byte[]> HandshakeAsync(string socketType)
+    {
+        await GreetToWelcomeAsync();
         await SendAsync(CommandFrame(InitiateBody(socketType)));
         return await ReadReadyAsync();
     }
