@@ -396,6 +396,17 @@ public class CurveMechanismTests
     }
 
     [Fact]
+    public void AnErrorBeforeWelcome_DropsTheConnection_ButDoesNotStopTheClient()
+    {
+        // Anyone at the server's address can send it: only after WELCOME (which takes the server's secret) is ERROR final.
+        var client = new CurveClientMechanism(CurveRawClient.NewKeyPair().Secret, CurveRawClient.NewKeyPair().Public);
+        client.Start(Commands.ReadyMetadata("DEALER", []));
+        var error = Assert.Throws<PeerException>(() => client.OnHandshakeCommand("\u0005ERROR\u0003400"u8, []));
+        Assert.False(error.Fatal);
+        Assert.Contains("400", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void CookieOfAnotherServerSocket_IsRefused_AndClientErrorToServer_IsAProtocolError()
     {
         var server = CurveRawClient.NewKeyPair();
