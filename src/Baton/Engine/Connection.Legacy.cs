@@ -46,6 +46,8 @@ internal sealed partial class Connection
 
         if (!versioned)
         {
+            RefuseLegacyPeerIfSecured(ZmtpVersion.Zmtp10Unversioned);
+
             // The peer read our signature as the head of our identity frame (length and flags): the body completes it.
             if (identity.Length > 0)
             {
@@ -78,11 +80,7 @@ internal sealed partial class Connection
             return true;
         }
 
-        if (_mechanism.Name != "NULL")
-        {
-            // Security needs ZMTP 3: an older peer would get in unauthenticated.
-            throw new PeerException($"a {(version == ZmtpVersion.Zmtp20 ? "ZMTP 2.0" : "ZMTP 1.0")} peer cannot use the {_mechanism.Name} mechanism this socket requires");
-        }
+        RefuseLegacyPeerIfSecured(version);
 
         var ownType = PeerTypes.WireName(_options.SocketType);
         await SendAllAsync(LegacyGreeting.EncodeGreetingTail(version, ownType, identity)).ConfigureAwait(false);
@@ -104,6 +102,26 @@ internal sealed partial class Connection
 
         await CompleteLegacyHandshakeAsync(version, peerType).ConfigureAwait(false);
         return false;
+    }
+
+    /// <summary>
+    /// Refuses a ZMTP 1.0 or 2.0 peer where security is on: those versions have no mechanism, so the peer would get
+    /// in unauthenticated and in the clear. As libzmq, which refuses them whenever ZAP is enabled (a mechanism other
+    /// than NULL, or a ZAP domain: a NULL socket's ZAP check happens in a handshake an older peer skips).
+    /// </summary>
+    /// <exception cref="PeerException">The socket uses PLAIN or CURVE, or has a ZAP domain.</exception>
+    private void RefuseLegacyPeerIfSecured(ZmtpVersion version)
+    {
+        var peer = version == ZmtpVersion.Zmtp20 ? "ZMTP 2.0" : "ZMTP 1.0";
+        if (_mechanism.Name != "NULL")
+        {
+            throw new PeerException($"a {peer} peer cannot use the {_mechanism.Name} mechanism this socket requires");
+        }
+
+        if (_options.ZapDomain.Length > 0)
+        {
+            throw new PeerException($"a {peer} peer cannot be checked by ZAP, which this socket's ZAP domain requires");
+        }
     }
 
     private async Task FillGreetingAsync()

@@ -31,22 +31,30 @@ internal sealed partial class Connection
             // The ZAP client checked the metadata when the reply came.
             if (Metadata.TryParse(zap.Metadata, out var zapMetadata, out _))
             {
-                AddAll(properties, zapMetadata);
+                AddAll(properties, zapMetadata, fromPeer: false);
             }
         }
 
         if (peerMetadata is not null)
         {
-            AddAll(properties, peerMetadata);
+            AddAll(properties, peerMetadata, fromPeer: true);
         }
 
         return new MessageProperties(properties);
     }
 
-    private static void AddAll(List<KeyValuePair<string, string>> properties, Metadata metadata)
+    private static void AddAll(List<KeyValuePair<string, string>> properties, Metadata metadata, bool fromPeer)
     {
         foreach (var (name, value) in metadata.Properties)
         {
+            // User-Id and Peer-Address are this side's word on the peer, never the peer's: without a ZAP verdict
+            // (no handler bound) or an IP address (ipc), a peer naming them in its READY or INITIATE would forge them.
+            if (fromPeer && (name.Equals(MessageProperties.UserIdName, StringComparison.OrdinalIgnoreCase)
+                || name.Equals(MessageProperties.PeerAddressName, StringComparison.OrdinalIgnoreCase)))
+            {
+                continue;
+            }
+
             properties.Add(new(name, Encoding.UTF8.GetString(value)));
         }
     }

@@ -19,18 +19,27 @@ internal static class Z85Codec
             throw new ArgumentException($"Z85 encodes a multiple of 4 bytes; got {data.Length}.", nameof(data));
         }
 
-        return string.Create(data.Length / 4 * 5, data.ToArray(), static (chars, bytes) =>
+        // string.Create cannot take a span as its state; the copy it takes instead may be a secret key, so it is wiped.
+        var copy = data.ToArray();
+        try
         {
-            for (int i = 0, c = 0; i < bytes.Length; i += 4, c += 5)
+            return string.Create(data.Length / 4 * 5, copy, static (chars, bytes) =>
             {
-                var value = (uint)bytes[i] << 24 | (uint)bytes[i + 1] << 16 | (uint)bytes[i + 2] << 8 | bytes[i + 3];
-                for (var k = 4; k >= 0; k--)
+                for (int i = 0, c = 0; i < bytes.Length; i += 4, c += 5)
                 {
-                    chars[c + k] = Alphabet[(int)(value % 85)];
-                    value /= 85;
+                    var value = (uint)bytes[i] << 24 | (uint)bytes[i + 1] << 16 | (uint)bytes[i + 2] << 8 | bytes[i + 3];
+                    for (var k = 4; k >= 0; k--)
+                    {
+                        chars[c + k] = Alphabet[(int)(value % 85)];
+                        value /= 85;
+                    }
                 }
-            }
-        });
+            });
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(copy);
+        }
     }
 
     /// <summary>Decodes Z85 <paramref name="text"/> into <paramref name="destination"/> (4 bytes per 5 characters); false when it is not valid Z85.</summary>
@@ -90,7 +99,11 @@ internal static class Z85Codec
             }
 
             var decoded = new byte[Sodium.KeyBytes];
-            if (TryDecode(text, decoded, out _))
+            var valid = TryDecode(text, decoded, out _);
+
+            // The text may be a secret key's.
+            text.Clear();
+            if (valid)
             {
                 return decoded;
             }

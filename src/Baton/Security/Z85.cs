@@ -67,7 +67,8 @@ public static class Z85
         {
             if (!Z85Codec.TryDecode(text.Slice(group, 5), four, out _))
             {
-                return $"the group \"{text.Slice(group, 5)}\" at position {group} stands for more than 4 bytes can hold.";
+                // Position only: the text may be a secret key, and its characters must not reach a log.
+                return $"the group of 5 characters at position {group} stands for more than 4 bytes can hold.";
             }
         }
 

@@ -92,37 +92,11 @@ public sealed partial class ZapAuthenticator : IAsyncDisposable, IDisposable
     /// May be called again to add more.
     /// </summary>
     /// <exception cref="InvalidOperationException">A deny list is set: use one list or the other.</exception>
-    public void Allow(params string[] addresses)
-    {
-        ArgumentNullException.ThrowIfNull(addresses);
-        Change(policy =>
-        {
-            if (policy.Denied.Count > 0)
-            {
-                throw new InvalidOperationException("A ZAP authenticator takes an allow list or a deny list, not both: a deny list is already set.");
-            }
-
-            return policy with { Allowed = Union(policy.Allowed, addresses) };
-        });
-        LogConfigured(_logger, $"allow {string.Join(", ", addresses)}");
-    }
+    public void Allow(params string[] addresses) => AddAddresses(addresses, deny: false);
 
     /// <summary>Refuses peers from these IP addresses; others go on with authentication. May be called again to add more.</summary>
     /// <exception cref="InvalidOperationException">An allow list is set: use one list or the other.</exception>
-    public void Deny(params string[] addresses)
-    {
-        ArgumentNullException.ThrowIfNull(addresses);
-        Change(policy =>
-        {
-            if (policy.Allowed.Count > 0)
-            {
-                throw new InvalidOperationException("A ZAP authenticator takes an allow list or a deny list, not both: an allow list is already set.");
-            }
-
-            return policy with { Denied = Union(policy.Denied, addresses) };
-        });
-        LogConfigured(_logger, $"deny {string.Join(", ", addresses)}");
-    }
+    public void Deny(params string[] addresses) => AddAddresses(addresses, deny: true);
 
     /// <summary>
     /// Sets the PLAIN users of <paramref name="domain"/> ("*" for every domain without its own): user name to
@@ -190,6 +164,24 @@ public sealed partial class ZapAuthenticator : IAsyncDisposable, IDisposable
 
     /// <summary>Stops answering; see <see cref="DisposeAsync"/>.</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    // pyzmq's rule: one list or the other, since an allow list already refuses every address it does not name.
+    private void AddAddresses(string[] addresses, bool deny)
+    {
+        ArgumentNullException.ThrowIfNull(addresses);
+        Change(policy =>
+        {
+            if ((deny ? policy.Allowed : policy.Denied).Count > 0)
+            {
+                throw new InvalidOperationException($"A ZAP authenticator takes an allow list or a deny list, not both: {(deny ? "an allow" : "a deny")} list is already set.");
+            }
+
+            return deny
+                ? policy with { Denied = Union(policy.Denied, addresses) }
+                : policy with { Allowed = Union(policy.Allowed, addresses) };
+        });
+        LogConfigured(_logger, $"{(deny ? "deny" : "allow")} {string.Join(", ", addresses)}");
+    }
 
     private void SetCurveKeys(string domain, IEnumerable<byte[]> publicKeys, string origin)
     {
@@ -362,16 +354,17 @@ public sealed partial class ZapAuthenticator : IAsyncDisposable, IDisposable
                     return Decision.Refuse(policy.Passwords.Count == 0 ? "No passwords defined" : $"No passwords for domain '{domain}'", user);
                 }
 
-                if (!passwords.TryGetValue(user, out var password))
+                // The same work whether the user exists or not, and a comparison of fixed-length digests in fixed
+                // time, so the answer's timing tells neither which users exist, nor the password's length, nor
+                // how much of a guess was right (FixedTimeEquals returns early on a length mismatch).
+                var known = passwords.TryGetValue(user, out var password);
+                var same = SamePassword(password ?? "", credentials[1]);
+                if (!known)
                 {
                     return Decision.Refuse("Invalid username", user);
                 }
 
-                // Fixed time, so the answer's timing does not tell how much of a guess was right.
-                var expected = Encoding.UTF8.GetBytes(password);
-                return CryptographicOperations.FixedTimeEquals(expected, credentials[1])
-                    ? Decision.Allow(user)
-                    : Decision.Refuse("Invalid password", user);
+                return same ? Decision.Allow(user) : Decision.Refuse("Invalid password", user);
             case "CURVE":
                 if (credentials.Length != 1 || credentials[0].Length != Sodium.KeyBytes)
                 {
@@ -389,6 +382,17 @@ public sealed partial class ZapAuthenticator : IAsyncDisposable, IDisposable
                 // GSSAPI and others: nothing here can check them. An allowed address alone is no authentication.
                 return allowed ? Decision.Allow("anonymous") : Decision.Refuse($"Unsupported mechanism '{mechanism}'");
         }
+    }
+
+    private static bool SamePassword(string expected, ReadOnlySpan<byte> given)
+    {
+        Span<byte> expectedDigest = stackalloc byte[SHA256.HashSizeInBytes];
+        Span<byte> givenDigest = stackalloc byte[SHA256.HashSizeInBytes];
+        var expectedBytes = Encoding.UTF8.GetBytes(expected);
+        SHA256.HashData(expectedBytes, expectedDigest);
+        SHA256.HashData(given, givenDigest);
+        CryptographicOperations.ZeroMemory(expectedBytes);
+        return CryptographicOperations.FixedTimeEquals(expectedDigest, givenDigest);
     }
 
     private static bool TryForDomain<T>(FrozenDictionary<string, T> map, string domain, out T value)

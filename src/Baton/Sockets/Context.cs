@@ -81,13 +81,22 @@ public sealed class Context : IDisposable, IAsyncDisposable
         get
         {
             var zap = Volatile.Read(ref _zap);
-            if (zap is null)
+            if (zap is not null)
             {
-                Interlocked.CompareExchange(ref _zap, new ZapClient(this), null);
-                zap = _zap!;
+                return zap;
             }
 
-            return zap;
+            // Made once, under the lock: a ZapClient subscribes to the inproc registry, so a losing racer's
+            // copy would stay subscribed for the context's life.
+            lock (_lock)
+            {
+                if (_zap is null)
+                {
+                    Volatile.Write(ref _zap, new ZapClient(this));
+                }
+
+                return _zap!;
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Baton.Internal;
 using Baton.Wire.Mechanisms;
 
@@ -66,7 +67,19 @@ public sealed class SocketSecurity
     }
 
     /// <inheritdoc cref="CurveServer(ReadOnlySpan{byte})"/>
-    public static SocketSecurity CurveServer(string secretKey) => CurveServer(Z85Codec.Key(secretKey, nameof(secretKey)));
+    public static SocketSecurity CurveServer(string secretKey)
+    {
+        var secret = Z85Codec.Key(secretKey, nameof(secretKey));
+        try
+        {
+            return CurveServer(secret);
+        }
+        finally
+        {
+            // CurveServer kept its own copy: this one must not linger on the heap.
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
 
     /// <summary>
     /// A CURVE client (RFC 26, 25) with its long-term <paramref name="secretKey"/>, connecting only to the server
@@ -86,7 +99,18 @@ public sealed class SocketSecurity
 
     /// <inheritdoc cref="CurveClient(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>
     public static SocketSecurity CurveClient(string secretKey, string serverPublicKey)
-        => CurveClient(Z85Codec.Key(secretKey, nameof(secretKey)), Z85Codec.Key(serverPublicKey, nameof(serverPublicKey)));
+    {
+        var secret = Z85Codec.Key(secretKey, nameof(secretKey));
+        try
+        {
+            return CurveClient(secret, Z85Codec.Key(serverPublicKey, nameof(serverPublicKey)));
+        }
+        finally
+        {
+            // CurveClient kept its own copy: this one must not linger on the heap.
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
 
     /// <summary>The mechanism and side, never a key: "NULL", "PLAIN client", "CURVE server"...</summary>
     public override string ToString() => Mechanism == "NULL" ? "NULL" : $"{Mechanism} {(IsServer ? "server" : "client")}";

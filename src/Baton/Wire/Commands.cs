@@ -78,9 +78,24 @@ internal static class Commands
         return Body(Error, data);
     }
 
-    /// <summary>The reason an ERROR command carries.</summary>
+    /// <summary>The reason an ERROR command carries, as <see cref="Printable"/> text: it goes into a log.</summary>
     public static string ErrorReason(ReadOnlySpan<byte> data)
-        => data.Length >= 1 && data.Length >= 1 + data[0] ? Encoding.ASCII.GetString(data.Slice(1, data[0])) : "(no reason)";
+        => data.Length >= 1 && data.Length >= 1 + data[0] ? Printable(data.Slice(1, data[0])) : "(no reason)";
+
+    /// <summary>
+    /// A peer's bytes (a command name, an ERROR reason, a user name) for a log line: printable ASCII as it is,
+    /// anything else as '?', so that a peer cannot forge log lines (a newline) or smuggle terminal escapes.
+    /// </summary>
+    public static string Printable(ReadOnlySpan<byte> bytes)
+    {
+        var text = new StringBuilder(bytes.Length);
+        foreach (var b in bytes)
+        {
+            text.Append(b is >= 0x20 and < 0x7F ? (char)b : '?');
+        }
+
+        return text.ToString();
+    }
 
     /// <summary>PING's body: a TTL in deciseconds and an optional context (RFC 37 "Connection Heartbeating").</summary>
     public static byte[] PingBody(TimeSpan ttl, ReadOnlySpan<byte> context)

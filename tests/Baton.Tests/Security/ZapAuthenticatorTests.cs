@@ -274,6 +274,27 @@ public class ZapAuthenticatorTests
         Assert.False(server.TryReceive(out _, TimeSpan.Zero));
     }
 
+    [Fact]
+    public async Task ASocketClosedWhileItsHandshakeWaitsForZap_ClosesAtOnce_AndForgetsTheRequest()
+    {
+        var logs = new LogCapture();
+        await using var context = logs.NewContext();
+
+        // No handshake timer: only the socket's close can end the wait.
+        var server = new PullSocket(PlainServer with { HandshakeInterval = TimeSpan.Zero, Linger = TimeSpan.Zero }, context);
+        await using var silent = new RouterSocket(TestUtil.Quick, context);
+        silent.Bind(ZapAuthenticator.Endpoint);
+        await using var client = new PushSocket(PlainClient("admin", "secret"), context);
+        client.Connect(server.Bind("tcp://127.0.0.1:0"));
+        using var request = await silent.ReceiveOrFail();
+
+        await server.DisposeAsync().AsTask().WaitAsync(TestUtil.Timeout);
+
+        // The answer that comes after finds nobody waiting.
+        await silent.SendOrFail(new Message(request[0].ToArray(), Frame.Empty, "1.0", request[3].ToString(), "200", "OK", "admin", ""));
+        await logs.WaitForAsync(e => e.EventId == 8141);
+    }
+
     [Theory]
     [InlineData("999", "ok", "status code '999'")]
     [InlineData("2.0", "200", "version '2.0'")]

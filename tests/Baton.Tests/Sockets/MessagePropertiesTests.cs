@@ -1,6 +1,7 @@
 using Baton.Messages;
 using Baton.Security;
 using Baton.Sockets;
+using Baton.Tests.Wire;
 using Baton.Wire;
 using Xunit;
 
@@ -82,6 +83,25 @@ public class MessagePropertiesTests
 
         // ipc has no IP address.
         Assert.Null(received.GetProperty("Peer-Address"));
+    }
+
+    [Fact]
+    public async Task APeerNamingUserIdOrPeerAddressInItsReady_ForgesNeither()
+    {
+        await using var context = new Context();
+        await using var server = new PullSocket(TestUtil.Quick, context);
+        using var raw = await RawPeer.ConnectAsync(server.Bind("tcp://127.0.0.1:0"));
+        await raw.SendAsync(RawZmtp.Greeting(), RawZmtp.Command("READY",
+            RawZmtp.Property("Socket-Type", "PUSH"u8.ToArray()),
+            RawZmtp.Property("user-id", "root"u8.ToArray()),
+            RawZmtp.Property("Peer-Address", "10.9.9.9"u8.ToArray())));
+        await raw.SendAsync(RawZmtp.Frame(0x00, "m"u8.ToArray()));
+
+        using var received = await server.ReceiveOrFail();
+        Assert.Null(received.UserId);
+        Assert.Null(received.GetProperty("User-Id"));
+        Assert.Equal("127.0.0.1", received.GetProperty("Peer-Address"));
+        Assert.Equal("PUSH", received.GetProperty("Socket-Type"));
     }
 
     [Fact]

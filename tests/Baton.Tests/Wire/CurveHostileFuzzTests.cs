@@ -56,9 +56,7 @@ public class CurveHostileFuzzTests(ITestOutputHelper output)
 
                 case 1:
                 {
-                    await client.GreetAsync();
-                    await client.SendAsync(CurveRawClient.CommandFrame(client.HelloBody()));
-                    await client.ReadWelcomeAsync();
+                    await client.GreetToWelcomeAsync();
                     byte[] valid = [.. CurveRawClient.CommandFrame(client.InitiateBody("PUSH")), .. client.MessageFrames("fuzz", "a")];
                     stream = FuzzTests.Mutate(valid, FrameOffsets(valid, 0), seed);
                     break;

@@ -252,9 +252,7 @@ public class CurveHostileTests
                 await using var other = await Server.StartAsync(serverKeys: (server.ServerPublic, server.ServerSecret));
                 using var elsewhere = await CurveRawClient.ConnectAsync(other.Endpoint, server.ServerPublic);
                 elsewhere.UseTransient(attacker.TransientPublic, attacker.TransientSecret);
-                await elsewhere.GreetAsync();
-                await elsewhere.SendAsync(frame(elsewhere.HelloBody()));
-                await elsewhere.ReadWelcomeAsync();
+                await elsewhere.GreetToWelcomeAsync();
                 await HandshakeToWelcome();
 
                 // Its box under this connection's cookie nonce, so that only the cookie key can tell.
@@ -470,16 +468,12 @@ public class CurveHostileTests
         await using var server = await Server.StartAsync(clock: () => Volatile.Read(ref now));
         var period = (long)CurveServerKeys.CookieKeyLifetime.TotalMilliseconds;
         using var attacker = await CurveRawClient.ConnectAsync(server.Endpoint, server.ServerPublic);
-        await attacker.GreetAsync();
-        await attacker.SendAsync(CurveRawClient.CommandFrame(attacker.HelloBody()));
-        await attacker.ReadWelcomeAsync();
+        await attacker.GreetToWelcomeAsync();
 
         async Task RotateByAHello()
         {
             using var other = await CurveRawClient.ConnectAsync(server.Endpoint, server.ServerPublic);
-            await other.GreetAsync();
-            await other.SendAsync(CurveRawClient.CommandFrame(other.HelloBody()));
-            await other.ReadWelcomeAsync();
+            await other.GreetToWelcomeAsync();
         }
 
         switch (wait)

@@ -38,9 +38,7 @@ public class CurveHostileZapTests
     {
         await using var server = await CurveHostileTests.Server.StartAsync(zap: true);
         using var attacker = await CurveRawClient.ConnectAsync(server.Endpoint, server.ServerPublic);
-        await attacker.GreetAsync();
-        await attacker.SendAsync(CurveRawClient.CommandFrame(attacker.HelloBody()));
-        await attacker.ReadWelcomeAsync();
+        await attacker.GreetToWelcomeAsync();
         await server.RoundTripAsync();
 
         // A MESSAGE right behind the INITIATE, before the authenticator's verdict.
@@ -59,9 +57,7 @@ public class CurveHostileZapTests
     {
         await using var server = await CurveHostileTests.Server.StartAsync(zap: true);
         using var attacker = await CurveRawClient.ConnectAsync(server.Endpoint, server.ServerPublic);
-        await attacker.GreetAsync();
-        await attacker.SendAsync(CurveRawClient.CommandFrame(attacker.HelloBody()));
-        await attacker.ReadWelcomeAsync();
+        await attacker.GreetToWelcomeAsync();
 
         // Presents the legitimate client's public key, with a vouch it can only box with its own secret.
         var initiate = attacker.InitiateBody("PUSH");

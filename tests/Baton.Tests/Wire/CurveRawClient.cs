@@ -72,6 +72,7 @@ internal sealed class CurveRawClient : IDisposable
         return new CurveRawClient(peer, serverPublic, keys.Public, keys.Secret);
     }
 
+    /// <summary>A fresh key pair: (public, secret). The one helper every CURVE test makes its keys with.</summary>
     public static (byte[] Public, byte[] Secret) NewKeyPair()
     {
         var (pk, sk) = (new byte[32], new byte[32]);
@@ -302,12 +303,18 @@ internal sealed class CurveRawClient : IDisposable
         return plain;
     }
 
-    /// <summary>Greeting, HELLO, WELCOME, INITIATE, READY: a clean handshake as a <paramref name="socketType"/> peer.</summary>
-    public async Task<byte[]> HandshakeAsync(string socketType)
+    /// <summary>Greeting, HELLO, WELCOME: the handshake as far as the server keeps no state, where most attacks start.</summary>
+    public async Task GreetToWelcomeAsync()
     {
         await GreetAsync();
         await SendAsync(CommandFrame(HelloBody()));
         await ReadWelcomeAsync();
+    }
+
+    /// <summary>Greeting, HELLO, WELCOME, INITIATE, READY: a clean handshake as a <paramref name="socketType"/> peer.</summary>
+    public async Task<byte[]> HandshakeAsync(string socketType)
+    {
+        await GreetToWelcomeAsync();
         await SendAsync(CommandFrame(InitiateBody(socketType)));
         return await ReadReadyAsync();
     }

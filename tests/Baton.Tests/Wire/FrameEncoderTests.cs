@@ -106,6 +106,7 @@ public class FrameEncoderTests
 
         Assert.Equal(CommandName.Error, Commands.Parse(Commands.ErrorBody("why"), out _, out data));
         Assert.Equal("why", Commands.ErrorReason(data));
+        Assert.Equal("why?not?", Commands.ErrorReason([8, .. "why\nnot\u001b"u8]));
         Assert.Equal(CommandName.Unknown, Commands.Parse([3, .. "FOO"u8], out _, out _));
         Assert.Throws<PeerException>(() => Commands.Parse([9, .. "FOO"u8], out _, out _));
         Assert.Throws<PeerException>(() => Commands.ParsePing([0], out _));

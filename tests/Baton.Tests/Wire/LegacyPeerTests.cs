@@ -91,6 +91,49 @@ public class LegacyPeerTests
         await AssertSilentAsync(raw);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(0)]
+    public async Task LegacyPeer_IsRefused_WhereANullSocketAsksZap_AsLibzmqDoes(byte revision)
+    {
+        // ZMTP 1.0 and 2.0 have no handshake to hold while ZAP answers: the deny list would not apply to them.
+        var logs = new LogCapture();
+        await using var context = logs.NewContext();
+        await using var auth = Baton.Security.ZapAuthenticator.Start(context);
+        auth.Deny("127.0.0.1");
+        await using var pull = new PullSocket(TestUtil.Quick with { ZapDomain = "d" }, context);
+        using var raw = await RawPeer.ConnectAsync(pull.Bind("tcp://127.0.0.1:0"));
+        byte[] message = revision == 1 ? RawZmtp.Message("sneaked") : Frame10(false, Ascii("sneaked"));
+        await raw.SendAsync(Signature(), [revision, 8], revision == 1 ? RawZmtp.Frame(0x00, []) : [], message);
+
+        Assert.True(await raw.WaitClosedAsync(), "a legacy peer got past a socket that asks ZAP");
+        await logs.WaitForDropAsync("ZAP");
+        Assert.False(pull.TryReceive(out _, TimeSpan.FromMilliseconds(100)));
+    }
+
+    [Theory]
+    [InlineData("CURVE")]
+    [InlineData("PLAIN")]
+    [InlineData("NULL+ZAP")]
+    public async Task UnversionedZmtp10Peer_IsRefused_ByASocketWithSecurity(string security)
+    {
+        // No signature at all: the peer's first bytes are its identity frame (length 1, flags 0), then a message.
+        var logs = new LogCapture();
+        await using var context = logs.NewContext();
+        var options = security switch
+        {
+            "CURVE" => TestUtil.Quick with { Security = SocketSecurity.CurveServer(CurveRawClient.NewKeyPair().Secret) },
+            "PLAIN" => TestUtil.Quick with { Security = SocketSecurity.PlainServer() },
+            _ => TestUtil.Quick with { ZapDomain = "d" },
+        };
+        await using var pull = new PullSocket(options, context);
+        using var raw = await RawPeer.ConnectAsync(pull.Bind("tcp://127.0.0.1:0"));
+        await raw.SendAsync([0x01, 0x00], Frame10(false, Ascii("sneaked")));
+
+        Assert.True(await raw.WaitClosedAsync(), $"an unversioned ZMTP 1.0 peer got past a {security} socket");
+        Assert.False(pull.TryReceive(out _, TimeSpan.FromMilliseconds(100)));
+    }
+
     [Fact]
     public async Task Zmtp20Dealer_IdentityFromItsGreeting_RoutesRepliesOnARouter()
     {

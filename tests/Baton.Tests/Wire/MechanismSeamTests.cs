@@ -83,12 +83,7 @@ public class MechanismSeamTests
         await Task.Delay(200);
         await pub.SendOrFail(new Message("no", "x"));
         await pub.SendOrFail(new Message("yes", "2"));
-        Message next;
-        do
-        {
-            next = await sub.ReceiveOrFail();
-        }
-        while (next[1].ToString() == "1");
+        using var next = await TestUtil.ReceiveSkipping(sub, "1");
 
         Assert.Equal(["yes", "2"], next.ToStrings());
         Assert.Equal(1, sub.ConnectedPeerCount);

@@ -144,6 +144,18 @@ public class PlainMechanismTests
         Assert.Empty(replies);
     }
 
+    [Fact]
+    public void Server_Refusal_EscapesTheUserName_SoAPeerCannotForgeLogLines()
+    {
+        var server = new PlainServerMechanism();
+        server.Start(s_metadata);
+        server.OnHandshakeCommand(Body("HELLO", PlainCommands.HelloData("eve\nINFO admin logged in"u8, "p"u8)), []);
+        Assert.NotNull(server.TakeZapRequest());
+        var error = Assert.Throws<PeerException>(() => server.OnZapReply(new ZapReply("400", "Invalid username", "", []), []));
+        Assert.DoesNotContain('\n', error.Message);
+        Assert.Contains("'eve?INFO admin logged in'", error.Message);
+    }
+
     [Theory]
     [InlineData(new byte[0])]
     [InlineData(new byte[] { 5, (byte)'a' })]

@@ -68,7 +68,13 @@ internal sealed class CurveClientMechanism : CurveMechanism
     {
         if (CurveCodec.Is(body, CurveCodec.Error) && _state is State.ExpectWelcome or State.ExpectReady)
         {
-            throw new PeerException($"the server refused the handshake: {Commands.ErrorReason(body[6..])}", fatal: true);
+            // Before WELCOME nothing shows the server holds its secret key: anyone listening at the address could send
+            // this ERROR, and a final refusal would let it stop the client for good. A real server never sends it
+            // there (it drops a HELLO it cannot open); its ZAP refusal comes after INITIATE, which only it could answer.
+            var authentic = _state == State.ExpectReady;
+            throw new PeerException(
+                $"the server refused the handshake: {Commands.ErrorReason(body[6..])}{(authentic ? "" : " (before WELCOME, so unproven: trying again)")}",
+                fatal: authentic);
         }
 
         switch (_state)

@@ -11,8 +11,6 @@ namespace Baton.Wire.Mechanisms;
 /// </summary>
 internal static class CurveCodec
 {
-    public const int KeyBytes = 32;
-
     /// <summary>The short nonce every command after HELLO carries: a big-endian counter.</summary>
     public const int ShortNonceBytes = 8;
 
@@ -82,7 +80,7 @@ internal static class CurveCodec
         BinaryPrimitives.WriteUInt64BigEndian(nonce[16..], counter);
     }
 
-    /// <summary>A full nonce: an 8-byte prefix and 16 bytes given (or, when <paramref name="random"/> is empty, random ones written back to it).</summary>
+    /// <summary>A full nonce: an 8-byte prefix and the 16 random bytes the command carries (the caller draws them when it is the sender).</summary>
     public static void LongNonce(Span<byte> nonce, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> random)
     {
         prefix.CopyTo(nonce);

@@ -121,7 +121,7 @@ internal sealed class CurveServerMechanism : CurveMechanism
             throw new PeerException($"a HELLO of CurveZMQ version {hello[6]}.{hello[7]}, not 1.0");
         }
 
-        var clientTransient = hello.Slice(80, CurveCodec.KeyBytes);
+        var clientTransient = hello.Slice(80, Sodium.KeyBytes);
         Span<byte> nonce = stackalloc byte[Sodium.NonceBytes];
         CurveCodec.ShortNonce(nonce, CurveCodec.HelloPrefix, BinaryPrimitives.ReadUInt64BigEndian(hello[112..]));
         Span<byte> zeros = stackalloc byte[64];

@@ -65,7 +65,7 @@ internal sealed class NullMechanism(bool zapRequired = false) : Mechanism
             case CommandName.Error:
                 throw new PeerException($"the peer refused the handshake: {Commands.ErrorReason(data)}", fatal: true);
             default:
-                throw new PeerException($"unexpected command '{System.Text.Encoding.ASCII.GetString(name)}' during the handshake");
+                throw new PeerException($"unexpected command '{Commands.Printable(name)}' during the handshake");
         }
     }
 }

@@ -58,7 +58,7 @@ internal sealed class PlainClientMechanism(byte[] userName, byte[] password) : M
                 _state = State.Done;
                 return metadata;
             default:
-                throw new PeerException($"unexpected command '{PlainCommands.NameOf(name)}' in the PLAIN handshake (waiting for {(_state == State.WaitingForWelcome ? "WELCOME" : "READY")})");
+                throw new PeerException($"unexpected command '{Commands.Printable(name)}' in the PLAIN handshake (waiting for {(_state == State.WaitingForWelcome ? "WELCOME" : "READY")})");
         }
     }
 }

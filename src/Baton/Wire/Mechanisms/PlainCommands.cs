@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Baton.Wire.Mechanisms;
 
 /// <summary>The commands RFC 24 (ZMTP-PLAIN) adds to RFC 37's: HELLO, WELCOME and INITIATE.</summary>
@@ -69,16 +67,4 @@ internal static class PlainCommands
     public static bool IsWelcome(ReadOnlySpan<byte> name) => name.SequenceEqual(Welcome);
 
     public static bool IsInitiate(ReadOnlySpan<byte> name) => name.SequenceEqual(Initiate);
-
-    /// <summary>A command name for a log line: printable ASCII as it is, anything else escaped.</summary>
-    public static string NameOf(ReadOnlySpan<byte> name)
-    {
-        var text = new StringBuilder(name.Length);
-        foreach (var b in name)
-        {
-            text.Append(b is >= 0x20 and < 0x7F ? (char)b : '?');
-        }
-
-        return text.ToString();
-    }
 }

@@ -42,7 +42,8 @@ internal sealed class PlainServerMechanism : Mechanism
                     throw new PeerException("malformed PLAIN HELLO: the user name and password lengths do not match the command");
                 }
 
-                _userName = System.Text.Encoding.UTF8.GetString(user);
+                // For refusal messages only, which reach the log: the peer's bytes, escaped so they cannot forge log lines.
+                _userName = Commands.Printable(user);
                 PendingZapRequest = new ZapRequest(Name, [user.ToArray(), password.ToArray()]);
                 _state = State.WaitingForZap;
                 return null;
@@ -56,11 +57,11 @@ internal sealed class PlainServerMechanism : Mechanism
                 _state = State.Done;
                 return metadata;
             case State.WaitingForZap:
-                throw new PeerException($"the PLAIN client sent '{PlainCommands.NameOf(name)}' before the ZAP handler answered");
+                throw new PeerException($"the PLAIN client sent '{Commands.Printable(name)}' before the ZAP handler answered");
             default:
                 throw new PeerException(command == CommandName.Error
                     ? $"the PLAIN client sent ERROR: {Commands.ErrorReason(data)}"
-                    : $"unexpected command '{PlainCommands.NameOf(name)}' in the PLAIN handshake (waiting for {(_state == State.WaitingForHello ? "HELLO" : "INITIATE")})");
+                    : $"unexpected command '{Commands.Printable(name)}' in the PLAIN handshake (waiting for {(_state == State.WaitingForHello ? "HELLO" : "INITIATE")})");
         }
     }
 
