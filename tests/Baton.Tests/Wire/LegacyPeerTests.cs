@@ -104,7 +104,8 @@ public class LegacyPeerTests
         await using var pull = new PullSocket(TestUtil.Quick with { ZapDomain = "d" }, context);
         using var raw = await RawPeer.ConnectAsync(pull.Bind("tcp://127.0.0.1:0"));
         byte[] message = revision == 1 ? RawZmtp.Message("sneaked") : Frame10(false, Ascii("sneaked"));
-        await raw.SendAsync(Signature(), [revision, 8], revision == 1 ? RawZmtp.Frame(0x00, []) : [], message);
+        // The socket may close before all of it is sent (a broken pipe here): that is the refusal.
+        await raw.SendUnlessRefusedAsync(Signature(), [revision, 8], revision == 1 ? RawZmtp.Frame(0x00, []) : [], message);
 
         Assert.True(await raw.WaitClosedAsync(), "a legacy peer got past a socket that asks ZAP");
         await logs.WaitForDropAsync("ZAP");

@@ -55,6 +55,23 @@ internal sealed class RawPeer : IDisposable
         }
     }
 
+    /// <summary>
+    /// Sends as <see cref="SendAsync"/> does, for a peer the socket may refuse part-way: a connection it already
+    /// closed (broken pipe, reset) ends the send quietly; false then.
+    /// </summary>
+    public async Task<bool> SendUnlessRefusedAsync(params byte[][] parts)
+    {
+        try
+        {
+            await SendAsync(parts);
+            return true;
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.Shutdown or SocketError.ConnectionReset or SocketError.ConnectionAborted)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Reads exactly <paramref name="count"/> bytes or fails with a timeout or end of stream.</summary>
     public async Task<byte[]> ReadExactlyAsync(int count, TimeSpan? timeout = null)
     {
