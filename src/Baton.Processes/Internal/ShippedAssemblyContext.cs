@@ -16,8 +16,11 @@ internal sealed class ShippedAssemblyContext : AssemblyLoadContext
     /// <summary>The start of every such context's name; the pool's endpoint follows.</summary>
     public const string NamePrefix = "Baton shipped code from ";
 
-    /// <summary>How long a dependency may take to arrive before its load fails (the task then fails with a FileNotFoundException).</summary>
+    /// <summary>How long a dependency may take to arrive before its load fails (the task then fails with a FileNotFoundException); a cancelled task stops waiting at once.</summary>
     private static readonly TimeSpan DependencyWait = TimeSpan.FromMinutes(2);
+
+    /// <summary>The cancellation of the task whose code runs on this flow (set by the worker), so a dependency's wait ends with it.</summary>
+    public static readonly AsyncLocal<CancellationToken> TaskCancellation = new();
 
     private readonly Func<string, Task<Shipment>> _fetch;
     private readonly Dictionary<string, Task<Acquired>> _assemblies = new(StringComparer.OrdinalIgnoreCase);
@@ -98,7 +101,15 @@ internal sealed class ShippedAssemblyContext : AssemblyLoadContext
         // A dependency of shipped code, asked for by the runtime on the task's thread: wait for the pool's
         // answer here (the worker's receive loop, on another thread, delivers it).
         var acquired = AcquireAsync(name.FullName);
-        return acquired.Wait(DependencyWait) ? acquired.Result.Assembly : null;
+        try
+        {
+            return acquired.Wait(DependencyWait, TaskCancellation.Value) ? acquired.Result.Assembly : null;
+        }
+        catch (OperationCanceledException)
+        {
+            // The task was cancelled while its dependency was on its way: the load fails, the task ends.
+            return null;
+        }
     }
 
     private async Task<Acquired> FetchAndLoadAsync(string assemblyName, string simpleName)

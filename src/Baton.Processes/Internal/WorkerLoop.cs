@@ -222,8 +222,19 @@ internal sealed class WorkerLoop
     /// </summary>
     private ValueTask<byte[]> ExecuteShippedAsync(ReadOnlyMemory<byte> call, CancellationToken cancellationToken)
     {
-        using (_shipped!.EnterContextualReflection())
-            return ExecuteAsync(call, cancellationToken);
+        // The task's token goes with its code (an AsyncLocal, like the reflection scope), so a dependency it
+        // waits for stops waiting when the task is cancelled.
+        var outer = ShippedAssemblyContext.TaskCancellation.Value;
+        ShippedAssemblyContext.TaskCancellation.Value = cancellationToken;
+        try
+        {
+            using (_shipped!.EnterContextualReflection())
+                return ExecuteAsync(call, cancellationToken);
+        }
+        finally
+        {
+            ShippedAssemblyContext.TaskCancellation.Value = outer;
+        }
     }
 
     private async Task SendDoneAsync(long taskId, byte[] outcome)

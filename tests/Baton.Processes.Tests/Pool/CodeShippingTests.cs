@@ -125,6 +125,25 @@ public class CodeShippingTests
         Assert.Contains("same Baton version", acquired.Reason, StringComparison.Ordinal);
         Assert.Equal(0, calls);
     }
+
+    [Fact]
+    public async Task ADependencyOnItsWay_StopsBeingAwaited_WhenItsTaskIsCancelled()
+    {
+        // The pool never answers: without the task's token the load would wait out the two-minute limit.
+        var never = new TaskCompletionSource<ShippedAssemblyContext.Shipment>();
+        var context = new ShippedAssemblyContext("tcp://test:1", _ => never.Task);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        var load = Task.Run(() =>
+        {
+            ShippedAssemblyContext.TaskCancellation.Value = cancel.Token;
+            return context.LoadFromAssemblyName(new System.Reflection.AssemblyName("No.Such.Dependency"));
+        });
+
+        await Assert.ThrowsAsync<FileNotFoundException>(() => load.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(60), $"the load waited {started.Elapsed}");
+    }
 }
 
 /// <summary>Code run from a shipped copy of this assembly: where its dependency xunit.assert was loaded.</summary>
