@@ -17,7 +17,7 @@ public sealed record BinaryStarClientOptions
     public TimeSpan RequestTimeout
     {
         get => _requestTimeout;
-        init => _requestTimeout = Positive(value, nameof(RequestTimeout), allowZero: false);
+        init => _requestTimeout = TimerDuration.Check(value, nameof(RequestTimeout));
     }
 
     /// <summary>
@@ -29,7 +29,7 @@ public sealed record BinaryStarClientOptions
     public TimeSpan SettleDelay
     {
         get => _settleDelay;
-        init => _settleDelay = Positive(value, nameof(SettleDelay), allowZero: true);
+        init => _settleDelay = TimerDuration.Check(value, nameof(SettleDelay), allowZero: true);
     }
 
     /// <summary>
@@ -60,14 +60,4 @@ public sealed record BinaryStarClientOptions
     /// Default null.
     /// </summary>
     public SocketSecurity? BackupSecurity { get; init; }
-
-    private static TimeSpan Positive(TimeSpan value, string name, bool allowZero)
-    {
-        if (value < TimeSpan.Zero || (!allowZero && value == TimeSpan.Zero) || value.TotalMilliseconds > int.MaxValue)
-        {
-            throw new ArgumentOutOfRangeException(name, value, $"{name} must be {(allowZero ? "zero or more" : "positive")} (and under 24 days).");
-        }
-
-        return value;
-    }
 }

@@ -21,15 +21,7 @@ public sealed record BinaryStarOptions
     public TimeSpan HeartbeatInterval
     {
         get => _heartbeatInterval;
-        init
-        {
-            if (value <= TimeSpan.Zero || value.TotalMilliseconds > int.MaxValue)
-            {
-                throw new ArgumentOutOfRangeException(nameof(HeartbeatInterval), value, "The heartbeat interval must be positive (and under 24 days).");
-            }
-
-            _heartbeatInterval = value;
-        }
+        init => _heartbeatInterval = TimerDuration.Check(value, nameof(HeartbeatInterval));
     }
 
     /// <summary>

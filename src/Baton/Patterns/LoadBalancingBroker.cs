@@ -96,18 +96,7 @@ public sealed class LoadBalancingBroker : IAsyncDisposable
             while (true)
             {
                 // The frontend is polled only while a worker is ready: until then requests wait in its queue.
-                if (pollingFrontend != _ready.Count > 0)
-                {
-                    pollingFrontend = !pollingFrontend;
-                    if (pollingFrontend)
-                    {
-                        poller.Add(_frontend);
-                    }
-                    else
-                    {
-                        poller.Remove(_frontend);
-                    }
-                }
+                RouterPair.PollFrontendWhile(_ready.Count > 0, poller, _frontend, ref pollingFrontend);
 
                 await poller.PollAsync(result, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
 

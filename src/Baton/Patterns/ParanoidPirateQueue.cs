@@ -94,18 +94,7 @@ public sealed class ParanoidPirateQueue : IAsyncDisposable
             var heartbeatAt = Environment.TickCount64 + interval;
             while (true)
             {
-                if (pollingFrontend != _ready.Count > 0)
-                {
-                    pollingFrontend = !pollingFrontend;
-                    if (pollingFrontend)
-                    {
-                        poller.Add(_frontend);
-                    }
-                    else
-                    {
-                        poller.Remove(_frontend);
-                    }
-                }
+                RouterPair.PollFrontendWhile(_ready.Count > 0, poller, _frontend, ref pollingFrontend);
 
                 var wait = Math.Max(0, heartbeatAt - Environment.TickCount64);
                 await poller.PollAsync(result, TimeSpan.FromMilliseconds(wait), cancellationToken).ConfigureAwait(false);

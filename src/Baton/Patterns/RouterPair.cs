@@ -35,4 +35,27 @@ internal static class RouterPair
             throw;
         }
     }
+
+    /// <summary>
+    /// Adds <paramref name="frontend"/> to <paramref name="poller"/> when <paramref name="workerReady"/> turns true and
+    /// removes it when it turns false, so requests wait in the frontend's queue while no worker can take one.
+    /// <paramref name="polling"/> tracks whether it is in the poller now.
+    /// </summary>
+    public static void PollFrontendWhile(bool workerReady, Poller poller, RouterSocket frontend, ref bool polling)
+    {
+        if (polling == workerReady)
+        {
+            return;
+        }
+
+        polling = workerReady;
+        if (workerReady)
+        {
+            poller.Add(frontend);
+        }
+        else
+        {
+            poller.Remove(frontend);
+        }
+    }
 }

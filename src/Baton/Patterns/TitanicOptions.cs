@@ -19,9 +19,7 @@ public sealed record TitanicOptions
     public TimeSpan RequestTimeout
     {
         get => _requestTimeout;
-        init => _requestTimeout = value > TimeSpan.Zero && value.TotalMilliseconds <= int.MaxValue
-            ? value
-            : throw new ArgumentOutOfRangeException(nameof(RequestTimeout), value, "The request timeout must be positive (and under 24 days).");
+        init => _requestTimeout = TimerDuration.Check(value, nameof(RequestTimeout));
     }
 
     /// <summary>
@@ -32,9 +30,7 @@ public sealed record TitanicOptions
     public TimeSpan RetryInterval
     {
         get => _retryInterval;
-        init => _retryInterval = value > TimeSpan.Zero && value.TotalMilliseconds <= int.MaxValue
-            ? value
-            : throw new ArgumentOutOfRangeException(nameof(RetryInterval), value, "The retry interval must be positive (and under 24 days).");
+        init => _retryInterval = TimerDuration.Check(value, nameof(RetryInterval));
     }
 
     /// <summary>Heartbeat and reconnect settings of the three Titanic services' workers; null for Majordomo's defaults.</summary>

@@ -234,7 +234,7 @@ public sealed class BinaryStarTests : IAsyncLifetime
         await Assert.ThrowsAsync<InvalidOperationException>(() => primary.Star.RunAsync());
         var waiting = primary.Star.WaitForStateAsync(BinaryStarState.Passive);
         await primary.DisposeAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => primary.Run);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => primary.Run.WaitAsync(TestUtil.Timeout));
         await Assert.ThrowsAsync<ObjectDisposedException>(() => waiting.WaitAsync(TestUtil.Timeout));
     }
 

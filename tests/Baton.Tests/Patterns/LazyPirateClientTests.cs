@@ -120,7 +120,7 @@ public class LazyPirateClientTests
         }
 
         await cancel.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request.WaitAsync(TestUtil.Timeout));
 
         var next = client.RequestAsync(new Message("q"));
         using var received = await server.ReceiveOrFail();

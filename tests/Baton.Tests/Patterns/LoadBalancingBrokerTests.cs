@@ -51,7 +51,7 @@ public class LoadBalancingBrokerTests
             }
         }
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(TestUtil.Timeout));
     }
 
     [Fact]
@@ -71,8 +71,7 @@ public class LoadBalancingBrokerTests
         using var reply = await client.ReceiveOrFail();
         Assert.Equal(["late", "early"], reply.ToStrings());
 
-        await cancel.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        await PatternRuns.StopAsync(cancel, run);
     }
 
     [Fact]
@@ -114,7 +113,7 @@ public class LoadBalancingBrokerTests
             }
         }
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(TestUtil.Timeout));
     }
 
     [Fact]
@@ -142,8 +141,7 @@ public class LoadBalancingBrokerTests
             Assert.Equal(["stayed", $"r{i}"], reply.ToStrings());
         }
 
-        await cancel.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        await PatternRuns.StopAsync(cancel, run);
     }
 
     [Fact]
@@ -171,8 +169,7 @@ public class LoadBalancingBrokerTests
         Assert.Equal(["good", "still there?"], reply.ToStrings());
         Assert.False(run.IsCompleted);
 
-        await cancel.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        await PatternRuns.StopAsync(cancel, run);
     }
 
     /// <summary>A REQ worker as in the guide: READY, then [client, "", body] answered with [client, "", name, body].</summary>

@@ -211,14 +211,13 @@ public class MajordomoInteropTests
     /// <summary>One mdp_peer.py child process: JSON lines out; closing its stdin ends it, dispose kills what is left.</summary>
     private sealed class MdpPython : IAsyncDisposable
     {
-        private static readonly Lazy<string> Python = new(FindPython);
         private readonly Process _process;
 
         private MdpPython(Process process) => _process = process;
 
         public static MdpPython Start(params string[] arguments)
         {
-            var info = new ProcessStartInfo(Python.Value) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+            var info = new ProcessStartInfo(PatternPeer.Python) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
             info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Interop", "mdp_peer.py"));
             foreach (var argument in arguments)
             {
@@ -283,29 +282,6 @@ public class MajordomoInteropTests
 
             await KillAsync();
             _process.Dispose();
-        }
-
-        /// <summary>Debian's interpreter first: a python3 earlier on PATH may not see python3-zmq.</summary>
-        private static string FindPython()
-        {
-            foreach (var candidate in new[] { "/usr/bin/python3", "python3", "python" })
-            {
-                try
-                {
-                    var info = new ProcessStartInfo(candidate, ["-c", "import zmq"]) { UseShellExecute = false, RedirectStandardError = true };
-                    using var probe = Process.Start(info)!;
-                    probe.WaitForExit(10_000);
-                    if (probe.HasExited && probe.ExitCode == 0)
-                    {
-                        return candidate;
-                    }
-                }
-                catch (System.ComponentModel.Win32Exception)
-                {
-                }
-            }
-
-            throw new InvalidOperationException("No Python interpreter can 'import zmq': install Debian's python3-zmq (scripts/test does).");
         }
     }
 }

@@ -44,7 +44,7 @@ public class ParanoidPirateTests
         }
 
         Assert.Equal(["a", "b"], served.Order());
-        await StopAsync(cancel, running);
+        await PatternRuns.StopAsync(cancel, running);
     }
 
     [Fact]
@@ -80,7 +80,7 @@ public class ParanoidPirateTests
         using var reply = await client.ReceiveOrFail();
         Assert.Equal(["slow", "take your time"], reply.ToStrings());
         Assert.Equal(1, worker.Connections);
-        await StopAsync(cancel, running);
+        await PatternRuns.StopAsync(cancel, running);
     }
 
     [Fact]
@@ -122,7 +122,7 @@ public class ParanoidPirateTests
         }
 
         Assert.False(running[0].IsCompleted);
-        await StopAsync(cancel, running);
+        await PatternRuns.StopAsync(cancel, running);
     }
 
     [Fact]
@@ -140,7 +140,7 @@ public class ParanoidPirateTests
             var run = first.RunAsync(stopFirst.Token);
             await LoadBalancingBrokerTests.WaitUntilAsync(() => first.ReadyWorkerCount == 1);
             await stopFirst.CancelAsync();
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(TestUtil.Timeout));
         }
 
         // The queue is gone: the worker hears nothing, gives up on its connection and tries again, with back-off.
@@ -153,7 +153,7 @@ public class ParanoidPirateTests
             Assert.Equal(["w", "again"], reply.ToStrings());
         }
 
-        await StopAsync(cancel, running);
+        await PatternRuns.StopAsync(cancel, running);
     }
 
     [Fact]
@@ -195,7 +195,7 @@ public class ParanoidPirateTests
         }
 
         Assert.False(running[0].IsCompleted);
-        await StopAsync(cancel, running);
+        await PatternRuns.StopAsync(cancel, running);
     }
 
     [Fact]
@@ -214,7 +214,7 @@ public class ParanoidPirateTests
         }
 
         Assert.Equal(2, calls);
-        await StopAsync(cancel, running);
+        await PatternRuns.StopAsync(cancel, running);
     }
 
     [Fact]
@@ -246,7 +246,7 @@ public class ParanoidPirateTests
 
         // The queue's heartbeats keep the pyzmq worker on its first connection (it never printed "reconnecting").
         await LoadBalancingBrokerTests.WaitUntilAsync(() => queue.WorkerCount == 1);
-        await StopAsync(cancel, running);
+        await PatternRuns.StopAsync(cancel, running);
     }
 
     internal static ValueTask<Message> Tagged(string name, Message request)
@@ -259,14 +259,5 @@ public class ParanoidPirateTests
 
         request.Dispose();
         return ValueTask.FromResult(reply);
-    }
-
-    private static async Task StopAsync(CancellationTokenSource cancel, List<Task> running)
-    {
-        await cancel.CancelAsync();
-        foreach (var task in running)
-        {
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => task.WaitAsync(TestUtil.Timeout));
-        }
     }
 }

@@ -18,7 +18,7 @@ internal sealed class PatternPeer : IAsyncDisposable
 
     public static PatternPeer Start(params string[] args)
     {
-        var info = new ProcessStartInfo(Python.Value)
+        var info = new ProcessStartInfo(Python)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -86,7 +86,13 @@ internal sealed class PatternPeer : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static readonly Lazy<string> Python = new(() =>
+    /// <summary>
+    /// The Python interpreter that can <c>import zmq</c>, found once for every pyzmq peer of the pattern tests
+    /// (Debian's first: a python3 earlier on PATH may not see python3-zmq).
+    /// </summary>
+    internal static string Python => s_python.Value;
+
+    private static readonly Lazy<string> s_python = new(() =>
     {
         foreach (var candidate in new[] { "/usr/bin/python3", "python3" })
         {

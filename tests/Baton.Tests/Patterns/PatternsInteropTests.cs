@@ -30,8 +30,7 @@ public class PatternsInteropTests
         await AssertRepliesAsync(client1, "c1", 20, ["w1", "w2"]);
         await AssertRepliesAsync(client2, "c2", 20, ["w1", "w2"]);
 
-        await cancel.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        await PatternRuns.StopAsync(cancel, run);
     }
 
     [Fact]
@@ -61,8 +60,7 @@ public class PatternsInteropTests
 
         Assert.NotNull(received);
         Assert.Equal(["10001 warm"], received);
-        await cancel.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        await PatternRuns.StopAsync(cancel, run);
     }
 
     [Fact]
@@ -96,8 +94,7 @@ public class PatternsInteropTests
             }
         }
 
-        await cancel.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        await PatternRuns.StopAsync(cancel, run);
     }
 
     [Fact]
@@ -130,8 +127,7 @@ public class PatternsInteropTests
         Assert.Equal(15, replies);
         Assert.False(run.IsCompleted);
 
-        await cancel.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        await PatternRuns.StopAsync(cancel, run);
     }
 
     [Fact]
@@ -160,8 +156,7 @@ public class PatternsInteropTests
             Assert.Equal($"r{i}", reply[1].ToString());
         }
 
-        await cancel.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        await PatternRuns.StopAsync(cancel, run);
     }
 
     /// <summary>Reads a pyzmq client's replies: each is [worker, "TAG-i"] in order, from one of the workers.</summary>

@@ -56,8 +56,7 @@ public class ProxyTests
             }
         }
 
-        await cancel.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        await PatternRuns.StopAsync(cancel, run);
         await workers.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
     }
 
@@ -86,8 +85,7 @@ public class ProxyTests
         using var next = await subscriber.ReceiveOrFail();
         Assert.Equal(["weather", "rain"], next.ToStrings());
 
-        await cancel.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        await PatternRuns.StopAsync(cancel, run);
     }
 
     [Fact]
@@ -124,8 +122,7 @@ public class ProxyTests
         await sending.WaitAsync(TestUtil.Timeout);
         Assert.Equal((ulong)count, proxy.Statistics.Frontend.MessagesIn);
         Assert.Equal((ulong)count, proxy.Statistics.Backend.MessagesOut);
-        await cancel.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        await PatternRuns.StopAsync(cancel, run);
     }
 
     [Fact]
@@ -158,8 +155,7 @@ public class ProxyTests
         Assert.Equal("reply", captured[2].ToString());
         Assert.Equal(request[0], captured[0]);
 
-        await cancel.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        await PatternRuns.StopAsync(cancel, run);
         await echo.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
     }
 

@@ -198,14 +198,13 @@ public sealed class TitanicDurabilityTests : IAsyncLifetime
     /// <summary>titanic_peer.py in a child process: JSON lines out; dispose kills it (SIGKILL).</summary>
     private sealed class PythonPeer : IAsyncDisposable
     {
-        private static readonly Lazy<string> s_python = new(FindPython);
         private readonly Process _process;
 
         private PythonPeer(Process process) => _process = process;
 
         public static PythonPeer Start(params string[] args)
         {
-            var info = new ProcessStartInfo(s_python.Value) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+            var info = new ProcessStartInfo(PatternPeer.Python) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
             info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Interop", "titanic_peer.py"));
             foreach (var arg in args)
             {
@@ -231,27 +230,6 @@ public sealed class TitanicDurabilityTests : IAsyncLifetime
             }
 
             _process.Dispose();
-        }
-
-        private static string FindPython()
-        {
-            foreach (var candidate in new[] { "/usr/bin/python3", "python3" })
-            {
-                try
-                {
-                    using var probe = Process.Start(new ProcessStartInfo(candidate, ["-c", "import zmq"]) { UseShellExecute = false, RedirectStandardError = true })!;
-                    probe.WaitForExit(10_000);
-                    if (probe.HasExited && probe.ExitCode == 0)
-                    {
-                        return candidate;
-                    }
-                }
-                catch (System.ComponentModel.Win32Exception)
-                {
-                }
-            }
-
-            throw new InvalidOperationException("No python3 with pyzmq: run scripts/deps.");
         }
     }
 }
