@@ -83,7 +83,7 @@ public sealed class ByteQueue : IDisposable
     {
         ArgumentNullException.ThrowIfNull(destination);
         Core.Take(timeout, default, out var position, out var length);
-        return CopyOut(destination, position, length);
+        return Core.CopyOut(destination, position, length);
     }
 
     /// <summary>Takes a message, waiting for one.</summary>
@@ -92,7 +92,7 @@ public sealed class ByteQueue : IDisposable
     public byte[] Get(TimeSpan? timeout = null)
     {
         Core.Take(timeout, default, out var position, out var length);
-        return CopyOut(position, length);
+        return Core.CopyOut(position, length);
     }
 
     /// <summary>Takes a message into <paramref name="destination"/> if one is ready.</summary>
@@ -101,7 +101,7 @@ public sealed class ByteQueue : IDisposable
         ArgumentNullException.ThrowIfNull(destination);
         if (!Core.TryTake(out var position, out length))
             return false;
-        CopyOut(destination, position, length);
+        Core.CopyOut(destination, position, length);
         return true;
     }
 
@@ -114,7 +114,7 @@ public sealed class ByteQueue : IDisposable
             return false;
         }
 
-        message = CopyOut(position, length);
+        message = Core.CopyOut(position, length);
         return true;
     }
 
@@ -130,7 +130,7 @@ public sealed class ByteQueue : IDisposable
         return new ValueTask<byte[]>(AsyncWaits.Run(() =>
         {
             Core.Take(null, cancellationToken, out var position, out var length);
-            return CopyOut(position, length);
+            return Core.CopyOut(position, length);
         }, cancellationToken));
     }
 
@@ -161,30 +161,4 @@ public sealed class ByteQueue : IDisposable
 
     /// <summary>Releases this process's handle; the shared memory goes away with the last one.</summary>
     public void Dispose() => Core.Dispose();
-
-    private unsafe int CopyOut(IBufferWriter<byte> destination, long position, int length)
-    {
-        try
-        {
-            new ReadOnlySpan<byte>(Core.Ring.PayloadPointer(position), length).CopyTo(destination.GetSpan(length));
-            destination.Advance(length);
-            return length;
-        }
-        finally
-        {
-            Core.Release(position, length);
-        }
-    }
-
-    private unsafe byte[] CopyOut(long position, int length)
-    {
-        try
-        {
-            return new ReadOnlySpan<byte>(Core.Ring.PayloadPointer(position), length).ToArray();
-        }
-        finally
-        {
-            Core.Release(position, length);
-        }
-    }
 }

@@ -252,26 +252,27 @@ public sealed class ManagerServer : IAsyncDisposable
 
     private static (ManagerStatus, Frame[]?) Dictionary(Dictionary<byte[], byte[]> dictionary, ManagerOp op, Arguments arguments)
     {
+        // Keys are looked up from the request's frame in place: only a key that gets stored is copied.
+        var keys = dictionary.GetAlternateLookup<ReadOnlySpan<byte>>();
         switch (op)
         {
             case ManagerOp.DictionaryGet when arguments.Length == 1:
-                return dictionary.TryGetValue(arguments[0].ToArray(), out var value) ? (ManagerStatus.Ok, [new Frame(value)]) : (ManagerStatus.NotFound, null);
+                return keys.TryGetValue(arguments[0].Span, out var value) ? (ManagerStatus.Ok, [new Frame(value)]) : (ManagerStatus.NotFound, null);
             case ManagerOp.DictionarySet when arguments.Length == 2:
-                dictionary[arguments[0].ToArray()] = arguments[1].ToArray();
+                keys[arguments[0].Span] = arguments[1].ToArray();
                 return (ManagerStatus.Ok, null);
             case ManagerOp.DictionarySetDefault when arguments.Length == 2:
-                var key = arguments[0].ToArray();
-                if (!dictionary.TryGetValue(key, out var current))
+                if (!keys.TryGetValue(arguments[0].Span, out var current))
                 {
                     current = arguments[1].ToArray();
-                    dictionary.Add(key, current);
+                    keys.TryAdd(arguments[0].Span, current);
                 }
 
                 return (ManagerStatus.Ok, [new Frame(current)]);
             case ManagerOp.DictionaryRemove when arguments.Length == 1:
-                return dictionary.Remove(arguments[0].ToArray(), out var removed) ? (ManagerStatus.Ok, [new Frame(removed)]) : (ManagerStatus.NotFound, null);
+                return keys.Remove(arguments[0].Span, out _, out var removed) ? (ManagerStatus.Ok, [new Frame(removed)]) : (ManagerStatus.NotFound, null);
             case ManagerOp.DictionaryContains when arguments.Length == 1:
-                return dictionary.ContainsKey(arguments[0].ToArray()) ? (ManagerStatus.Ok, null) : (ManagerStatus.NotFound, null);
+                return keys.ContainsKey(arguments[0].Span) ? (ManagerStatus.Ok, null) : (ManagerStatus.NotFound, null);
             case ManagerOp.DictionaryCount:
                 return (ManagerStatus.Ok, [ManagerWire.Int32(dictionary.Count)]);
             case ManagerOp.DictionaryKeys:

@@ -134,27 +134,18 @@ public sealed class PipeConnection : IDisposable
     {
         var input = Input();
         Take(input, timeout, default, out var position, out var length);
-        return CopyOut(input, position, length);
+        return input.CopyOut(position, length);
     }
 
     /// <summary>Receives raw bytes into <paramref name="destination"/> without allocating.</summary>
     /// <returns>The message's length.</returns>
     /// <inheritdoc cref="Receive{T}(TimeSpan?, IMessageSerializer{T})" path="/exception"/>
-    public unsafe int ReceiveBytes(IBufferWriter<byte> destination, TimeSpan? timeout = null)
+    public int ReceiveBytes(IBufferWriter<byte> destination, TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(destination);
         var input = Input();
         Take(input, timeout, default, out var position, out var length);
-        try
-        {
-            new ReadOnlySpan<byte>(input.Ring.PayloadPointer(position), length).CopyTo(destination.GetSpan(length));
-            destination.Advance(length);
-            return length;
-        }
-        finally
-        {
-            input.Release(position, length);
-        }
+        return input.CopyOut(destination, position, length);
     }
 
     /// <summary>Receives a value, waiting asynchronously.</summary>
@@ -178,12 +169,12 @@ public sealed class PipeConnection : IDisposable
     {
         var input = Input();
         if (input.TryTake(out var position, out var length))
-            return ValueTask.FromResult(CopyOut(input, position, length));
+            return ValueTask.FromResult(input.CopyOut(position, length));
         return new ValueTask<byte[]>(AsyncWaits.Run(
             () =>
             {
                 Take(input, null, cancellationToken, out var p, out var l);
-                return CopyOut(input, p, l);
+                return input.CopyOut(p, l);
             },
             cancellationToken));
     }
@@ -230,29 +221,8 @@ public sealed class PipeConnection : IDisposable
         }
     }
 
-    private static unsafe T Read<T>(QueueCore input, long position, int length, IMessageSerializer<T>? serializer)
-    {
-        try
-        {
-            return (serializer ?? MessagePackQueueSerializer<T>.Instance).Deserialize(PointerMemory.Over(input.Ring.PayloadPointer(position), length));
-        }
-        finally
-        {
-            input.Release(position, length);
-        }
-    }
-
-    private static unsafe byte[] CopyOut(QueueCore input, long position, int length)
-    {
-        try
-        {
-            return new ReadOnlySpan<byte>(input.Ring.PayloadPointer(position), length).ToArray();
-        }
-        finally
-        {
-            input.Release(position, length);
-        }
-    }
+    private static T Read<T>(QueueCore input, long position, int length, IMessageSerializer<T>? serializer) =>
+        input.Read(serializer ?? MessagePackQueueSerializer<T>.Instance, position, length);
 
     private QueueCore Input() => _in ?? throw new InvalidOperationException("This end of a one-way pipe only sends.");
 

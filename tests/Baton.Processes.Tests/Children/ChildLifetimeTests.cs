@@ -47,16 +47,10 @@ public sealed class ChildLifetimeTests : IDisposable
         var pidFile = Path.Combine(folder, "grandchild.pid");
         await using var child = ChildProcess.Start(Work.StartGrandchild, pidFile, false, true);
         var grandchild = await ReadPidAsync(pidFile, child);
-        try
-        {
-            child.Kill();
-            Assert.True(await child.JoinAsync(Patience));
-            Assert.True(TestLibC.WaitForExit(grandchild, Patience), $"grandchild {grandchild} outlived its parent");
-        }
-        finally
-        {
-            TestLibC.Kill(grandchild, 9);
-        }
+        using var reaper = new KillAtEnd(grandchild);
+        child.Kill();
+        Assert.True(await child.JoinAsync(Patience));
+        Assert.True(TestLibC.WaitForExit(grandchild, Patience), $"grandchild {grandchild} outlived its parent");
     }
 
     [Fact]
@@ -65,16 +59,10 @@ public sealed class ChildLifetimeTests : IDisposable
         var pidFile = Path.Combine(folder, "daemon.pid");
         await using var child = ChildProcess.Start(Work.StartGrandchild, pidFile, true, false);
         var grandchild = await child.Result.WaitAsync(Patience);
-        try
-        {
-            Assert.True(await child.JoinAsync(Patience));
-            Assert.Equal(0, child.ExitCode);
-            Assert.True(TestLibC.WaitForExit(grandchild, Patience), $"daemon grandchild {grandchild} outlived its parent");
-        }
-        finally
-        {
-            TestLibC.Kill(grandchild, 9);
-        }
+        using var reaper = new KillAtEnd(grandchild);
+        Assert.True(await child.JoinAsync(Patience));
+        Assert.Equal(0, child.ExitCode);
+        Assert.True(TestLibC.WaitForExit(grandchild, Patience), $"daemon grandchild {grandchild} outlived its parent");
     }
 
     [Fact]
@@ -83,19 +71,13 @@ public sealed class ChildLifetimeTests : IDisposable
         var pidFile = Path.Combine(folder, "worker.pid");
         await using var child = ChildProcess.Start(Work.StartGrandchild, pidFile, false, false);
         var grandchild = await child.Result.WaitAsync(Patience);
-        try
-        {
-            // The child has returned, yet it waits at exit for its non-daemon grandchild, as Python does.
-            Assert.False(await child.JoinAsync(TimeSpan.FromMilliseconds(200)));
-            Assert.True(child.IsAlive);
-            TestLibC.Kill(grandchild, 15);
-            Assert.True(await child.JoinAsync(Patience));
-            Assert.Equal(0, child.ExitCode);
-        }
-        finally
-        {
-            TestLibC.Kill(grandchild, 9);
-        }
+        using var reaper = new KillAtEnd(grandchild);
+        // The child has returned, yet it waits at exit for its non-daemon grandchild, as Python does.
+        Assert.False(await child.JoinAsync(TimeSpan.FromMilliseconds(200)));
+        Assert.True(child.IsAlive);
+        TestLibC.Kill(grandchild, 15);
+        Assert.True(await child.JoinAsync(Patience));
+        Assert.Equal(0, child.ExitCode);
     }
 
     [Fact]
@@ -104,18 +86,12 @@ public sealed class ChildLifetimeTests : IDisposable
         var pidFile = Path.Combine(folder, "terminated.pid");
         await using var child = ChildProcess.Start(Work.StartGrandchild, pidFile, false, true);
         var grandchild = await ReadPidAsync(pidFile, child);
-        try
-        {
-            child.Terminate();
-            // Without the cascade the child would wait ExitJoinTimeout (30 s) for its grandchild.
-            Assert.True(await child.JoinAsync(TimeSpan.FromSeconds(20)), "the terminated child waited for its grandchild");
-            Assert.Equal(-15, child.ExitCode);
-            Assert.True(TestLibC.WaitForExit(grandchild, Patience));
-        }
-        finally
-        {
-            TestLibC.Kill(grandchild, 9);
-        }
+        using var reaper = new KillAtEnd(grandchild);
+        child.Terminate();
+        // Without the cascade the child would wait ExitJoinTimeout (30 s) for its grandchild.
+        Assert.True(await child.JoinAsync(TimeSpan.FromSeconds(20)), "the terminated child waited for its grandchild");
+        Assert.Equal(-15, child.ExitCode);
+        Assert.True(TestLibC.WaitForExit(grandchild, Patience));
     }
 
     [Fact]
@@ -129,6 +105,12 @@ public sealed class ChildLifetimeTests : IDisposable
         var text = await File.ReadAllTextAsync(output);
         Assert.Contains("stdout marker", text, StringComparison.Ordinal);
         Assert.Contains("stderr marker", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>Kills a grandchild when the test ends, passed or failed, so no test leaves a process behind.</summary>
+    private sealed class KillAtEnd(int pid) : IDisposable
+    {
+        public void Dispose() => TestLibC.Kill(pid, 9);
     }
 
     private static async Task<int> ReadPidAsync(string pidFile, ChildProcess child)

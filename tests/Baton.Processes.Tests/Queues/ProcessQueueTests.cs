@@ -59,7 +59,7 @@ public class ProcessQueueTests
     {
         using var queue = new ProcessQueue<int>(maxSize: 1);
         queue.Put(1);
-        var putter = Task.Run(() => queue.Put(2, Generous));
+        var putter = Parked(queue.Core.Ring, producer: true, () => queue.Put(2, Generous));
         Assert.Equal(1, queue.Get(Generous));
         await putter.WaitAsync(Generous);
         Assert.Equal(2, queue.Get(Generous));
@@ -82,8 +82,7 @@ public class ProcessQueueTests
     public async Task Close_WakesABlockedGetter()
     {
         using var queue = new ProcessQueue<int>();
-        var getter = Task.Run(() => queue.Get(Generous));
-        Thread.Yield();
+        var getter = Parked(queue.Core.Ring, producer: false, () => queue.Get(Generous));
         queue.Close();
         await Assert.ThrowsAsync<QueueClosedException>(() => getter.WaitAsync(Generous));
     }
@@ -142,8 +141,7 @@ public class ProcessQueueTests
     public async Task Dispose_WhileAnotherThreadWaits_EndsTheWaitWithoutCrashing()
     {
         var queue = new ProcessQueue<int>();
-        var getter = Task.Run(() => queue.Get(Generous));
-        Thread.Yield();
+        var getter = Parked(queue.Core.Ring, producer: false, () => queue.Get(Generous));
         queue.Dispose();
         await Assert.ThrowsAsync<ObjectDisposedException>(() => getter.WaitAsync(Generous));
         Assert.Throws<ObjectDisposedException>(() => queue.Put(1));
@@ -178,5 +176,25 @@ public class ProcessQueueTests
 
         Assert.False(File.Exists("/dev/shm/baton." + name));
         Assert.Throws<FileNotFoundException>(() => ProcessQueue<int>.Open(name));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="wait"/> on another thread and returns once it has announced its sleep on the ring, so the
+    /// test acts on a call that really waits (a yield or a sleep would let it act before the call even looked).
+    /// </summary>
+    private static Task Parked(ByteRing ring, bool producer, Action wait)
+    {
+        // Moving the wake-up word on first makes the announcement visible: both words start at zero.
+        if (producer)
+            ring.WakeProducers();
+        else
+            ring.WakeConsumers(int.MaxValue);
+        var sequence = producer ? ring.ProducerSequence : ring.ConsumerSequence;
+        var task = Task.Run(wait);
+        Assert.True(
+            SpinWait.SpinUntil(() => task.IsCompleted || (producer ? ring.ProducerSleepSequence : ring.ConsumerSleepSequence) == sequence, Generous),
+            "the call never went to sleep");
+        Assert.False(task.IsCompleted, "the call ended without waiting");
+        return task;
     }
 }

@@ -62,104 +62,54 @@ internal static class ManagerProxyFormatters
             => reader.TryReadNil() ? null : Read(ref reader).Manager;
     }
 
-    internal sealed class ForDictionary<TKey, TValue> : IMessagePackFormatter<DictionaryProxy<TKey, TValue>?>
+    /// <summary>What every proxy's formatter does: nil or the manager and name; only how the object is opened differs.</summary>
+    internal abstract class ForProxy<TProxy> : IMessagePackFormatter<TProxy?>
+        where TProxy : ManagerProxy
+    {
+        public void Serialize(ref MessagePackWriter writer, TProxy? value, MessagePackSerializerOptions options)
+        {
+            if (value is null)
+            {
+                writer.WriteNil();
+                return;
+            }
+
+            Write(ref writer, value.Manager, value.Name);
+        }
+
+        public TProxy? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
+        {
+            if (reader.TryReadNil())
+            {
+                return null;
+            }
+
+            var (manager, name) = Read(ref reader);
+            return Open(manager, NameOf(name));
+        }
+
+        /// <summary>The proxy of the object named <paramref name="name"/> on <paramref name="manager"/>.</summary>
+        protected abstract TProxy Open(Baton.Processes.Manager manager, string name);
+    }
+
+    internal sealed class ForDictionary<TKey, TValue> : ForProxy<DictionaryProxy<TKey, TValue>>
         where TKey : notnull
     {
-        public void Serialize(ref MessagePackWriter writer, DictionaryProxy<TKey, TValue>? value, MessagePackSerializerOptions options)
-        {
-            if (value is null)
-            {
-                writer.WriteNil();
-                return;
-            }
-
-            Write(ref writer, value.Manager, value.Name);
-        }
-
-        public DictionaryProxy<TKey, TValue>? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
-        {
-            if (reader.TryReadNil())
-            {
-                return null;
-            }
-
-            var (manager, name) = Read(ref reader);
-            return manager.Dictionary<TKey, TValue>(NameOf(name));
-        }
+        protected override DictionaryProxy<TKey, TValue> Open(Baton.Processes.Manager manager, string name) => manager.Dictionary<TKey, TValue>(name);
     }
 
-    internal sealed class ForList<T> : IMessagePackFormatter<ListProxy<T>?>
+    internal sealed class ForList<T> : ForProxy<ListProxy<T>>
     {
-        public void Serialize(ref MessagePackWriter writer, ListProxy<T>? value, MessagePackSerializerOptions options)
-        {
-            if (value is null)
-            {
-                writer.WriteNil();
-                return;
-            }
-
-            Write(ref writer, value.Manager, value.Name);
-        }
-
-        public ListProxy<T>? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
-        {
-            if (reader.TryReadNil())
-            {
-                return null;
-            }
-
-            var (manager, name) = Read(ref reader);
-            return manager.List<T>(NameOf(name));
-        }
+        protected override ListProxy<T> Open(Baton.Processes.Manager manager, string name) => manager.List<T>(name);
     }
 
-    internal sealed class ForNamespace : IMessagePackFormatter<NamespaceProxy?>
+    internal sealed class ForNamespace : ForProxy<NamespaceProxy>
     {
-        public void Serialize(ref MessagePackWriter writer, NamespaceProxy? value, MessagePackSerializerOptions options)
-        {
-            if (value is null)
-            {
-                writer.WriteNil();
-                return;
-            }
-
-            Write(ref writer, value.Manager, value.Name);
-        }
-
-        public NamespaceProxy? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
-        {
-            if (reader.TryReadNil())
-            {
-                return null;
-            }
-
-            var (manager, name) = Read(ref reader);
-            return manager.Namespace(NameOf(name));
-        }
+        protected override NamespaceProxy Open(Baton.Processes.Manager manager, string name) => manager.Namespace(name);
     }
 
-    internal sealed class ForQueue<T> : IMessagePackFormatter<QueueProxy<T>?>
+    internal sealed class ForQueue<T> : ForProxy<QueueProxy<T>>
     {
-        public void Serialize(ref MessagePackWriter writer, QueueProxy<T>? value, MessagePackSerializerOptions options)
-        {
-            if (value is null)
-            {
-                writer.WriteNil();
-                return;
-            }
-
-            Write(ref writer, value.Manager, value.Name);
-        }
-
-        public QueueProxy<T>? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
-        {
-            if (reader.TryReadNil())
-            {
-                return null;
-            }
-
-            var (manager, name) = Read(ref reader);
-            return manager.Queue<T>(NameOf(name));
-        }
+        protected override QueueProxy<T> Open(Baton.Processes.Manager manager, string name) => manager.Queue<T>(name);
     }
 }

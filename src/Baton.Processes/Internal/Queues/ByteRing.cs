@@ -460,6 +460,12 @@ internal sealed unsafe class ByteRing
     /// <summary>The join waiters' wake-up word.</summary>
     public int JoinSequence => Volatile.Read(ref Int(OffJoinSeq));
 
+    /// <summary>The newest <see cref="ConsumerSequence"/> a consumer announced sleeping on (how a test knows a getter is parked).</summary>
+    public int ConsumerSleepSequence => Volatile.Read(ref Int(OffConsumerSleepSeq));
+
+    /// <summary>The newest <see cref="ProducerSequence"/> a producer announced sleeping on (how a test knows a putter is parked).</summary>
+    public int ProducerSleepSequence => Volatile.Read(ref Int(OffProducerSleepSeq));
+
     /// <summary>Sleeps as a consumer (after announcing it and looking once more).</summary>
     public void SleepAsConsumer(int sequence, TimeSpan timeout) => RingParking.Wait(IntPtr(OffConsumerSeq), sequence, timeout);
 

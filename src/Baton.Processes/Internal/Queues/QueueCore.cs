@@ -200,6 +200,47 @@ internal sealed unsafe class QueueCore : IDisposable
         Exit();
     }
 
+    /// <summary>Copies a taken record out as a new array, then hands it back.</summary>
+    public byte[] CopyOut(long position, int length)
+    {
+        try
+        {
+            return new ReadOnlySpan<byte>(Ring.PayloadPointer(position), length).ToArray();
+        }
+        finally
+        {
+            Release(position, length);
+        }
+    }
+
+    /// <summary>Copies a taken record into <paramref name="destination"/>, then hands it back; returns its length.</summary>
+    public int CopyOut(System.Buffers.IBufferWriter<byte> destination, long position, int length)
+    {
+        try
+        {
+            new ReadOnlySpan<byte>(Ring.PayloadPointer(position), length).CopyTo(destination.GetSpan(length));
+            destination.Advance(length);
+            return length;
+        }
+        finally
+        {
+            Release(position, length);
+        }
+    }
+
+    /// <summary>Deserializes a taken record in place (no copy out of the ring), then hands it back.</summary>
+    public T Read<T>(Baton.Messages.IMessageSerializer<T> serializer, long position, int length)
+    {
+        try
+        {
+            return serializer.Deserialize(PointerMemory.Over(Ring.PayloadPointer(position), length));
+        }
+        finally
+        {
+            Release(position, length);
+        }
+    }
+
     /// <summary>Throws what a failed take means.</summary>
     public void ThrowForTake(RingStatus status, TimeSpan? timeout)
     {
