@@ -256,8 +256,8 @@ public class CurveMechanismTests
     {
         flags = 0;
         var copy = message.ToArray();
-        var length = mechanism.Decode(ref flags, copy);
-        return copy[..length];
+        var length = mechanism.Decode(ref flags, copy, out var start);
+        return copy.AsSpan(start, length).ToArray();
     }
 
     [Fact]
