@@ -54,8 +54,8 @@ internal sealed partial class Connection
                 if (_transforms && _ready)
                 {
                     // Handshake commands are the mechanism's own business and arrive as they are.
-                    size = _mechanism.Decode(ref flags, body);
-                    body = body[..size];
+                    size = _mechanism.Decode(ref flags, body, out var plainStart);
+                    body = body.Slice(plainStart, size);
                     _decoder.OnDecoded(flags, size);
                 }
 
@@ -102,7 +102,10 @@ internal sealed partial class Connection
                 var pooled = array.Length <= 1 << 20;
                 if (_transforms)
                 {
-                    size = _mechanism.Decode(ref flags, array.AsSpan(0, size));
+                    size = _mechanism.Decode(ref flags, array.AsSpan(0, size), out var plainStart);
+
+                    // The frame's bytes start at the array's start: the plain text moves down to it.
+                    array.AsSpan(plainStart, size).CopyTo(array);
                     if ((flags & Zmtp.FlagCommand) != 0)
                     {
                         ReturnFrameBuffer(array);

@@ -34,9 +34,6 @@ internal sealed class MessageProperties
     /// <summary>The User-Id the ZAP handler gave the peer; null when no handler let it in.</summary>
     public string? UserId { get; }
 
-    /// <summary>Every property, for diagnostics.</summary>
-    public IReadOnlyDictionary<string, string> All => _values;
-
     /// <summary>The value of <paramref name="name"/>, or null.</summary>
     public string? Get(string name) => _values.TryGetValue(name, out var value) ? value : null;
 }

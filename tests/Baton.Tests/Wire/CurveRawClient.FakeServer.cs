@@ -125,19 +125,7 @@ internal sealed class CurveFakeServer : IDisposable
     public byte[] MessageFrame(byte flags, ReadOnlySpan<byte> payload, ulong? nonce = null, bool flipBoxBit = false, string prefix = "CurveZMQMESSAGES")
     {
         var n = nonce ?? NextNonce++;
-        var plain = new byte[1 + payload.Length];
-        plain[0] = flags;
-        payload.CopyTo(plain.AsSpan(1));
-        var box = new byte[plain.Length + Sodium.MacBytes];
-        Sodium.Box(box, plain, CurveRawClient.ShortNonce(prefix, n), _precomputed);
-        if (flipBoxBit)
-        {
-            box[0] ^= 0x01;
-        }
-
-        var nonceBytes = new byte[8];
-        BinaryPrimitives.WriteUInt64BigEndian(nonceBytes, n);
-        return RawZmtp.Frame(0x00, [.. "\u0007MESSAGE"u8, .. nonceBytes, .. box]);
+        return CurveRawClient.BoxedMessageFrame(flags, payload, n, prefix, _precomputed, flipBoxBit ? 0 : null);
     }
 
     /// <summary>Greeting, HELLO, WELCOME, INITIATE, READY as a <paramref name="socketType"/> server.</summary>

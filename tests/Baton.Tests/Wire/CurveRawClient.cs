@@ -174,18 +174,28 @@ internal sealed class CurveRawClient : IDisposable
     public byte[] MessageFrame(byte flags, ReadOnlySpan<byte> payload, ulong? nonce = null, bool flipBoxBit = false, string prefix = "CurveZMQMESSAGEC")
     {
         var n = nonce ?? NextNonce++;
+        return BoxedMessageFrame(flags, payload, n, prefix, Precomputed(), flipBoxBit ? ^1 : null);
+    }
+
+    /// <summary>
+    /// A MESSAGE frame boxing <paramref name="flags"/> and <paramref name="payload"/> under short nonce
+    /// <paramref name="nonce"/> of <paramref name="prefix"/> with <paramref name="sharedKey"/>, as either side
+    /// sends it; <paramref name="flip"/>, a byte of the box, corrupts it after boxing.
+    /// </summary>
+    public static byte[] BoxedMessageFrame(byte flags, ReadOnlySpan<byte> payload, ulong nonce, string prefix, byte[] sharedKey, Index? flip)
+    {
         var plain = new byte[1 + payload.Length];
         plain[0] = flags;
         payload.CopyTo(plain.AsSpan(1));
         var box = new byte[plain.Length + Sodium.MacBytes];
-        Sodium.Box(box, plain, ShortNonce(prefix, n), Precomputed());
-        if (flipBoxBit)
+        Sodium.Box(box, plain, ShortNonce(prefix, nonce), sharedKey);
+        if (flip is { } at)
         {
-            box[^1] ^= 0x01;
+            box[at] ^= 0x01;
         }
 
         var nonceBytes = new byte[8];
-        BinaryPrimitives.WriteUInt64BigEndian(nonceBytes, n);
+        BinaryPrimitives.WriteUInt64BigEndian(nonceBytes, nonce);
         return RawZmtp.Frame(0x00, [.. "\u0007MESSAGE"u8, .. nonceBytes, .. box]);
     }
 

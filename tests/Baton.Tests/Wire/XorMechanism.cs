@@ -40,8 +40,9 @@ internal sealed class XorMechanism : Mechanism
         return header + body.Length;
     }
 
-    public override int Decode(ref byte flags, Span<byte> body)
+    public override int Decode(ref byte flags, Span<byte> body, out int start)
     {
+        start = 0;
         for (var i = 0; i < body.Length; i++)
         {
             body[i] ^= Key;

@@ -68,7 +68,7 @@ internal abstract class CurveMechanism : Mechanism
         return header + size;
     }
 
-    public sealed override int Decode(ref byte flags, Span<byte> body)
+    public sealed override int Decode(ref byte flags, Span<byte> body, out int start)
     {
         if (!CurveCodec.Is(body, CurveCodec.Message))
         {
@@ -97,9 +97,8 @@ internal abstract class CurveMechanism : Mechanism
         _peerNonce = nonce;
         var boxFlags = plain[0];
         flags = (byte)(((boxFlags & CurveCodec.BoxMore) != 0 ? Zmtp.FlagMore : 0) | ((boxFlags & CurveCodec.BoxCommand) != 0 ? Zmtp.FlagCommand : 0));
-        var length = plain.Length - 1;
-        plain[1..].CopyTo(body);
-        return length;
+        start = CurveCodec.MessageHeaderSize + Sodium.MacBytes + 1;
+        return plain.Length - 1;
     }
 
     public override void End() => WipeSharedKey();

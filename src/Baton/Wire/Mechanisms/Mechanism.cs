@@ -75,8 +75,14 @@ internal abstract class Mechanism
         => FrameEncoder.WriteFrame(destination, flags, body);
 
     /// <summary>
-    /// Turns a received frame back into the frame the peer sent, in place: <paramref name="body"/> is
-    /// rewritten from its start and the plain length returned (never more than the body's); flags may change.
+    /// Turns a received frame back into the frame the peer sent, in place: the plain body is
+    /// <paramref name="body"/>[<paramref name="start"/>..][..returned length] (never more than the body's);
+    /// flags may change. It is left where it decodes, not moved to the start, so a caller that copies
+    /// it out anyway (a small frame into its message) copies it once.
     /// </summary>
-    public virtual int Decode(ref byte flags, Span<byte> body) => body.Length;
+    public virtual int Decode(ref byte flags, Span<byte> body, out int start)
+    {
+        start = 0;
+        return body.Length;
+    }
 }
