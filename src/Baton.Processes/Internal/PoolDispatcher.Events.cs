@@ -395,7 +395,7 @@ internal sealed partial class PoolDispatcher
             task.Deadline = timeout is { } t && t != Timeout.InfiniteTimeSpan ? After(t) : 0;
             worker.Task = task;
             _runningTasks++;
-            Send(worker, PoolProtocol.Header(PoolProtocol.Task, task.Id), AssemblyNameFrame(task.AssemblyName), new Frame(task.Call), withExtras: true);
+            Send(worker, PoolProtocol.Header(PoolProtocol.Task, task.Id, _options.MaxWorkerMemory > 0 ? 1L : 0L), AssemblyNameFrame(task.AssemblyName), new Frame(task.Call), withExtras: true);
         }
     }
 

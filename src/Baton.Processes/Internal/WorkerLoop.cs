@@ -50,6 +50,11 @@ internal sealed class WorkerLoop
     private int _initialized;
     private int _exitCode;
 
+    // Whether the running task's DONE reports the working set: measuring it (Process via reflection, and a
+    // /proc read) costs more than a small task, and only a pool with MaxWorkerMemory reads it. Set by the
+    // receive loop only between tasks (it awaits the previous one first).
+    private bool _reportMemory = true;
+
     private WorkerLoop(Settings settings, DealerSocket dealer, CancellationTokenSource lifetime)
     {
         _settings = settings;
@@ -128,6 +133,7 @@ internal sealed class WorkerLoop
                             current?.Dispose();
                             current = new CancellationTokenSource();
                             currentId = taskId;
+                            _reportMemory = !PoolProtocol.TryReadInt64(message.GetSpan(0), 9, out var reportMemory) || reportMemory != 0;
                             running = StartTask(taskId, PoolProtocol.Text(message.GetSpan(1)), message[2].Memory, current.Token);
                             break;
                         case PoolProtocol.Assembly when message.Count >= 3 && PoolProtocol.TryReadInt64(header, 1, out var shippedId):
@@ -241,7 +247,7 @@ internal sealed class WorkerLoop
     {
         if (Volatile.Read(ref s_outOfMemory) != 0)
             Environment.Exit(WorkerCrashedException.OutOfMemoryExitCode);
-        var done = new Message(PoolProtocol.Header(PoolProtocol.Done, taskId, Environment.WorkingSet), new Frame(outcome));
+        var done = new Message(PoolProtocol.Header(PoolProtocol.Done, taskId, _reportMemory ? Environment.WorkingSet : 0), new Frame(outcome));
         await _dealer.SendAsync(done, CancellationToken.None).ConfigureAwait(false);
     }
 
