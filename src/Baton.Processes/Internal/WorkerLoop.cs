@@ -55,6 +55,10 @@ internal sealed class WorkerLoop
     // receive loop only between tasks (it awaits the previous one first).
     private bool _reportMemory = true;
 
+    // The task assemblies the default context loaded: it never unloads them, so later tasks skip parsing the
+    // name and asking the binder again. Only the receive loop (StartTask) touches it.
+    private readonly HashSet<string> _loadable = new(StringComparer.Ordinal);
+
     private WorkerLoop(Settings settings, DealerSocket dealer, CancellationTokenSource lifetime)
     {
         _settings = settings;
@@ -180,8 +184,14 @@ internal sealed class WorkerLoop
     {
         if (_shipped is not null && _shipped.Has(assembly))
             return RunShippedTaskAsync(taskId, assembly, call, cancellationToken);
-        if (CanLoad(assembly, out var error))
+        if (_loadable.Contains(assembly))
             return RunTaskAsync(taskId, call, cancellationToken);
+        if (CanLoad(assembly, out var error))
+        {
+            _loadable.Add(assembly);
+            return RunTaskAsync(taskId, call, cancellationToken);
+        }
+
         if (_shipped is not null)
             return RunShippedTaskAsync(taskId, assembly, call, cancellationToken);
         return RefuseAsync(taskId, NotShippableReason(assembly, error));
