@@ -41,26 +41,12 @@ public class CurveBenchmarks
         _rep = new RepSocket(serving);
         _req = new ReqSocket(connecting);
         _req.Connect(_rep.Bind("tcp://127.0.0.1:*"));
-        _replier = new Thread(Echo) { IsBackground = true };
+        _replier = new Thread(() => ReqRepBenchmarks.Echo(_rep)) { IsBackground = true };
         _replier.Start();
 
         // Handshakes done and pools warm before anything is measured.
         SendAndReceive();
         RoundTrip();
-    }
-
-    private void Echo()
-    {
-        try
-        {
-            while (true)
-            {
-                _rep.Send(_rep.Receive());
-            }
-        }
-        catch (ObjectDisposedException)
-        {
-        }
     }
 
     [GlobalCleanup]

@@ -26,18 +26,19 @@ public class ReqRepBenchmarks
         _rep = new RepSocket();
         _req = new ReqSocket();
         _req.Connect(_rep.Bind(Transport == "inproc" ? $"inproc://bench-{Guid.NewGuid():N}" : "tcp://127.0.0.1:*"));
-        _replier = new Thread(Echo) { IsBackground = true };
+        _replier = new Thread(() => Echo(_rep)) { IsBackground = true };
         _replier.Start();
         RoundTrip();
     }
 
-    private void Echo()
+    /// <summary>Sends back every request <paramref name="rep"/> receives, until it is disposed: the replier thread of the REQ/REP benchmarks.</summary>
+    internal static void Echo(RepSocket rep)
     {
         try
         {
             while (true)
             {
-                _rep.Send(_rep.Receive());
+                rep.Send(rep.Receive());
             }
         }
         catch (ObjectDisposedException)

@@ -39,21 +39,19 @@ public static class Futures
                 return Split(all);
         }
 
-        while (pending.Count > 0)
+        // Task.WhenEach, not WhenAny in a loop: that re-registers on every task still pending at each
+        // completion, O(n^2) for n tasks.
+        try
         {
-            Task finished;
-            try
+            await foreach (var finished in Task.WhenEach(pending).WithCancellation(stop).ConfigureAwait(false))
             {
-                finished = await Task.WhenAny(pending).WaitAsync(stop).ConfigureAwait(false);
+                if (Satisfied(finished, returnWhen))
+                    break;
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                break; // the timeout: report what is done so far, as concurrent.futures.wait does
-            }
-
-            pending.Remove(finished);
-            if (Satisfied(finished, returnWhen))
-                break;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The timeout: report what is done so far, as concurrent.futures.wait does.
         }
 
         return Split(all);
@@ -99,20 +97,31 @@ public static class Futures
             }
         }
 
-        while (pending.Count > 0)
+        // Task.WhenEach, not WhenAny in a loop: that re-registers on every task still pending at each
+        // completion, O(n^2) for n tasks.
+        var remaining = pending.Count;
+        var each = Task.WhenEach(pending).WithCancellation(timeoutSource.Token).ConfigureAwait(false).GetAsyncEnumerator();
+        try
         {
-            Task finished;
-            try
+            while (true)
             {
-                finished = await Task.WhenAny(pending).WaitAsync(timeoutSource.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new TimeoutException($"{pending.Count} of {seen.Count} tasks had not completed within {timeout}.");
-            }
+                try
+                {
+                    if (!await each.MoveNextAsync())
+                        break;
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new TimeoutException($"{remaining} of {seen.Count} tasks had not completed within {timeout}.");
+                }
 
-            pending.Remove(finished);
-            yield return (TTask)finished;
+                remaining--;
+                yield return (TTask)each.Current;
+            }
+        }
+        finally
+        {
+            await each.DisposeAsync();
         }
     }
 

@@ -69,7 +69,7 @@ public sealed partial class ProcessPool
         if (options.CancellationToken.IsCancellationRequested)
             return Task.FromCanceled<TResult>(options.CancellationToken);
         var info = method.Method;
-        var task = new PoolTask(_dispatcher.NextTaskId(), Invocation.CallName(method), info.Module.Assembly.FullName!, call, options.Timeout, options.Idempotent, options.CancellationToken);
+        var task = new PoolTask(_dispatcher.NextTaskId(), name: null, info.Module.Assembly.FullName!, call, options.Timeout, options.Idempotent, options.CancellationToken);
         _dispatcher.Enqueue(task);
         return ResultAsync<TResult>(task);
     }

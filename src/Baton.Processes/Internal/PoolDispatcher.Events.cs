@@ -395,8 +395,23 @@ internal sealed partial class PoolDispatcher
             task.Deadline = timeout is { } t && t != Timeout.InfiniteTimeSpan ? After(t) : 0;
             worker.Task = task;
             _runningTasks++;
-            Send(worker, PoolProtocol.Header(PoolProtocol.Task, task.Id), PoolProtocol.Text(task.AssemblyName), new Frame(task.Call), withExtras: true);
+            Send(worker, PoolProtocol.Header(PoolProtocol.Task, task.Id, _options.MaxWorkerMemory > 0 ? 1L : 0L), AssemblyNameFrame(task.AssemblyName), new Frame(task.Call), withExtras: true);
         }
+    }
+
+    /// <summary>
+    /// The UTF-8 frame of an assembly's name, encoded once per assembly rather than once per task sent: the
+    /// names are few (the app's assemblies) and long (full names). Only the loop calls this, so no lock.
+    /// </summary>
+    private Frame AssemblyNameFrame(string assemblyName)
+    {
+        if (!_assemblyNameFrames.TryGetValue(assemblyName, out var frame))
+        {
+            frame = PoolProtocol.Text(assemblyName);
+            _assemblyNameFrames.Add(assemblyName, frame);
+        }
+
+        return frame;
     }
 
     private int BusyLocalWorkers()

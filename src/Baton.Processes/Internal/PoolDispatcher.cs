@@ -30,6 +30,7 @@ internal sealed partial class PoolDispatcher : IAsyncDisposable
     private readonly Dictionary<string, WorkerState> _workers = new(StringComparer.Ordinal);
     private readonly LinkedList<PoolTask> _pending = new();
     private readonly Queue<WorkerState> _idle = new();
+    private readonly Dictionary<string, Frame> _assemblyNameFrames = new(StringComparer.Ordinal);
     private readonly List<(int Count, TaskCompletionSource Waiter)> _workerWaiters = [];
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _lifetime = new();

@@ -17,7 +17,7 @@ internal static class PoolProtocol
     /// <summary>[R, pid:i32, initialized:i32] [tag] [host]: the worker is up; tag is the local slot name, empty for remote workers. With initialized 0 and a pool initializer, the pool sends <see cref="Initialize"/> first.</summary>
     public const byte Ready = (byte)'R';
 
-    /// <summary>[D, task:i64, workingSet:i64] [outcome]: the task finished (result or exception, as Invocation encodes them).</summary>
+    /// <summary>[D, task:i64, workingSet:i64] [outcome]: the task finished (result or exception, as Invocation encodes them); workingSet 0 when the <see cref="Task"/> did not ask for it.</summary>
     public const byte Done = (byte)'D';
 
     /// <summary>[X, task:i64] [reason]: the worker refuses the task (it lacks the task's code).</summary>
@@ -42,7 +42,11 @@ internal static class PoolProtocol
 
     // Pool -> worker.
 
-    /// <summary>[T, task:i64] [assembly] [call]: run this call.</summary>
+    /// <summary>
+    /// [T, task:i64, reportMemory:i64] [assembly] [call]: run this call. reportMemory 0: the pool sets no
+    /// memory limit, so the worker need not measure its working set for <see cref="Done"/> (a header without
+    /// the field, from an older pool, asks for it).
+    /// </summary>
     public const byte Task = (byte)'T';
 
     /// <summary>[C, task:i64]: signal the task's CancellationToken.</summary>

@@ -24,10 +24,14 @@ internal enum StopReason
 /// </summary>
 internal sealed class PoolTask
 {
-    public PoolTask(long id, string name, string assemblyName, byte[] call, TimeSpan? timeout, bool idempotent, CancellationToken cancellationToken)
+    private string? _name;
+
+    // name: how messages name the task; null to read the method's name out of the call when a message
+    // needs it, so a task that ends well never builds it (Submit's case; Map names chunks itself).
+    public PoolTask(long id, string? name, string assemblyName, byte[] call, TimeSpan? timeout, bool idempotent, CancellationToken cancellationToken)
     {
         Id = id;
-        Name = name;
+        _name = name;
         AssemblyName = assemblyName;
         Call = call;
         Timeout = timeout;
@@ -38,7 +42,7 @@ internal sealed class PoolTask
     public long Id { get; }
 
     /// <summary>The method, as Type.Method, for messages.</summary>
-    public string Name { get; }
+    public string Name => _name ??= Invocation.CallName(Call);
 
     /// <summary>The assembly holding the method, so a remote worker can refuse what it cannot load.</summary>
     public string AssemblyName { get; }

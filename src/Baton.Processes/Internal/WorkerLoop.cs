@@ -50,6 +50,15 @@ internal sealed class WorkerLoop
     private int _initialized;
     private int _exitCode;
 
+    // Whether the running task's DONE reports the working set: measuring it (Process via reflection, and a
+    // /proc read) costs more than a small task, and only a pool with MaxWorkerMemory reads it. Set by the
+    // receive loop only between tasks (it awaits the previous one first).
+    private bool _reportMemory = true;
+
+    // The task assemblies the default context loaded: it never unloads them, so later tasks skip parsing the
+    // name and asking the binder again. Only the receive loop (StartTask) touches it.
+    private readonly HashSet<string> _loadable = new(StringComparer.Ordinal);
+
     private WorkerLoop(Settings settings, DealerSocket dealer, CancellationTokenSource lifetime)
     {
         _settings = settings;
@@ -128,6 +137,7 @@ internal sealed class WorkerLoop
                             current?.Dispose();
                             current = new CancellationTokenSource();
                             currentId = taskId;
+                            _reportMemory = !PoolProtocol.TryReadInt64(message.GetSpan(0), 9, out var reportMemory) || reportMemory != 0;
                             running = StartTask(taskId, PoolProtocol.Text(message.GetSpan(1)), message[2].Memory, current.Token);
                             break;
                         case PoolProtocol.Assembly when message.Count >= 3 && PoolProtocol.TryReadInt64(header, 1, out var shippedId):
@@ -174,8 +184,14 @@ internal sealed class WorkerLoop
     {
         if (_shipped is not null && _shipped.Has(assembly))
             return RunShippedTaskAsync(taskId, assembly, call, cancellationToken);
-        if (CanLoad(assembly, out var error))
+        if (_loadable.Contains(assembly))
             return RunTaskAsync(taskId, call, cancellationToken);
+        if (CanLoad(assembly, out var error))
+        {
+            _loadable.Add(assembly);
+            return RunTaskAsync(taskId, call, cancellationToken);
+        }
+
         if (_shipped is not null)
             return RunShippedTaskAsync(taskId, assembly, call, cancellationToken);
         return RefuseAsync(taskId, NotShippableReason(assembly, error));
@@ -241,7 +257,7 @@ internal sealed class WorkerLoop
     {
         if (Volatile.Read(ref s_outOfMemory) != 0)
             Environment.Exit(WorkerCrashedException.OutOfMemoryExitCode);
-        var done = new Message(PoolProtocol.Header(PoolProtocol.Done, taskId, Environment.WorkingSet), new Frame(outcome));
+        var done = new Message(PoolProtocol.Header(PoolProtocol.Done, taskId, _reportMemory ? Environment.WorkingSet : 0), new Frame(outcome));
         await _dealer.SendAsync(done, CancellationToken.None).ConfigureAwait(false);
     }
 
